@@ -1,0 +1,5 @@
+// The asset registry: site model (sites, halls, rows, racks, assets, points, power and cooling topology) in Redis.
+export { AssetSchema, PointSchema, SiteModelSchema, parseSiteModel, readSiteModel } from './site-model.js';
+export type { Asset, Point, SiteModel } from './site-model.js';
+export { Registry } from './registry.js';
+export { RegistryKeys, publishSiteModel, fetchRegistry, RegistryClient } from './store.js';

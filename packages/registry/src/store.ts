@@ -1,0 +1,85 @@
+import { Redis } from 'ioredis';
+import { Registry } from './registry.js';
+import { parseSiteModel, type SiteModel } from './site-model.js';
+
+/** Redis keys of the registry, version 1. */
+export const RegistryKeys = {
+  model: 'busway:registry:v1:model',
+  version: 'busway:registry:v1:version',
+  changed: 'busway:registry:v1:changed',
+} as const;
+
+/** Stores a site model as the current registry and tells every client to reload. Returns the new version. */
+export async function publishSiteModel(redis: Redis, model: SiteModel): Promise<number> {
+  const version = await redis.incr(RegistryKeys.version);
+  await redis.set(RegistryKeys.model, JSON.stringify({ version, model }));
+  await redis.publish(RegistryKeys.changed, String(version));
+  return version;
+}
+
+/** Reads the current registry; an empty one (version 0) when none was published yet. */
+export async function fetchRegistry(redis: Redis, site: string): Promise<Registry> {
+  const raw = await redis.get(RegistryKeys.model);
+  if (!raw) return new Registry({ site, assets: [], points: [] }, 0);
+  const doc = JSON.parse(raw) as { version: number; model: unknown };
+  return new Registry(parseSiteModel(doc.model), doc.version);
+}
+
+/**
+ * Keeps an up-to-date Registry in memory: loaded at start, reloaded when a new model is published
+ * (pub/sub), and polled as a safety net in case a notification was missed during a Redis restart.
+ */
+export class RegistryClient {
+  private current: Registry;
+  private readonly sub: Redis;
+  private readonly timer: NodeJS.Timeout;
+  private readonly listeners: ((r: Registry) => void)[] = [];
+
+  private constructor(
+    private readonly redis: Redis,
+    private readonly site: string,
+    initial: Registry,
+    pollMs: number,
+  ) {
+    this.current = initial;
+    this.sub = redis.duplicate();
+    this.sub.on('error', () => undefined);
+    this.sub.on('message', () => void this.refresh());
+    this.timer = setInterval(() => void this.refresh(), pollMs);
+    this.timer.unref();
+  }
+
+  static async connect(redisUrl: string, site: string, pollMs = 30_000): Promise<RegistryClient> {
+    const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
+    redis.on('error', () => undefined); // reconnects on its own; reads fail over to the cached registry
+    const client = new RegistryClient(redis, site, await fetchRegistry(redis, site), pollMs);
+    await client.sub.subscribe(RegistryKeys.changed); // before returning: no change slips by unseen
+    return client;
+  }
+
+  get registry(): Registry {
+    return this.current;
+  }
+
+  onChange(fn: (r: Registry) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Reloads if Redis holds a newer version; keeps the cached one when Redis is unreachable. */
+  async refresh(): Promise<void> {
+    try {
+      const version = Number((await this.redis.get(RegistryKeys.version)) ?? 0);
+      if (version === this.current.version) return;
+      this.current = await fetchRegistry(this.redis, this.site);
+      for (const fn of this.listeners) fn(this.current);
+    } catch {
+      // Redis down: keep serving the cached registry
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.timer);
+    this.sub.disconnect();
+    await this.redis.quit().catch(() => undefined);
+  }
+}

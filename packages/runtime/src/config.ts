@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/** Settings every worker has. Env names in brackets; a config file may hold the same keys. */
+export const RuntimeConfigSchema = z.object({
+  /** NATS server URL(s), comma separated [NATS_URL]. @default nats://127.0.0.1:4222 */
+  natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** Path to a NATS credentials file [NATS_CREDS]. @default none */
+  natsCreds: z.string().optional(),
+  /** Port of the /healthz, /readyz and /metrics server; 0 picks a free one [BUSWAY_HTTP_PORT]. @default 0 */
+  httpPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** pino log level [BUSWAY_LOG_LEVEL]. @default info */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Site id used for points the registry does not know [BUSWAY_SITE]. @default site */
+  site: z.string().min(1).default('site'),
+  /** OTLP/HTTP traces endpoint, e.g. http://collector:4318 [OTEL_EXPORTER_OTLP_ENDPOINT]. @default none (no export) */
+  otlpEndpoint: z.string().url().optional(),
+});
+export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
+
+/** Settings of a consume loop: the explicit backpressure of a stage. */
+export const ConsumerConfigSchema = z.object({
+  /** Messages fetched per pull [BUSWAY_BATCH_SIZE]. @default 256 */
+  batchSize: z.coerce.number().int().min(1).max(10_000).default(256),
+  /** When set, pull by bytes instead of by message count (batches stay at most batchSize) [BUSWAY_MAX_BYTES]. @default 0 (off) */
+  maxBytes: z.coerce.number().int().min(0).default(0),
+  /** Unacknowledged messages the server lets this consumer hold [BUSWAY_MAX_ACK_PENDING]. @default 4096 */
+  maxAckPending: z.coerce.number().int().min(1).default(4096),
+  /** Time the server waits for an ack before redelivering [BUSWAY_ACK_WAIT_MS]. @default 30000 */
+  ackWaitMs: z.coerce.number().int().min(1000).default(30_000),
+  /** Deliveries of one message before it goes to the dead-letter subject [BUSWAY_MAX_DELIVER]. @default 5 */
+  maxDeliver: z.coerce.number().int().min(1).default(5),
+  /** Lifetime of one pull request; a stopping worker waits at most this long for it [BUSWAY_FETCH_EXPIRES_MS]. @default 2000 */
+  fetchExpiresMs: z.coerce.number().int().min(1000).default(2000),
+  /** Delay before a message that failed transiently is redelivered [BUSWAY_NAK_DELAY_MS]. @default 2000 */
+  nakDelayMs: z.coerce.number().int().min(0).default(2000),
+});
+export type ConsumerConfig = z.infer<typeof ConsumerConfigSchema>;
+
+/** Env variables without the BUSWAY_ prefix, as operators know them. */
+const WELL_KNOWN_ENV: Record<string, string> = {
+  natsUrl: 'NATS_URL',
+  natsCreds: 'NATS_CREDS',
+  redisUrl: 'REDIS_URL',
+  mqttUrl: 'MQTT_URL',
+  otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',
+};
+
+/** The env variable of a config key: natsUrl -> NATS_URL, batchSize -> BUSWAY_BATCH_SIZE. */
+export function envNameOf(key: string): string {
+  return WELL_KNOWN_ENV[key] ?? `BUSWAY_${key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+export interface LoadConfigOptions {
+  /** Environment to read. @default process.env */
+  env?: NodeJS.ProcessEnv;
+  /** Config file (JSON or YAML); its top level and its `workers.<worker>` section apply. @default $BUSWAY_CONFIG */
+  file?: string;
+  /** Worker name: selects the file's `workers.<worker>` section. */
+  worker?: string;
+  /** Values that win over everything else (e.g. CLI flags). */
+  overrides?: Record<string, unknown>;
+}
+
+/** Parses the config once at startup: file < env < overrides. Fails fast naming the key and the expected form. */
+export function loadConfig<S extends z.ZodObject>(schema: S, opts: LoadConfigOptions = {}): z.infer<S> {
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.BUSWAY_CONFIG;
+  const fromFile = file ? readConfigFile(file, opts.worker) : {};
+  const fromEnv: Record<string, unknown> = {};
+  for (const key of Object.keys(schema.shape)) {
+    const value = env[envNameOf(key)];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const result = schema.safeParse({ ...fromFile, ...fromEnv, ...opts.overrides });
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const key = issue.path.join('.');
+    return `${key} (env ${envNameOf(String(issue.path[0] ?? key))}): ${issue.message}`;
+  });
+  throw new ConfigError(`invalid configuration${file ? ` (file ${file})` : ''}: ${problems.join('; ')}`);
+}
+
+function readConfigFile(path: string, worker?: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(path, 'utf8')); // YAML is a superset of JSON
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  if (doc == null) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) {
+    throw new ConfigError(`config file ${path}: expected a mapping of keys at the top level`);
+  }
+  const { workers, ...common } = doc as Record<string, unknown>;
+  const section =
+    worker && workers && typeof workers === 'object' ? (workers as Record<string, unknown>)[worker] : {};
+  return { ...common, ...(section && typeof section === 'object' ? section : {}) };
+}

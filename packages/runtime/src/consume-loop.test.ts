@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { startNats, waitFor, type TestServer } from '@busway/testkit';
+import { Streams } from '@busway/proto';
+import { ConsumerConfigSchema } from './config.js';
+import { ACK, startConsumeLoop, type Outcome } from './consume-loop.js';
+import { Hdr, fabricHeaders } from './headers.js';
+import { createLogger } from './logger.js';
+import { StageMetrics } from './metrics.js';
+import { ensureConsumer, ensureStream } from './provision.js';
+
+describe('consume loop against a real nats-server', () => {
+  let server: TestServer;
+  let nc: NatsConnection;
+  let js: JetStreamClient;
+  let jsm: JetStreamManager;
+  const log = createLogger('test', 'silent');
+
+  before(async () => {
+    server = await startNats();
+    nc = await connect({ servers: server.url });
+    js = jetstream(nc);
+    jsm = await jetstreamManager(nc);
+    await ensureStream(jsm, { name: 'IN', subjects: ['in.>'] });
+    await ensureStream(jsm, { ...Streams.DeadLetter });
+  });
+  after(async () => {
+    await nc.close();
+    await server.dispose();
+  });
+
+  async function setup(durable: string, maxDeliver = 3) {
+    const config = ConsumerConfigSchema.parse({ batchSize: 16, maxDeliver, nakDelayMs: 0 });
+    await ensureConsumer(jsm, { stream: 'IN', durable, filterSubject: `in.${durable}`, ...config });
+    return { config, metrics: new StageMetrics(durable) };
+  }
+
+  async function publish(subject: string, bodies: string[]) {
+    for (const [i, body] of bodies.entries()) {
+      const h = fabricHeaders({ type: 'test', source: '/test', id: `${subject}-${i}` });
+      await js.publish(subject, new TextEncoder().encode(body), { headers: h, msgID: `${subject}-${i}` });
+    }
+  }
+
+  it('acks good messages and dead-letters poison ones with the reason and the original headers', async () => {
+    const { config, metrics } = await setup('mixed');
+    await publish('in.mixed', ['ok', 'bad', 'ok', 'ok']);
+    const seen: string[] = [];
+    const loop = await startConsumeLoop({
+      stage: 'mixed',
+      js,
+      stream: 'IN',
+      durable: 'mixed',
+      config,
+      metrics,
+      log,
+      handle: async (batch) =>
+        batch.map((m): Outcome => {
+          seen.push(m.string());
+          return m.string() === 'bad'
+            ? { kind: 'poison', code: 'decode-error', message: 'not a payload' }
+            : ACK;
+        }),
+    });
+    await waitFor('all four handled', () => seen.length === 4);
+    await loop.stop();
+    const dlq = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.mixed' });
+    assert.equal(dlq?.string(), 'bad');
+    assert.equal(dlq?.header.get(Hdr.DlqCode), 'decode-error');
+    assert.equal(dlq?.header.get(Hdr.DlqReason), 'not a payload');
+    assert.equal(dlq?.header.get(Hdr.DlqSubject), 'in.mixed');
+    assert.equal(dlq?.header.get(Hdr.Type), 'test', 'original CloudEvents headers are kept');
+    // acks and terms are fire-and-forget: wait until the server has applied them
+    await waitFor('nothing pending on the consumer', async () => {
+      const info = await jsm.consumers.info('IN', 'mixed');
+      return info.num_ack_pending === 0 && info.num_pending === 0 && info.num_redelivered === 0;
+    });
+    assert.equal(await metrics.value('busway_dead_letters_total', { reason: 'decode-error' }), 1);
+    assert.equal(await metrics.value('busway_messages_total', { outcome: 'ack' }), 3);
+  });
+
+  it('redelivers a failing message and dead-letters it after the last allowed delivery', async () => {
+    const { config, metrics } = await setup('flaky', 3);
+    await publish('in.flaky', ['always-fails']);
+    let attempts = 0;
+    const loop = await startConsumeLoop({
+      stage: 'flaky',
+      js,
+      stream: 'IN',
+      durable: 'flaky',
+      config,
+      metrics,
+      log,
+      handle: async (batch) => {
+        attempts += batch.length;
+        throw new Error('redis unreachable');
+      },
+    });
+    await waitFor(
+      'dead letter after 3 deliveries',
+      async () => (await metrics.value('busway_dead_letters_total', { reason: 'internal' })) === 1,
+    );
+    await loop.stop();
+    assert.equal(attempts, 3);
+    const dlq = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.flaky' });
+    assert.match(dlq?.header.get(Hdr.DlqReason) ?? '', /gave up after 3 deliveries: redis unreachable/);
+  });
+
+  it('stops after finishing the batch in hand, leaving the rest for the next run', async () => {
+    const { config, metrics } = await setup('stopper');
+    await publish(
+      'in.stopper',
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
+    let handled = 0;
+    const first = await startConsumeLoop({
+      stage: 'stopper',
+      js,
+      stream: 'IN',
+      durable: 'stopper',
+      config: { ...config, batchSize: 5 },
+      metrics,
+      log,
+      handle: async (batch) => {
+        handled += batch.length;
+        await new Promise((r) => setTimeout(r, 20));
+        return batch.map(() => ACK);
+      },
+    });
+    await waitFor('some handled', () => handled >= 10);
+    await first.stop();
+    const afterStop = handled;
+    const second = await startConsumeLoop({
+      stage: 'stopper',
+      js,
+      stream: 'IN',
+      durable: 'stopper',
+      config,
+      metrics,
+      log,
+      handle: async (batch) => {
+        handled += batch.length;
+        return batch.map(() => ACK);
+      },
+    });
+    await waitFor('all 50 acked', async () => {
+      const info = await jsm.consumers.info('IN', 'stopper');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
+    await second.stop();
+    assert.ok(afterStop < 50, 'the first loop stopped early');
+    assert.ok(handled >= 50, `every message handled at least once (handled ${handled})`);
+  });
+});

@@ -1,0 +1,166 @@
+import type { Context } from '@opentelemetry/api';
+import { context, trace } from '@opentelemetry/api';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { Logger } from 'pino';
+import type { ConsumerConfig } from './config.js';
+import { deadLetterJsMsg } from './dead-letter.js';
+import { isTransient, reasonOf } from './errors.js';
+import { LogSummary } from './logger.js';
+import type { StageMetrics } from './metrics.js';
+import { failSpan, startBatchSpan } from './tracing.js';
+
+/** What happens to one message of a batch once the handler is done with it. */
+export type Outcome =
+  | { kind: 'ack' }
+  /** The handler keeps the message (e.g. in a reorder buffer) and acks it itself later. */
+  | { kind: 'hold' }
+  /** Redeliver later; after the last allowed delivery it is dead-lettered with this reason. */
+  | { kind: 'retry'; code: string; message: string; delayMs?: number }
+  /** Will fail the same way every time: dead-letter now with the reason. */
+  | { kind: 'poison'; code: string; message: string };
+
+export const ACK: Outcome = Object.freeze({ kind: 'ack' });
+export const HOLD: Outcome = Object.freeze({ kind: 'hold' });
+
+export type BatchHandler = (batch: JsMsg[], ctx: Context) => Promise<Outcome[]>;
+
+export interface ConsumeLoopOptions {
+  /** Pipeline stage: the `stage` label of the loop's metrics. */
+  stage: string;
+  /** Worker name: dead letters go to dlq.v1.<worker>. @default stage */
+  worker?: string;
+  js: JetStreamClient;
+  /** Whether the server understands `+TERM <reason>` (see serverFeatures). @default false */
+  termWithReason?: boolean;
+  stream: string;
+  durable: string;
+  config: ConsumerConfig;
+  metrics: StageMetrics;
+  log: Logger;
+  handle: BatchHandler;
+}
+
+export interface ConsumeLoop {
+  /** Resolves when the loop has stopped: no more pulls, the batch in hand finished and settled. */
+  readonly done: Promise<void>;
+  /** Stop pulling; the batch in hand is finished, anything buffered but unstarted is nak'ed for others. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Pulls from a durable consumer with bounded pull requests, hands batches to `handle`, and settles every
+ * message by its outcome: ack, hold, nak(delay), or dead-letter + term. A batch closes when it is full or
+ * when nothing more is buffered, so latency stays low at low rates. Backpressure is explicit: at most
+ * `maxAckPending` unacked messages (server side), `batchSize` (or `maxBytes`) per pull. On stop no new pull
+ * is issued and everything the last pull delivers is processed, so nothing waits out an ack timeout.
+ * Never throws out.
+ */
+export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<ConsumeLoop> {
+  const { js, stage, config, metrics, handle } = opts;
+  const log = opts.log.child({ stream: opts.stream, consumer: opts.durable });
+  const consumer = await js.consumers.get(opts.stream, opts.durable);
+  const pull = config.maxBytes > 0 ? { max_bytes: config.maxBytes } : { max_messages: config.batchSize };
+  const deadLetters = new LogSummary(log, 'dead-lettered messages:');
+  let stopping = false;
+
+  const settle = async (msg: JsMsg, outcome: Outcome): Promise<void> => {
+    let o = outcome;
+    if (o.kind === 'retry' && msg.info.deliveryCount >= config.maxDeliver) {
+      o = {
+        kind: 'poison',
+        code: o.code,
+        message: `gave up after ${msg.info.deliveryCount} deliveries: ${o.message}`,
+      };
+    }
+    switch (o.kind) {
+      case 'ack':
+        msg.ack();
+        break;
+      case 'hold':
+        break;
+      case 'retry':
+        msg.nak(o.delayMs ?? config.nakDelayMs);
+        break;
+      case 'poison':
+        try {
+          await deadLetterJsMsg(
+            js,
+            opts.worker ?? stage,
+            msg,
+            { code: o.code, message: o.message },
+            opts.termWithReason,
+          );
+          metrics.deadLetters.inc({ stage, reason: o.code });
+          deadLetters.add(o.code);
+        } catch (err) {
+          // the dead-letter stream is unreachable: keep the message, it comes back
+          log.error({ err }, 'dead-letter publish failed; message will be redelivered');
+          msg.nak(config.nakDelayMs);
+          o = { kind: 'retry', code: o.code, message: o.message };
+        }
+        break;
+    }
+    metrics.messages.inc({ stage, outcome: o.kind === 'poison' ? 'dead-letter' : o.kind });
+  };
+
+  const processBatch = async (batch: JsMsg[]): Promise<void> => {
+    const span = startBatchSpan(
+      stage,
+      batch[0]?.subject ?? opts.stream,
+      batch.map((m) => m.headers),
+    );
+    const ctx = trace.setSpan(context.active(), span);
+    const timer = metrics.batchSeconds.startTimer({ stage });
+    let outcomes: Outcome[];
+    try {
+      outcomes = await handle(batch, ctx);
+      if (outcomes.length !== batch.length) {
+        throw new Error(`handler returned ${outcomes.length} outcomes for ${batch.length} messages`);
+      }
+    } catch (err) {
+      // unexpected failure of the whole batch: report once, redeliver; a message that keeps failing is dead-lettered
+      const reason = reasonOf(err);
+      failSpan(span, err);
+      log.error({ err, batch: batch.length, transient: isTransient(err) }, 'batch failed; redelivering');
+      outcomes = batch.map(() => ({ kind: 'retry', code: reason.code, message: reason.message }));
+    }
+    await Promise.all(batch.map((m, i) => settle(m, outcomes[i] as Outcome)));
+    timer();
+    span.end();
+  };
+
+  const pullOnce = async (): Promise<void> => {
+    const messages = await consumer.fetch({ ...pull, expires: config.fetchExpiresMs });
+    let batch: JsMsg[] = [];
+    for await (const msg of messages) {
+      batch.push(msg);
+      if (batch.length >= config.batchSize || messages.getPending() === 0) {
+        const current = batch;
+        batch = [];
+        await processBatch(current);
+      }
+    }
+    if (batch.length > 0) await processBatch(batch);
+  };
+
+  const done = (async () => {
+    while (!stopping) {
+      try {
+        await pullOnce();
+      } catch (err) {
+        // NATS unreachable or the consumer is gone: the connection reconnects on its own; try again shortly
+        log.warn({ err: (err as Error).message }, 'pull failed; retrying');
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+    deadLetters.close();
+  })();
+
+  return {
+    done,
+    async stop() {
+      stopping = true;
+      await done;
+    },
+  };
+}

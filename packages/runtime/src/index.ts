@@ -1,0 +1,47 @@
+// The shared worker runtime: config, NATS, provisioning, consume loop, dead letters, health, metrics, tracing.
+export { RuntimeConfigSchema, ConsumerConfigSchema, loadConfig, envNameOf } from './config.js';
+export type { RuntimeConfig, ConsumerConfig, LoadConfigOptions } from './config.js';
+export {
+  ErrorCode,
+  BuswayError,
+  ConfigError,
+  DecodeError,
+  ContractViolation,
+  UnitMismatch,
+  TransientError,
+  isPoison,
+  isTransient,
+  reasonOf,
+} from './errors.js';
+export { createLogger, LogSummary } from './logger.js';
+export type { Logger } from './logger.js';
+export { StageMetrics } from './metrics.js';
+export { startHealthServer } from './health.js';
+export type { HealthServer, HealthOptions } from './health.js';
+export { connectNats } from './nats.js';
+export type { NatsOptions } from './nats.js';
+export { ensureStream, ensureConsumer, consumerSpecOf } from './provision.js';
+export type { StreamSpec, ConsumerSpec } from './provision.js';
+export { Hdr, PROTOBUF_CONTENT_TYPE, fabricHeaders, readEnvelope } from './headers.js';
+export type { FabricEnvelope } from './headers.js';
+export {
+  initTracing,
+  injectTrace,
+  extractTrace,
+  startBatchSpan,
+  startSendSpan,
+  failSpan,
+} from './tracing.js';
+export type { Tracing } from './tracing.js';
+export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg } from './dead-letter.js';
+export type { DeadLetterReason } from './dead-letter.js';
+export { publishFabric } from './publish.js';
+export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
+export type { Outcome, BatchHandler, ConsumeLoop, ConsumeLoopOptions } from './consume-loop.js';
+export { WorkerRuntime } from './worker.js';
+export { serverFeatures, atLeast } from './features.js';
+export type { ServerFeatures } from './features.js';
+export { fabricStreams, DEFAULT_RETENTION_MS } from './streams.js';
+export { runWorker, provisionModule } from './worker-module.js';
+export type { WorkerModule, RunningWorker } from './worker-module.js';
+export { Prng } from './prng.js';

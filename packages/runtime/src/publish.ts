@@ -1,0 +1,28 @@
+import { trace, type Context } from '@opentelemetry/api';
+import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import { fabricHeaders, type FabricEnvelope } from './headers.js';
+import { injectTrace, startSendSpan, failSpan } from './tracing.js';
+
+/**
+ * Publishes one fabric message to JetStream with CloudEvents headers, a `send` span whose context travels
+ * in `traceparent`, and the envelope id as Nats-Msg-Id. Resolves when the stream has stored it.
+ */
+export async function publishFabric(
+  js: JetStreamClient,
+  subject: string,
+  data: Uint8Array,
+  envelope: FabricEnvelope & { id: string },
+  parent: Context,
+): Promise<PubAck> {
+  const span = startSendSpan(subject, parent);
+  const h = fabricHeaders(envelope);
+  injectTrace(h, trace.setSpan(parent, span));
+  try {
+    return await js.publish(subject, data, { headers: h, msgID: envelope.id });
+  } catch (err) {
+    failSpan(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}

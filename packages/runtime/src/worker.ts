@@ -1,0 +1,105 @@
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from 'pino';
+import type { RuntimeConfig } from './config.js';
+import { startHealthServer, type HealthServer } from './health.js';
+import { createLogger } from './logger.js';
+import { StageMetrics } from './metrics.js';
+import { serverFeatures, type ServerFeatures } from './features.js';
+import { connectNats } from './nats.js';
+import { initTracing, type Tracing } from './tracing.js';
+
+type StopHook = () => Promise<void> | void;
+
+/** What every worker gets: logger, metrics, NATS + JetStream, health endpoints, ordered shutdown. */
+export class WorkerRuntime {
+  private ready = false;
+  private stopHooks: StopHook[] = [];
+  private stopping?: Promise<void>;
+
+  private constructor(
+    readonly name: string,
+    readonly config: RuntimeConfig,
+    readonly log: Logger,
+    readonly metrics: StageMetrics,
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly health: HealthServer,
+    private readonly tracing: Tracing,
+  ) {}
+
+  static async start(name: string, config: RuntimeConfig): Promise<WorkerRuntime> {
+    const log = createLogger(name, config.logLevel);
+    const tracing = initTracing(name, config.otlpEndpoint);
+    const metrics = new StageMetrics(name);
+    const nc = await connectNats(
+      { url: config.natsUrl, credsFile: config.natsCreds, name: `busway-${name}` },
+      log,
+    );
+    const jsm = await jetstreamManager(nc);
+    const js = jetstream(nc);
+    // The health server starts first and asks for readiness through this holder once the runtime exists.
+    const holder: { rt?: WorkerRuntime } = {};
+    const health = await startHealthServer({
+      port: config.httpPort,
+      live: () => true,
+      ready: () => (holder.rt ? holder.rt.ready && !nc.isClosed() && !holder.rt.stopping : false),
+      registry: metrics.registry,
+    });
+    const rt = new WorkerRuntime(name, config, log, metrics, nc, js, jsm, health, tracing);
+    holder.rt = rt;
+    log.info({ httpPort: health.port }, 'health and metrics endpoints up');
+    return rt;
+  }
+
+  /** What the connected server supports; pass `termWithReason` to consume loops. */
+  features(): ServerFeatures {
+    return serverFeatures(this.nc);
+  }
+
+  setReady(ready: boolean): void {
+    this.ready = ready;
+  }
+
+  /** Hooks run last-registered first: consumers stop before the connection they use drains. */
+  onStop(hook: StopHook): void {
+    this.stopHooks.push(hook);
+  }
+
+  /** Graceful shutdown: stop pulling, finish in-flight work, drain NATS, flush spans. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.ready = false;
+      this.log.info('stopping');
+      for (const hook of [...this.stopHooks].reverse()) {
+        try {
+          await hook();
+        } catch (err) {
+          this.log.error({ err }, 'stop hook failed');
+        }
+      }
+      await this.nc.drain().catch((err: unknown) => this.log.warn({ err }, 'drain failed'));
+      await this.health.close();
+      await this.tracing.shutdown().catch(() => undefined);
+      this.log.info('stopped');
+    })();
+    return this.stopping;
+  }
+
+  /** SIGTERM / SIGINT stop the worker gracefully; a second signal exits at once. */
+  stopOnSignals(exit: (code: number) => void = (code) => process.exit(code)): void {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) return exit(1);
+      signalled = true;
+      this.log.info({ signal }, 'signal received');
+      this.stop().then(
+        () => exit(0),
+        () => exit(1),
+      );
+    };
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+}

@@ -1,0 +1,15 @@
+// The fabric's contracts: generated protobuf codecs, subjects, UNS and time helpers.
+export { busway } from '../gen/busway.js';
+export { org } from '../gen/sparkplug.js';
+export { Streams, EventTypes, Subjects, token } from './subjects.js';
+export type { StreamKey, EventType } from './subjects.js';
+export { UnsTokens, UNREGISTERED_CLASS, unsSubject, metricTokens, unregisteredPath } from './uns.js';
+export {
+  timeNsFromMs,
+  timeNsFromBigInt,
+  msFromTimeNs,
+  bigIntFromTimeNs,
+  nowNs,
+  rfc3339Nano,
+} from './time.js';
+export { default as Long } from 'long';

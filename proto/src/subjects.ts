@@ -1,0 +1,56 @@
+// Public subjects and streams of the fabric, version 1. The AsyncAPI document mirrors these.
+
+/** JetStream streams and the subjects they capture. */
+export const Streams = {
+  Raw: { name: 'RAW', subjects: ['raw.v1.>'] },
+  Norm: { name: 'NORM', subjects: ['norm.v1.>'] },
+  Ordered: { name: 'ORDERED', subjects: ['ordered.v1.>'] },
+  Incidents: { name: 'INCIDENTS', subjects: ['incident.v1.>'] },
+  Anomalies: { name: 'ANOMALIES', subjects: ['anomaly.v1.>'] },
+  DeadLetter: { name: 'DLQ', subjects: ['dlq.v1.>'] },
+} as const;
+export type StreamKey = keyof typeof Streams;
+
+/** CloudEvents `ce-type` of each payload: a consumer decodes by it. */
+export const EventTypes = {
+  SampleBatch: 'busway.v1.SampleBatch',
+  EventBatch: 'busway.v1.EventBatch',
+  Incident: 'busway.v1.Incident',
+  AnomalyBatch: 'busway.v1.AnomalyBatch',
+  SparkplugPayload: 'org.eclipse.tahu.protobuf.Payload',
+} as const;
+export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
+
+export const Subjects = {
+  /** Raw samples from an ingest bridge: raw.v1.samples.<protocol>.<source> */
+  rawSamples: (protocol: string, source: string) => `raw.v1.samples.${token(protocol)}.${token(source)}`,
+  /** Raw discrete events from a source: raw.v1.events.<source> */
+  rawEvents: (source: string) => `raw.v1.events.${token(source)}`,
+  /** Normalized samples of one rack or area: norm.v1.samples.<site>.<hall>.<row>.<rack> */
+  normSamples: (site: string, hall: string, row: string, rack: string) =>
+    `norm.v1.samples.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
+  /** Normalized events: norm.v1.events.<kind> */
+  normEvents: (kind: string) => `norm.v1.events.${token(kind)}`,
+  /** Event-time ordered, deduplicated samples: ordered.v1.samples.<site>.<hall>.<row>.<rack> */
+  orderedSamples: (site: string, hall: string, row: string, rack: string) =>
+    `ordered.v1.samples.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
+  orderedEvents: (kind: string) => `ordered.v1.events.${token(kind)}`,
+  /** Correlated incidents: incident.v1.<site>.<kind> */
+  incident: (site: string, kind: string) => `incident.v1.${token(site)}.${token(kind)}`,
+  /** Anomaly scores of one rack or area: anomaly.v1.<site>.<hall>.<row>.<rack> */
+  anomaly: (site: string, hall: string, row: string, rack: string) =>
+    `anomaly.v1.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
+  /** Dead letters of one stage: dlq.v1.<stage> */
+  deadLetter: (stage: string) => `dlq.v1.${token(stage)}`,
+} as const;
+
+const UNSAFE = /[^a-z0-9_-]+/g;
+
+/** One subject token: lower case, [a-z0-9_-] only, never empty (NATS forbids '.', '*', '>' and spaces). */
+export function token(raw: string): string {
+  const t = raw
+    .toLowerCase()
+    .replace(UNSAFE, '-')
+    .replace(/^-+|-+$/g, '');
+  return t === '' ? '_' : t;
+}
