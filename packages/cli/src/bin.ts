@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+// The `busway` command: demo, up, run, provision, tail.
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadConfig, runWorker, type WorkerModule } from '@busway/runtime';
+import { buildSiteModel, SimulatorConfigSchema } from '@busway/simulator';
+import { demo, DEMO_STAGES } from './commands/demo.js';
+import { provision } from './commands/provision.js';
+import { tail } from './commands/tail.js';
+import { defaultLogDir, up } from './commands/up.js';
+import { parseDurationMs } from './duration.js';
+import { demoDir, ensureLocalStack } from './stack.js';
+import { findWorker, PIPELINE, WORKERS } from './workers.js';
+
+const USAGE = `busway — IT/OT telemetry fabric on NATS JetStream
+
+Usage:
+  busway demo [--duration 30s] [--json] [--seed N]   whole pipeline on a simulated AI factory
+  busway up [--config file]                          every worker (no simulator) against NATS_URL, REDIS_URL, MQTT_URL
+  busway run <worker> [--config file]                one worker (what a container runs)
+  busway provision [--site-model file | --sim-site]  streams, consumers and the asset registry (idempotent)
+  busway tail <subject> [--json] [--count N]         decode fabric messages, one line per sample/event
+  busway workers                                     list the workers
+
+Workers:
+${WORKERS.map((w) => `  ${w.name.padEnd(18)} ${w.description}`).join('\n')}
+`;
+
+const err = (line: string) => process.stderr.write(`${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      duration: { type: 'string', default: '30s' },
+      json: { type: 'boolean', default: false },
+      seed: { type: 'string', default: '1' },
+      count: { type: 'string' },
+      config: { type: 'string' },
+      'site-model': { type: 'string' },
+      'sim-site': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, arg] = positionals;
+  if (values.config) process.env.BUSWAY_CONFIG = values.config;
+  if (values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || values.help ? 0 : 2;
+  }
+  const env = process.env;
+  switch (command) {
+    case 'workers':
+      for (const w of WORKERS) process.stdout.write(`${w.name}\t${w.stage}\t${w.description}\n`);
+      return 0;
+    case 'run': {
+      const mod = arg ? findWorker(arg) : undefined;
+      if (!mod) {
+        err(`unknown worker '${arg ?? ''}'; one of: ${WORKERS.map((w) => w.name).join(', ')}`);
+        return 2;
+      }
+      await runWorker(mod);
+      return -1; // keeps running until a signal
+    }
+    case 'provision': {
+      const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+      const siteModel = values['sim-site'] ? simSiteModel(env) : values['site-model'];
+      const result = await provision({
+        natsUrl,
+        redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        siteModel,
+        workers: WORKERS,
+        env,
+      });
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+      return 0;
+    }
+    case 'tail': {
+      if (!arg) {
+        err('busway tail <subject>: a subject is required, e.g. uns.v1.> or norm.v1.samples.>');
+        return 2;
+      }
+      const count = values.count ? Number.parseInt(values.count, 10) : undefined;
+      await tail({
+        natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        subject: arg,
+        json: values.json,
+        count,
+      });
+      return 0;
+    }
+    case 'up': {
+      await up({ workers: PIPELINE, env, logDir: defaultLogDir(), log: err });
+      return 0;
+    }
+    case 'demo':
+      return runDemo(values.duration, values.json, Number.parseInt(values.seed, 10));
+    default:
+      err(`unknown command '${command}'\n`);
+      process.stderr.write(USAGE);
+      return 2;
+  }
+}
+
+function simSiteModel(env: NodeJS.ProcessEnv) {
+  return buildSiteModel(loadConfig(SimulatorConfigSchema, { env, worker: 'simulator' }));
+}
+
+async function runDemo(duration: string, json: boolean, seed: number): Promise<number> {
+  const durationMs = parseDurationMs(duration);
+  const log = json ? err : (line: string) => process.stdout.write(`${line}\n`);
+  const site = process.env.BUSWAY_SITE ?? 'ai1';
+  log('bringing up the local stack (NATS JetStream, Redis, Mosquitto)');
+  const stack = ensureLocalStack();
+  const env = {
+    ...process.env,
+    NATS_URL: stack.natsUrl,
+    REDIS_URL: stack.redisUrl,
+    MQTT_URL: stack.mqttUrl,
+    BUSWAY_SITE: site,
+  };
+  const simulator = findWorker('simulator') as WorkerModule;
+  const siteModel = buildSiteModel(
+    loadConfig(SimulatorConfigSchema, { env, worker: 'simulator', overrides: { seed } }),
+  );
+  const prov = await provision({
+    natsUrl: stack.natsUrl,
+    redisUrl: stack.redisUrl,
+    siteModel,
+    workers: WORKERS,
+    env,
+  });
+  log(
+    `provisioned ${prov.streams} streams, ${prov.consumers} consumers; registry v${prov.registryVersion} with ${siteModel.points.length} points`,
+  );
+  const report = await demo({
+    durationMs,
+    stack,
+    workers: PIPELINE,
+    simulator,
+    site,
+    seed,
+    log,
+    dir: demoDir(),
+  });
+  if (json) {
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    log('');
+    log('stage       messages   samples in  samples out  dead letters');
+    for (const { stage } of DEMO_STAGES) {
+      const s = report.stages[stage];
+      if (!s) continue;
+      log(
+        `${stage.padEnd(10)} ${String(s.messages).padStart(9)} ${String(s.samplesIn).padStart(12)} ${String(s.samplesOut).padStart(12)} ${String(s.deadLetters).padStart(13)}`,
+      );
+    }
+    log(`simulator published ${report.simulator.samplesOut} samples; dead letters: ${report.dlq}`);
+    log(
+      `ground truth: ${join(demoDir(), 'ground-truth.jsonl')}; try: npx busway tail 'uns.v1.${site}.*.*.*.cdu.>'`,
+    );
+  }
+  const allFlowing = DEMO_STAGES.every(({ stage }) => (report.stages[stage]?.samplesOut ?? 0) > 0);
+  return allFlowing ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (e: unknown) => {
+    err(`busway: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(1);
+  },
+);

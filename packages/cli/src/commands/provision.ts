@@ -1,0 +1,62 @@
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connect } from '@nats-io/transport-node';
+import { Redis } from 'ioredis';
+import { publishSiteModel, readSiteModel, type SiteModel } from '@busway/registry';
+import {
+  createLogger,
+  ensureConsumer,
+  ensureStream,
+  fabricStreams,
+  loadConfig,
+  type WorkerModule,
+} from '@busway/runtime';
+
+export interface ProvisionOptions {
+  natsUrl: string;
+  redisUrl?: string;
+  /** Site model to load into the registry: a file path, or a model already built. */
+  siteModel?: string | SiteModel;
+  workers: readonly WorkerModule[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Creates or updates every stream and every worker's consumers, and loads the site model. Idempotent. */
+export async function provision(
+  opts: ProvisionOptions,
+): Promise<{ streams: number; consumers: number; registryVersion?: number }> {
+  const log = createLogger('provision', process.env.BUSWAY_LOG_LEVEL ?? 'info');
+  const nc = await connect({ servers: opts.natsUrl.split(','), name: 'busway-provision' });
+  let streams = 0;
+  let consumers = 0;
+  try {
+    const jsm = await jetstreamManager(nc);
+    for (const s of fabricStreams()) {
+      await ensureStream(jsm, s, log);
+      streams++;
+    }
+    for (const mod of opts.workers) {
+      const config = loadConfig(mod.configSchema, { env: opts.env, worker: mod.name });
+      for (const c of mod.consumers(config)) {
+        await ensureConsumer(jsm, c, log);
+        consumers++;
+      }
+    }
+  } finally {
+    await nc.close();
+  }
+  let registryVersion: number | undefined;
+  if (opts.siteModel && opts.redisUrl) {
+    const model = typeof opts.siteModel === 'string' ? readSiteModel(opts.siteModel) : opts.siteModel;
+    const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
+    try {
+      registryVersion = await publishSiteModel(redis, model);
+      log.info(
+        { assets: model.assets.length, points: model.points.length, version: registryVersion },
+        'site model loaded',
+      );
+    } finally {
+      redis.disconnect();
+    }
+  }
+  return { streams, consumers, registryVersion };
+}

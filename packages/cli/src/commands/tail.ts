@@ -1,0 +1,44 @@
+import { connect } from '@nats-io/transport-node';
+import { decodeFabricMessage, formatLine } from '../decode.js';
+
+export interface TailOptions {
+  natsUrl: string;
+  subject: string;
+  json: boolean;
+  /** Stop after this many objects. @default unlimited */
+  count?: number;
+  write?: (line: string) => void;
+}
+
+/** Subscribes to a subject (wildcards allowed) and prints every sample, event, incident or score in it. */
+export async function tail(opts: TailOptions): Promise<number> {
+  const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const nc = await connect({ servers: opts.natsUrl.split(','), name: 'busway-tail' });
+  const sub = nc.subscribe(opts.subject);
+  const stop = () => sub.unsubscribe();
+  process.once('SIGINT', stop);
+  let printed = 0;
+  try {
+    for await (const msg of sub) {
+      let objects;
+      try {
+        objects = decodeFabricMessage(msg.subject, msg.data, msg.headers);
+      } catch (err) {
+        objects = [
+          { subject: msg.subject, error: `cannot decode: ${(err as Error).message}`, bytes: msg.data.length },
+        ];
+      }
+      for (const o of objects) {
+        write(opts.json ? JSON.stringify(o) : formatLine(o));
+        if (opts.count !== undefined && ++printed >= opts.count) {
+          stop();
+          break;
+        }
+      }
+    }
+  } finally {
+    process.off('SIGINT', stop);
+    await nc.close();
+  }
+  return printed;
+}

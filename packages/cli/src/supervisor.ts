@@ -1,0 +1,107 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
+import { parsePrometheus, type PromSample } from './prometheus.js';
+
+const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
+
+interface Child {
+  name: string;
+  port: number;
+  proc: ChildProcess;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Runs each worker as its own process (`busway run <name>`), as a container would, with its own health
+ * port and a log file. Restarts a worker that dies unless it is being stopped.
+ */
+export class Supervisor {
+  private readonly children = new Map<string, Child>();
+  private stopping = new Set<string>();
+
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly logDir: string,
+    private readonly onEvent: (line: string) => void = () => undefined,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  async start(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
+    const port = await freePort();
+    const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const proc = spawn(process.execPath, [BIN, 'run', name], {
+      env: { ...this.env, ...extraEnv, BUSWAY_HTTP_PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    proc.stdout?.pipe(log);
+    proc.stderr?.pipe(log);
+    const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
+    this.children.set(name, { name, port, proc, exited });
+    void exited.then((code) => {
+      if (this.stopping.has(name) || this.children.get(name)?.proc !== proc) return;
+      this.onEvent(`${name} exited with ${code}; restarting (log: ${join(this.logDir, `${name}.log`)})`);
+      setTimeout(() => void this.start(name, extraEnv), 1000);
+    });
+  }
+
+  /** Resolves when every worker answers /readyz with 200. */
+  async waitReady(timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (const child of this.children.values()) {
+      for (;;) {
+        if (await this.probe(child.port, '/readyz')) break;
+        if (child.proc.exitCode !== null)
+          throw new Error(`${child.name} exited early; see ${this.logDir}/${child.name}.log`);
+        if (Date.now() > deadline)
+          throw new Error(
+            `${child.name} not ready after ${timeoutMs} ms; see ${this.logDir}/${child.name}.log`,
+          );
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  }
+
+  private async probe(port: number, path: string): Promise<boolean> {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Metrics of every running worker, each sample labelled with its worker. */
+  async scrape(): Promise<PromSample[]> {
+    const all: PromSample[] = [];
+    for (const child of this.children.values()) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${child.port}/metrics`);
+        if (res.ok) all.push(...parsePrometheus(await res.text()));
+      } catch {
+        // restarting: its counts come back with it
+      }
+    }
+    return all;
+  }
+
+  /** SIGTERM (graceful: finish in-flight, drain), SIGKILL after `graceMs`. */
+  async stop(name: string, graceMs = 20_000): Promise<void> {
+    const child = this.children.get(name);
+    if (!child) return;
+    this.stopping.add(name);
+    if (child.proc.exitCode === null) child.proc.kill('SIGTERM');
+    const timer = setTimeout(() => child.proc.kill('SIGKILL'), graceMs);
+    await child.exited;
+    clearTimeout(timer);
+    this.children.delete(name);
+  }
+
+  async stopAll(order: readonly string[]): Promise<void> {
+    for (const name of order) await this.stop(name);
+    for (const name of [...this.children.keys()]) await this.stop(name);
+  }
+}

@@ -1,0 +1,23 @@
+import type { WorkerModule } from '@busway/runtime';
+import { anomalyModule } from '@busway/anomaly';
+import { correlatorModule } from '@busway/correlator';
+import { fanoutModule } from '@busway/fanout';
+import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
+import { normalizerModule } from '@busway/normalizer';
+import { simulatorModule } from '@busway/simulator';
+
+/** The pipeline's workers in flow order; `busway up` runs these. */
+export const PIPELINE: readonly WorkerModule[] = [
+  ingestSparkplugModule as unknown as WorkerModule,
+  normalizerModule as unknown as WorkerModule,
+  correlatorModule as unknown as WorkerModule,
+  anomalyModule as unknown as WorkerModule,
+  fanoutModule as unknown as WorkerModule,
+];
+
+/** Every runnable worker, the simulator included. */
+export const WORKERS: readonly WorkerModule[] = [...PIPELINE, simulatorModule as unknown as WorkerModule];
+
+export function findWorker(name: string): WorkerModule | undefined {
+  return WORKERS.find((w) => w.name === name);
+}
