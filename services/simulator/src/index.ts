@@ -1,0 +1,25 @@
+// The plant simulator: a slice of an AI factory publishing Sparkplug B, with a scheduler and a ground truth.
+import type { WorkerModule } from '@busway/runtime';
+import { SimulatorConfigSchema } from './config.js';
+import { startSimulator } from './simulator.js';
+
+export { SimulatorConfigSchema, groupOf } from './config.js';
+export type { SimulatorConfig } from './config.js';
+export { buildPlant, buildSiteModel, pointIdOf, DataType } from './plant.js';
+export type { Plant, DeviceDef, RackDef, RowDef, PointDef } from './plant.js';
+export { PlantSim, TICK_MS } from './plant-sim.js';
+export type { Reading, JobEventOut, TruthEntry, StepOutput } from './plant-sim.js';
+export { Physics, coolantRiseC, nodePowerKw } from './physics.js';
+export { SparkplugEdgeNode } from './sparkplug-edge.js';
+export { GroundTruthLog, readGroundTruth } from './ground-truth.js';
+export { startSimulator, jobEventBatch } from './simulator.js';
+
+export const simulatorModule: WorkerModule<typeof SimulatorConfigSchema> = {
+  name: 'simulator',
+  stage: 'simulate',
+  description:
+    'simulated AI-factory hall: racks, PDUs, CDUs, sensors, a job scheduler (Sparkplug B over MQTT)',
+  configSchema: SimulatorConfigSchema,
+  consumers: () => [],
+  start: startSimulator,
+};
