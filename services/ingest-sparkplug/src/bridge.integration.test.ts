@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { busway, Long, org } from '@busway/proto';
+import { Hdr, loadConfig, runWorker, type WorkerRuntime } from '@busway/runtime';
+import { startMosquitto, startNats, waitFor, type TestServer } from '@busway/testkit';
+import { ingestSparkplugModule } from './index.js';
+
+const Payload = org.eclipse.tahu.protobuf.Payload;
+const u64 = (n: number) => Long.fromNumber(n, true);
+
+describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
+  let nats: TestServer;
+  let broker: TestServer;
+  let rt: WorkerRuntime;
+  let edge: MqttClient;
+
+  before(async () => {
+    [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
+    const env = {
+      NATS_URL: nats.url,
+      MQTT_URL: broker.url,
+      BUSWAY_LOG_LEVEL: 'silent',
+      BUSWAY_MQTT_CLIENT_ID: `it-${process.pid}`,
+    };
+    loadConfig(ingestSparkplugModule.configSchema, { env }); // fails fast if the env is wrong
+    ({ rt } = await runWorker(ingestSparkplugModule, { env, signals: false }));
+    edge = await mqtt.connectAsync(broker.url);
+  });
+  after(async () => {
+    await edge.endAsync();
+    await rt.stop();
+    await Promise.all([nats.dispose(), broker.dispose()]);
+  });
+
+  const raw = async () => {
+    const info = await rt.jsm.streams.info('RAW');
+    const out: busway.v1.ISample[] = [];
+    for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+      const m = await rt.jsm.streams.getMessage('RAW', { seq });
+      if (m) out.push(...busway.v1.SampleBatch.decode(m.data).samples);
+    }
+    return out;
+  };
+
+  it('turns births and alias-only data into raw samples, dead-letters garbage, and dedups a repeated message', async () => {
+    const t0 = 1_800_000_000_000;
+    await edge.publishAsync(
+      'spBv1.0/g1/NBIRTH/e1',
+      Buffer.from(
+        Payload.encode({
+          timestamp: u64(t0),
+          seq: u64(0),
+          metrics: [{ name: 'bdSeq', datatype: 8, longValue: u64(3) }],
+        }).finish(),
+      ),
+      { qos: 1 },
+    );
+    const unit = { keys: ['engUnit'], values: [{ type: 12, stringValue: 'degC' }] };
+    await edge.publishAsync(
+      'spBv1.0/g1/DBIRTH/e1/cdu-1',
+      Buffer.from(
+        Payload.encode({
+          timestamp: u64(t0),
+          seq: u64(1),
+          metrics: [
+            {
+              name: 'Coolant/Return Temp',
+              alias: u64(5),
+              datatype: 10,
+              doubleValue: 40,
+              timestamp: u64(t0),
+              properties: unit,
+            },
+          ],
+        }).finish(),
+      ),
+      { qos: 1 },
+    );
+    await edge.publishAsync('spBv1.0/g1/DDATA/e1/cdu-1', Buffer.from([0x0a, 0xff, 0xff]), { qos: 1 });
+    const ddata = Buffer.from(
+      Payload.encode({
+        timestamp: u64(t0 + 1000),
+        seq: u64(2),
+        metrics: [{ alias: u64(5), datatype: 10, doubleValue: 41.5, timestamp: u64(t0 + 1000) }],
+      }).finish(),
+    );
+    await edge.publishAsync('spBv1.0/g1/DDATA/e1/cdu-1', ddata, { qos: 1 });
+    await edge.publishAsync('spBv1.0/g1/DDATA/e1/cdu-1', ddata, { qos: 1 }); // a broker redelivery looks like this
+
+    const samples = await waitFor('two samples on RAW', async () => {
+      const s = await raw();
+      return s.length >= 2 ? s : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    const all = await raw();
+    assert.equal(all.length, 2, 'the repeated DDATA was dropped by JetStream dedup');
+    const last = samples.find((s) => s.doubleValue === 41.5);
+    assert.equal(last?.pointId, 'sparkplug:g1/e1/cdu-1:Coolant/Return Temp');
+    assert.equal(last?.unit, 'degC');
+    assert.equal(last?.eventTimeNs?.toString(), (BigInt(t0 + 1000) * 1_000_000n).toString());
+
+    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
+    assert.equal(dlq?.header.get(Hdr.DlqCode), 'decode-error');
+    assert.equal(dlq?.header.get('mqtt-topic'), 'spBv1.0/g1/DDATA/e1/cdu-1');
+    assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'decode-error' }), 1);
+  });
+});

@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { ConsumerConfigSchema, RuntimeConfigSchema } from '@busway/runtime';
+
+export const IngestSparkplugConfigSchema = RuntimeConfigSchema.extend({
+  /** MQTT broker to read Sparkplug B from [MQTT_URL]. @default mqtt://127.0.0.1:1883 */
+  mqttUrl: z.string().min(1).default('mqtt://127.0.0.1:1883'),
+  /** MQTT client id; stable so the broker keeps the session (and unacked messages) across restarts. @default busway-ingest-sparkplug */
+  mqttClientId: z.string().min(1).default('busway-ingest-sparkplug'),
+  /** Sparkplug groups to subscribe to, comma separated; `+` is all. @default + */
+  groups: z.string().default('+'),
+  /** Messages the broker may have in flight to us unacknowledged (MQTT 5 receive maximum): the memory bound. @default 64 */
+  receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+}).extend(ConsumerConfigSchema.pick({ nakDelayMs: true }).shape);
+export type IngestSparkplugConfig = z.infer<typeof IngestSparkplugConfigSchema>;

@@ -1,0 +1,150 @@
+import { busway, Long, org, timeNsFromMs } from '@busway/proto';
+import { ContractViolation, DecodeError } from '@busway/runtime';
+import { sourceIdOf, type SparkplugTopic } from './topic.js';
+
+type Payload = org.eclipse.tahu.protobuf.Payload;
+type Metric = org.eclipse.tahu.protobuf.Payload.IMetric;
+const PayloadCodec = org.eclipse.tahu.protobuf.Payload;
+
+/** Sparkplug 3.0 datatypes (table 6.4.16). */
+export const SpType = {
+  Int8: 1,
+  Int16: 2,
+  Int32: 3,
+  Int64: 4,
+  UInt8: 5,
+  UInt16: 6,
+  UInt32: 7,
+  UInt64: 8,
+  Float: 9,
+  Double: 10,
+  Boolean: 11,
+  String: 12,
+  DateTime: 13,
+  Text: 14,
+  UUID: 15,
+  DataSet: 16,
+  Bytes: 17,
+  File: 18,
+  Template: 19,
+} as const;
+
+/** What a birth certificate says about a metric, remembered for its data messages. */
+export interface MetricDef {
+  name: string;
+  datatype: number;
+  unit: string;
+}
+
+/** Decodes a Sparkplug payload; a protobuf that does not parse is a DecodeError (poison). */
+export function decodePayload(data: Uint8Array): Payload {
+  try {
+    return PayloadCodec.decode(data);
+  } catch (err) {
+    throw new DecodeError(`Sparkplug B payload does not decode: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+const toNum = (v: Long | number | null | undefined) =>
+  v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
+
+/** The `engUnit` property of a metric, if it has one. */
+export function engUnitOf(m: Metric): string {
+  const keys = m.properties?.keys ?? [];
+  const i = keys.findIndex((k) => k === 'engUnit' || k === 'engUnits');
+  return i >= 0 ? (m.properties?.values?.[i]?.stringValue ?? '') : '';
+}
+
+/** Signed integers travel as uint32 two's complement (Sparkplug 3.0, 6.4.17). */
+function signedInt(v: number, datatype: number): number {
+  if (datatype === SpType.Int8) return (v << 24) >> 24;
+  if (datatype === SpType.Int16) return (v << 16) >> 16;
+  if (datatype === SpType.Int32) return v | 0;
+  return v;
+}
+
+/** Sets the sample's value from the metric's oneof by datatype; false for types this version does not carry. */
+export function setValue(sample: busway.v1.ISample, m: Metric, datatype: number): boolean {
+  if (m.isNull) return false;
+  switch (datatype) {
+    case SpType.Float:
+    case SpType.Double:
+      sample.doubleValue = m.doubleValue ?? m.floatValue ?? 0;
+      return true;
+    case SpType.Int8:
+    case SpType.Int16:
+    case SpType.Int32:
+    case SpType.UInt8:
+    case SpType.UInt16:
+    case SpType.UInt32:
+      sample.intValue = Long.fromNumber(signedInt(m.intValue ?? 0, datatype));
+      return true;
+    case SpType.Int64:
+    case SpType.UInt64:
+    case SpType.DateTime:
+      sample.intValue = Long.fromValue(m.longValue ?? 0);
+      return true;
+    case SpType.Boolean:
+      sample.boolValue = m.booleanValue ?? false;
+      return true;
+    case SpType.String:
+    case SpType.Text:
+    case SpType.UUID:
+      sample.stringValue = m.stringValue ?? '';
+      return true;
+    default:
+      return false; // DataSet, Template, Bytes, File: later bridge version
+  }
+}
+
+export interface DecodeContext {
+  topic: SparkplugTopic;
+  address: string;
+  /** alias -> definition, from the births. */
+  byAlias: Map<number, MetricDef>;
+  /** name -> definition, from the births. */
+  byName: Map<string, MetricDef>;
+  ingestTimeNs: Long;
+}
+
+/**
+ * Turns the metrics of one payload into fabric samples. An alias that no birth defined is a contract
+ * violation (the node must rebirth); metrics of unsupported types are skipped and counted.
+ */
+export function metricsToSamples(
+  payload: Payload,
+  ctx: DecodeContext,
+): { samples: busway.v1.ISample[]; skipped: number } {
+  const sourceId = sourceIdOf(ctx.topic);
+  const samples: busway.v1.ISample[] = [];
+  let skipped = 0;
+  const payloadTime = toNum(payload.timestamp);
+  for (const m of payload.metrics) {
+    const def = m.name
+      ? (ctx.byName.get(m.name) ?? { name: m.name, datatype: m.datatype ?? 0, unit: engUnitOf(m) })
+      : ctx.byAlias.get(toNum(m.alias));
+    if (!def)
+      throw new ContractViolation(`unknown alias ${toNum(m.alias)} from ${sourceId}: no birth defined it`);
+    if (def.name === 'bdSeq' || def.name.startsWith('Node Control/')) continue;
+    const timeMs = toNum(m.timestamp) || payloadTime;
+    const sample: busway.v1.ISample = {
+      pointId: `sparkplug:${sourceId}:${def.name}`,
+      unit: engUnitOf(m) || def.unit,
+      eventTimeNs: timeMs ? timeNsFromMs(timeMs) : undefined,
+      clockSource: timeMs
+        ? busway.v1.ClockSource.CLOCK_SOURCE_DEVICE
+        : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
+      ingestTimeNs: ctx.ingestTimeNs,
+      quality: busway.v1.Quality.QUALITY_GOOD,
+      source: { protocol: 'sparkplug', address: ctx.address, sourceId },
+      sequence: Long.fromNumber(timeMs, true),
+      flags: m.isHistorical ? ['historical'] : [],
+    };
+    if (!setValue(sample, m, m.datatype || def.datatype)) {
+      skipped++;
+      continue;
+    }
+    samples.push(sample);
+  }
+  return { samples, skipped };
+}
