@@ -1,0 +1,14 @@
+import { z } from 'zod';
+import { ConsumerConfigSchema, RuntimeConfigSchema } from '@busway/runtime';
+
+export const NormalizerConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigSchema.shape).extend({
+  /** Redis holding the asset registry [REDIS_URL]. @default redis://127.0.0.1:6379 */
+  redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
+  /** TAI − UTC in seconds, subtracted from PTP timestamps (37 s since 2017). @default 37 */
+  taiUtcOffsetS: z.coerce.number().int().min(0).default(37),
+  /** A sample further ahead of its ingest time than this is clock skew: flagged and clamped. @default 5000 */
+  maxFutureSkewMs: z.coerce.number().int().min(0).default(5000),
+  /** Durable consumer name. @default normalizer */
+  durable: z.string().default('normalizer'),
+});
+export type NormalizerConfig = z.infer<typeof NormalizerConfigSchema>;

@@ -1,0 +1,167 @@
+import type { Context } from '@opentelemetry/api';
+import type { JsMsg } from '@nats-io/jetstream';
+import { busway, EventTypes, Streams, Subjects, token } from '@busway/proto';
+import { RegistryClient } from '@busway/registry';
+import {
+  ACK,
+  ConfigError,
+  LogSummary,
+  publishDeadLetter,
+  publishFabric,
+  readEnvelope,
+  startConsumeLoop,
+  type Outcome,
+  type RunningWorker,
+  type WorkerRuntime,
+} from '@busway/runtime';
+import type { NormalizerConfig } from './config.js';
+import { enrichJob, normalizeSample } from './normalize.js';
+
+const STAGE = 'normalize';
+const WORKER = 'normalizer';
+
+/** Consumes RAW, normalizes samples and events, publishes per rack to NORM; bad samples go to the DLQ alone. */
+export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfig): Promise<RunningWorker> {
+  let registryClient: RegistryClient;
+  try {
+    registryClient = await RegistryClient.connect(config.redisUrl, config.site);
+  } catch (err) {
+    throw new ConfigError(
+      `cannot reach the asset registry in Redis at ${config.redisUrl}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  rt.log.info(
+    { registryVersion: registryClient.registry.version, points: registryClient.registry.model.points.length },
+    'registry loaded',
+  );
+  registryClient.onChange((r) => rt.log.info({ registryVersion: r.version }, 'registry reloaded'));
+  const rejected = new LogSummary(rt.log, 'rejected samples:');
+  const rules = { taiUtcOffsetS: config.taiUtcOffsetS, maxFutureSkewMs: config.maxFutureSkewMs };
+
+  const handleSamples = async (msg: JsMsg, inputId: string, ctx: Context): Promise<Outcome> => {
+    const batch = busway.v1.SampleBatch.decode(msg.data);
+    const registry = registryClient.registry;
+    const byRack = new Map<string, busway.v1.ISample[]>();
+    const work: Promise<unknown>[] = [];
+    for (const raw of batch.samples) {
+      const r = normalizeSample(raw, registry, config.site, rules);
+      if ('rejected' in r) {
+        const data = busway.v1.SampleBatch.encode({ samples: [raw], source: batch.source }).finish();
+        work.push(
+          publishDeadLetter(
+            rt.js,
+            WORKER,
+            msg.subject,
+            data,
+            msg.headers,
+            r.rejected,
+            msg.info.deliveryCount,
+            msg.seq,
+          ),
+        );
+        rt.metrics.deadLetters.inc({ stage: STAGE, reason: r.rejected.code });
+        rejected.add(r.rejected.code);
+        continue;
+      }
+      const p = r.ok.path ?? {};
+      const subject = Subjects.normSamples(p.site ?? config.site, p.hall ?? '_', p.row ?? '_', p.rack ?? '_');
+      const list = byRack.get(subject);
+      if (list) list.push(r.ok);
+      else byRack.set(subject, [r.ok]);
+    }
+    for (const [subject, samples] of byRack) {
+      const data = busway.v1.SampleBatch.encode({ samples, source: batch.source }).finish();
+      const id = `${inputId}:norm:${subject.slice('norm.v1.samples.'.length)}`;
+      work.push(
+        publishFabric(
+          rt.js,
+          subject,
+          data,
+          { type: EventTypes.SampleBatch, source: '/busway/normalizer', id },
+          ctx,
+        ),
+      );
+      rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, samples.length);
+    }
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, batch.samples.length);
+    await Promise.all(work);
+    return ACK;
+  };
+
+  const handleEvents = async (msg: JsMsg, inputId: string, ctx: Context): Promise<Outcome> => {
+    const batch = busway.v1.EventBatch.decode(msg.data);
+    const registry = registryClient.registry;
+    const byKind = new Map<string, busway.v1.IEvent[]>();
+    for (const e of batch.events) {
+      const kind =
+        e.kind === busway.v1.EventKind.EVENT_KIND_JOB
+          ? 'job'
+          : e.kind === busway.v1.EventKind.EVENT_KIND_GRID
+            ? 'grid'
+            : 'alarm';
+      const list = byKind.get(kind) ?? [];
+      list.push(kind === 'job' ? enrichJob(e, registry) : e);
+      byKind.set(kind, list);
+    }
+    await Promise.all(
+      [...byKind].map(([kind, events]) =>
+        publishFabric(
+          rt.js,
+          Subjects.normEvents(kind),
+          busway.v1.EventBatch.encode({ events }).finish(),
+          { type: EventTypes.EventBatch, source: '/busway/normalizer', id: `${inputId}:norm:${token(kind)}` },
+          ctx,
+        ),
+      ),
+    );
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, batch.events.length);
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, batch.events.length);
+    return ACK;
+  };
+
+  const loop = await startConsumeLoop({
+    stage: STAGE,
+    worker: WORKER,
+    js: rt.js,
+    stream: Streams.Raw.name,
+    durable: config.durable,
+    config,
+    metrics: rt.metrics,
+    log: rt.log,
+    termWithReason: rt.features().termWithReason,
+    handle: async (batch, ctx) =>
+      Promise.all(
+        batch.map(async (msg): Promise<Outcome> => {
+          const env = readEnvelope(msg.headers);
+          const inputId = env.id || `raw:${msg.seq}`;
+          try {
+            if (env.type === EventTypes.SampleBatch) return await handleSamples(msg, inputId, ctx);
+            if (env.type === EventTypes.EventBatch) return await handleEvents(msg, inputId, ctx);
+            return {
+              kind: 'poison',
+              code: 'contract-violation',
+              message: `unknown ce-type '${env.type}' on ${msg.subject}`,
+            };
+          } catch (err) {
+            if (err instanceof Error && /index out of range|invalid wire type|illegal/i.test(err.message)) {
+              return {
+                kind: 'poison',
+                code: 'decode-error',
+                message: `${env.type} does not decode: ${err.message}`,
+              };
+            }
+            throw err; // publish failures: the whole batch is retried (ids make the retry idempotent)
+          }
+        }),
+      ),
+  });
+
+  return {
+    async stop() {
+      await loop.stop();
+      rejected.close();
+      await registryClient.close();
+    },
+  };
+}

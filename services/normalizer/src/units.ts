@@ -1,0 +1,139 @@
+import { createRequire } from 'node:module';
+import { UnitMismatch } from '@busway/runtime';
+
+interface UcumUtils {
+  validateUnitString(unit: string): { status: string };
+  convertUnitTo(from: string, value: number, to: string): { status: string; toVal?: number; msg?: string[] };
+}
+const require = createRequire(import.meta.url);
+const ucum = (
+  require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }
+).UcumLhcUtils.getInstance();
+
+/** Source spellings that are not UCUM codes, and their UCUM code. The conversion itself is ucum-lhc's. */
+const SPELLINGS: Record<string, string> = {
+  degC: 'Cel',
+  '°C': 'Cel',
+  C: 'Cel',
+  degc: 'Cel',
+  celsius: 'Cel',
+  degF: '[degF]',
+  '°F': '[degF]',
+  F: '[degF]',
+  degf: '[degF]',
+  fahrenheit: '[degF]',
+  LPM: 'L/min',
+  lpm: 'L/min',
+  'l/min': 'L/min',
+  'L/m': 'L/min',
+  GPM: '[gal_us]/min',
+  gpm: '[gal_us]/min',
+  kVA: 'kV.A',
+  VA: 'V.A',
+  kVAr: 'kV.A',
+  kvar: 'kV.A',
+  kWh: 'kW.h',
+  Wh: 'W.h',
+  MWh: 'MW.h',
+  psi: '[psi]',
+  PSI: '[psi]',
+  inH2O: "[in_i'H2O]",
+  '%RH': '%',
+  RH: '%',
+  percent: '%',
+  pct: '%',
+  rpm: '{rpm}',
+  RPM: '{rpm}',
+  CFM: '[cft_i]/min',
+  cfm: '[cft_i]/min',
+};
+
+/** One canonical unit per quantity kind, chosen by the first token of the taxonomy name. */
+export const CANONICAL_UNITS: Record<string, string> = {
+  temperature: 'Cel',
+  power: 'W',
+  energy: 'J',
+  flow: 'L/min',
+  pressure: 'kPa',
+  current: 'A',
+  voltage: 'V',
+  frequency: 'Hz',
+  humidity: '%',
+  utilization: '%',
+};
+
+const ucumCache = new Map<string, string | null>();
+
+/** The UCUM code of a source unit string, or null when it is neither a known spelling nor valid UCUM. */
+export function toUcum(unit: string): string | null {
+  const cached = ucumCache.get(unit);
+  if (cached !== undefined) return cached;
+  const trimmed = unit.trim();
+  const code =
+    SPELLINGS[trimmed] ??
+    (trimmed !== '' && ucum.validateUnitString(trimmed).status === 'valid' ? trimmed : null);
+  ucumCache.set(unit, code);
+  return code;
+}
+
+/** A linear conversion y = scale·x + offset (every UCUM conversion between non-log units is one). */
+export interface Conversion {
+  scale: number;
+  offset: number;
+}
+
+const conversionCache = new Map<string, Conversion | string>();
+
+/** The conversion between two UCUM units, from ucum-lhc, cached; a string says why there is none. */
+export function conversion(from: string, to: string): Conversion | string {
+  const key = `${from}\u0000${to}`;
+  const cached = conversionCache.get(key);
+  if (cached !== undefined) return cached;
+  let result: Conversion | string;
+  if (from === to) result = { scale: 1, offset: 0 };
+  else {
+    const at0 = ucum.convertUnitTo(from, 0, to);
+    const at1 = ucum.convertUnitTo(from, 1, to);
+    result =
+      at0.status === 'succeeded' &&
+      at1.status === 'succeeded' &&
+      at0.toVal !== undefined &&
+      at1.toVal !== undefined
+        ? { scale: at1.toVal - at0.toVal, offset: at0.toVal }
+        : (at1.msg?.join(' ') ?? `${from} cannot be converted to ${to}`);
+  }
+  conversionCache.set(key, result);
+  return result;
+}
+
+/** The canonical unit of a taxonomy metric, or undefined for a kind without one. */
+export function canonicalUnitOf(metric: string): string | undefined {
+  return CANONICAL_UNITS[metric.split('.')[0] ?? ''];
+}
+
+/**
+ * Converts a value in a source unit to the metric's canonical unit. Throws UnitMismatch when the unit does
+ * not parse or does not fit the quantity kind (kW on a temperature).
+ */
+export function toCanonical(
+  value: number,
+  sourceUnit: string,
+  metric: string,
+  pointId: string,
+): { value: number; unit: string } {
+  const ucumCode = toUcum(sourceUnit);
+  const canonical = canonicalUnitOf(metric);
+  if (ucumCode === null) {
+    throw new UnitMismatch(
+      `unit '${sourceUnit}' of ${pointId} is not UCUM nor a known spelling (metric ${metric})`,
+    );
+  }
+  if (!canonical) return { value, unit: ucumCode };
+  const c = conversion(ucumCode, canonical);
+  if (typeof c === 'string') {
+    throw new UnitMismatch(
+      `unit '${sourceUnit}' (${ucumCode}) of ${pointId} does not fit ${metric}, which is in ${canonical}: ${c}`,
+    );
+  }
+  return { value: value * c.scale + c.offset, unit: canonical };
+}
