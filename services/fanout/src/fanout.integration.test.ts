@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { busway, EventTypes, timeNsFromMs } from '@busway/proto';
+import { fabricHeaders, Hdr, runWorker, type WorkerRuntime } from '@busway/runtime';
+import { startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
+import { fanoutModule, lastValueKey } from './index.js';
+
+const path = { site: 'ai1', hall: 'h1', row: 'r1', rack: 'plant-r1', assetClass: 'cdu', asset: 'cdu-r1' };
+const UNS = 'uns.v1.ai1.h1.r1.plant-r1.cdu.cdu-r1.temperature.coolant.return';
+const T = 1_800_000_000_000;
+const batchOf = (v: number, t: number) =>
+  busway.v1.SampleBatch.encode({
+    samples: [
+      {
+        pointId: 'p:cdu-r1:ret',
+        path,
+        metric: 'temperature.coolant.return',
+        doubleValue: v,
+        unit: 'Cel',
+        eventTimeNs: timeNsFromMs(t),
+      },
+    ],
+  }).finish();
+
+describe('fan-out against real nats-server and Redis', () => {
+  let nats: TestServer;
+  let redisServer: TestServer;
+  let redis: Redis;
+  let rt: WorkerRuntime;
+  let n = 0;
+  const publish = (data: Uint8Array, type: string = EventTypes.SampleBatch) => {
+    const id = `t-${++n}`;
+    return rt.js.publish('ordered.v1.samples.ai1.h1.r1.plant-r1', data, {
+      headers: fabricHeaders({ type, source: '/test', id }),
+      msgID: id,
+    });
+  };
+
+  before(async () => {
+    [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
+    redis = new Redis(redisServer.url);
+    redis.on('error', () => undefined);
+    ({ rt } = await runWorker(fanoutModule, {
+      env: {
+        NATS_URL: nats.url,
+        REDIS_URL: redisServer.url,
+        BUSWAY_LOG_LEVEL: 'silent',
+        BUSWAY_NAK_DELAY_MS: '200',
+      },
+      signals: false,
+    }));
+  });
+  after(async () => {
+    redis.disconnect();
+    await rt.stop();
+    await Promise.all([nats.dispose(), redisServer.dispose()]);
+  });
+
+  it('delivers each sample on its UNS subject with CloudEvents headers and a traceparent', async () => {
+    const sub = rt.nc.subscribe('uns.v1.ai1.*.*.*.cdu.>', { max: 1 });
+    await rt.nc.flush();
+    await publish(batchOf(41.5, T));
+    for await (const m of sub) {
+      assert.equal(m.subject, UNS);
+      assert.equal(busway.v1.SampleBatch.decode(m.data).samples[0]?.doubleValue, 41.5);
+      assert.equal(m.headers?.get(Hdr.Type), EventTypes.SampleBatch);
+      assert.match(m.headers?.get(Hdr.TraceParent) ?? '', /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    }
+  });
+
+  it('keeps the newest value in Redis: an older sample arriving later does not roll it back', async () => {
+    await publish(batchOf(42, T + 2000));
+    await waitFor('newest value', async () => (await redis.hget(lastValueKey(UNS), 'value')) === '42');
+    await publish(batchOf(40, T + 1000));
+    await waitFor(
+      'older sample consumed',
+      async () => (await rt.jsm.consumers.info('ORDERED', 'fanout-samples')).num_pending === 0,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const lv = await redis.hgetall(lastValueKey(UNS));
+    assert.equal(lv.value, '42');
+    assert.equal(lv.unit, 'Cel');
+    assert.equal(lv.time, '2027-01-15T08:00:02.000000000Z');
+  });
+
+  it('dead-letters a payload that does not decode', async () => {
+    await publish(new Uint8Array([0x0a, 0xff, 0xff, 0xff]));
+    const dead = await waitFor('dead letter', () =>
+      rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.fanout' }).catch(() => undefined),
+    );
+    assert.equal(dead.header.get(Hdr.DlqCode), 'decode-error');
+  });
+
+  it('keeps a batch while Redis is down and delivers it once Redis is back', async () => {
+    await redisServer.stop();
+    await publish(batchOf(43, T + 3000));
+    // not acked: retried until Redis answers again
+    await waitFor(
+      'the batch retried',
+      async () => (await rt.metrics.value('busway_messages_total', { outcome: 'retry' })) >= 1,
+    );
+    await redisServer.restart();
+    await waitFor(
+      'value after Redis restart',
+      async () => (await redis.hget(lastValueKey(UNS), 'value').catch(() => null)) === '43',
+      20_000,
+    );
+  });
+});

@@ -1,0 +1,242 @@
+import type { Context } from '@opentelemetry/api';
+import type { JsMsg } from '@nats-io/jetstream';
+import { Redis, type ChainableCommander } from 'ioredis';
+import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
+import {
+  ACK,
+  fabricHeaders,
+  injectTrace,
+  readEnvelope,
+  startConsumeLoop,
+  type ConsumeLoop,
+  type Outcome,
+  type RunningWorker,
+  type WorkerRuntime,
+} from '@busway/runtime';
+import type { FanoutConfig } from './config.js';
+import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
+
+const STAGE = 'fanout';
+type LvPipeline = ChainableCommander & {
+  buswaySetIfNewer(key: string, index: string, ...args: string[]): ChainableCommander;
+};
+
+const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
+
+function valueFields(s: busway.v1.ISample): [string, string] {
+  if (s.doubleValue != null) return [String(s.doubleValue), 'double'];
+  if (s.intValue != null) return [s.intValue.toString(), 'int'];
+  if (s.boolValue != null) return [String(s.boolValue), 'bool'];
+  return [s.stringValue ?? '', 'string'];
+}
+
+const decodeOrPoison = <T>(msg: JsMsg, type: string, decode: (d: Uint8Array) => T): T | Outcome => {
+  const env = readEnvelope(msg.headers);
+  if (env.type !== type)
+    return { kind: 'poison', code: 'contract-violation', message: `expected ${type}, got '${env.type}'` };
+  try {
+    return decode(msg.data);
+  } catch (err) {
+    return { kind: 'poison', code: 'decode-error', message: (err as Error).message };
+  }
+};
+/** ioredis resolves a pipeline with per-command errors: any of them fails the batch. */
+async function execAll(pipe: ChainableCommander): Promise<void> {
+  const results = await pipe.exec();
+  if (!results) throw new Error('pipeline discarded');
+  for (const [err] of results) if (err) throw err;
+}
+const isOutcome = (x: unknown): x is Outcome => typeof x === 'object' && x !== null && 'kind' in x;
+
+/** Delivers ordered samples, incidents and anomaly scores to NATS subscribers and Redis. */
+export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Promise<RunningWorker> {
+  const redis = new Redis(config.redisUrl, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 5000,
+  });
+  redis.on('error', () => undefined); // surfaced per batch as a retry
+  redis.defineCommand('buswaySetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER_LUA });
+  const transient = (err: unknown): Outcome => ({
+    kind: 'retry',
+    code: 'transient',
+    message: `redis: ${(err as Error).message}`,
+  });
+
+  const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
+    const outcomes: Outcome[] = [];
+    const pipe = redis.pipeline() as LvPipeline;
+    let n = 0;
+    for (const msg of batch) {
+      const decoded = decodeOrPoison(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
+      if (isOutcome(decoded)) {
+        outcomes.push(decoded);
+        continue;
+      }
+      for (const s of decoded.samples) {
+        if (!s.path || !s.metric) continue;
+        const subject = unsSubject(s.path, s.metric);
+        const h = fabricHeaders({
+          type: EventTypes.SampleBatch,
+          source: '/busway/fanout',
+          id: `${s.pointId}@${s.eventTimeNs?.toString()}`,
+          time: rfc3339Nano(s.eventTimeNs),
+        });
+        injectTrace(h, ctx);
+        rt.nc.publish(subject, busway.v1.SampleBatch.encode({ samples: [s] }).finish(), { headers: h });
+        const [value, type] = valueFields(s);
+        const p = s.path;
+        pipe.buswaySetIfNewer(
+          lastValueKey(subject),
+          RedisKeys.lastValueIndex,
+          bigIntFromTimeNs(s.eventTimeNs).toString(),
+          'value',
+          value,
+          'type',
+          type,
+          'unit',
+          s.unit ?? '',
+          'metric',
+          s.metric,
+          'pointId',
+          s.pointId ?? '',
+          'time',
+          rfc3339Nano(s.eventTimeNs),
+          'quality',
+          QUALITY[s.quality ?? 0] ?? 'unspecified',
+          'unregistered',
+          String(!!s.unregistered),
+          'site',
+          p.site ?? '',
+          'hall',
+          p.hall ?? '',
+          'row',
+          p.row ?? '',
+          'rack',
+          p.rack ?? '',
+          'assetClass',
+          p.assetClass ?? '',
+          'asset',
+          p.asset ?? '',
+        );
+        n++;
+      }
+      outcomes.push(ACK);
+      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, decoded.samples.length);
+    }
+    try {
+      if (n > 0) await execAll(pipe);
+      await rt.nc.flush(); // the UNS publishes have left this process before the input is acked
+    } catch (err) {
+      return batch.map(() => transient(err));
+    }
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, n);
+    return outcomes;
+  };
+
+  const incidents = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
+    const outcomes: Outcome[] = [];
+    const pipe = redis.pipeline();
+    for (const msg of batch) {
+      const inc = decodeOrPoison(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
+      if (isOutcome(inc)) {
+        outcomes.push(inc);
+        continue;
+      }
+      const json = {
+        ...busway.v1.Incident.toObject(inc, { longs: String, enums: String }),
+        start: rfc3339Nano(inc.startNs),
+        end: rfc3339Nano(inc.endNs),
+      };
+      pipe.lpush(RedisKeys.incidents, JSON.stringify(json));
+      const h = fabricHeaders({ type: EventTypes.Incident, source: '/busway/fanout', id: inc.id });
+      injectTrace(h, ctx);
+      rt.nc.publish(
+        `events.v1.incident.${token(inc.path?.site ?? config.site)}.${token(inc.kind)}`,
+        msg.data,
+        { headers: h },
+      );
+      outcomes.push(ACK);
+    }
+    pipe.ltrim(RedisKeys.incidents, 0, config.maxIncidents - 1);
+    try {
+      await execAll(pipe);
+      await rt.nc.flush();
+    } catch (err) {
+      return batch.map(() => transient(err));
+    }
+    return outcomes;
+  };
+
+  const anomalies = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
+    const outcomes: Outcome[] = [];
+    const pipe = redis.pipeline();
+    for (const msg of batch) {
+      const decoded = decodeOrPoison(msg, EventTypes.AnomalyBatch, (d) => busway.v1.AnomalyBatch.decode(d));
+      if (isOutcome(decoded)) {
+        outcomes.push(decoded);
+        continue;
+      }
+      const alarms = decoded.scores.filter((s) => (s.score ?? 0) >= config.alarmScore);
+      for (const s of decoded.scores) {
+        if (!s.path || !s.metric) continue;
+        pipe.hset(anomalyKey(unsSubject(s.path, s.metric)), {
+          score: String(s.score),
+          label: s.label,
+          reason: s.reason,
+          time: rfc3339Nano(s.eventTimeNs),
+        });
+      }
+      if (alarms.length > 0) {
+        const p = alarms[0]?.path ?? {};
+        const h = fabricHeaders({
+          type: EventTypes.AnomalyBatch,
+          source: '/busway/fanout',
+          id: `${readEnvelope(msg.headers).id}:alarms`,
+        });
+        injectTrace(h, ctx);
+        rt.nc.publish(
+          `events.v1.anomaly.${token(p.site ?? '')}.${token(p.hall ?? '')}.${token(p.row ?? '')}.${token(p.rack ?? '')}`,
+          busway.v1.AnomalyBatch.encode({ scores: alarms }).finish(),
+          { headers: h },
+        );
+      }
+      outcomes.push(ACK);
+    }
+    try {
+      await execAll(pipe);
+      await rt.nc.flush();
+    } catch (err) {
+      return batch.map(() => transient(err));
+    }
+    return outcomes;
+  };
+
+  const loop = (
+    stream: string,
+    durable: string,
+    handle: (b: JsMsg[], c: Context) => Promise<Outcome[]>,
+  ): Promise<ConsumeLoop> =>
+    startConsumeLoop({
+      stage: 'fanout',
+      js: rt.js,
+      stream,
+      durable,
+      config,
+      metrics: rt.metrics,
+      log: rt.log,
+      termWithReason: rt.features().termWithReason,
+      handle,
+    });
+  const loops = [
+    await loop(Streams.Ordered.name, 'fanout-samples', samples),
+    await loop(Streams.Incidents.name, 'fanout-incidents', incidents),
+    await loop(Streams.Anomalies.name, 'fanout-anomalies', anomalies),
+  ];
+  return {
+    async stop() {
+      await Promise.all(loops.map((l) => l.stop()));
+      redis.disconnect();
+    },
+  };
+}
