@@ -8,6 +8,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import mqtt from 'mqtt';
 import { PIPELINE, WORKERS, Supervisor, provision, summarize, sumOf } from '@busway/cli';
+import { busway, org, unsSubject } from '@busway/proto';
 import { Hdr, loadConfig } from '@busway/runtime';
 import { buildSiteModel, SimulatorConfigSchema } from '@busway/simulator';
 import { startMosquitto, startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
@@ -50,7 +51,24 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     await Promise.all([nats?.dispose(), redis?.dispose(), broker?.dispose()]);
   });
 
-  it('carries every simulated sample through all five stages, loses none when a worker is stopped mid-stream, and dead-letters a malformed payload', async () => {
+  it('carries every simulated sample through all five stages, loses none when each worker is stopped mid-stream, and dead-letters a malformed payload', async () => {
+    // an independent MQTT observer records every DDATA the simulator publishes: the ingest's ground truth
+    const observer = await mqtt.connectAsync(broker.url);
+    const published = new Set<string>();
+    observer.on('message', (topic, payload) => {
+      const [, group, , edge, device] = topic.split('/');
+      let p: org.eclipse.tahu.protobuf.Payload;
+      try {
+        p = org.eclipse.tahu.protobuf.Payload.decode(payload);
+      } catch {
+        return; // the malformed payload this test sends on purpose
+      }
+      published.add(
+        `sparkplug:${group}/${edge}/${device}:DDATA:${p.timestamp?.toString()}:${p.seq?.toString()}`,
+      );
+    });
+    await observer.subscribeAsync('spBv1.0/+/DDATA/#', { qos: 1 });
+
     await sup.start('simulator');
     await sup.waitReady();
     await waitFor(
@@ -74,15 +92,21 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     });
     assert.equal(dead.length, 1);
 
-    // SIGTERM the normalizer mid-stream, then start it again: it resumes from its durable consumer
-    await sup.stop('normalizer');
-    await new Promise((r) => setTimeout(r, 2000));
-    await sup.start('normalizer');
-    await sup.waitReady();
-    await new Promise((r) => setTimeout(r, 3000));
-
+    // every stage has processed samples (counters live in each process: read them before any restart)
     const counts = summarize(await sup.scrape(), 0);
+
+    // SIGTERM each worker mid-stream, then start it again: it resumes from its durable consumer (or MQTT session)
+    for (const w of PIPELINE) {
+      await sup.stop(w.name);
+      await new Promise((r) => setTimeout(r, 1500));
+      await sup.start(w.name);
+      await sup.waitReady();
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+
     await sup.stop('simulator');
+    await new Promise((r) => setTimeout(r, 500)); // the observer's last messages
+    await observer.endAsync();
 
     // drained: every durable consumer has nothing pending and nothing unacknowledged
     await waitFor(
@@ -93,6 +117,8 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
           ['NORM', 'correlator'],
           ['ORDERED', 'anomaly'],
           ['ORDERED', 'fanout-samples'],
+          ['ANOMALIES', 'fanout-anomalies'],
+          ['INCIDENTS', 'fanout-incidents'],
         ] as const) {
           const info = await jsm.consumers.info(stream, durable);
           if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
@@ -110,7 +136,11 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       );
     }
 
-    const raw = samplesOf(await readStream(nc, jsm, 'RAW', 'raw.v1.samples.'));
+    const rawMessages = await readStream(nc, jsm, 'RAW', 'raw.v1.samples.');
+    const rawDdata = new Set(rawMessages.map((m) => m.msgId).filter((id) => id.includes(':DDATA:')));
+    assert.ok(published.size > 50, `the observer saw the simulator publish (${published.size} DDATA)`);
+    assert.deepEqual(rawDdata, published, 'every published DDATA reached RAW once, across an ingest restart');
+    const raw = samplesOf(rawMessages);
     const norm = samplesOf(await readStream(nc, jsm, 'NORM', 'norm.v1.samples.'));
     const ordered = samplesOf(await readStream(nc, jsm, 'ORDERED', 'ordered.v1.'));
     const rawKeys = new Set(raw.map(sampleKey));
@@ -120,6 +150,12 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     assert.equal(new Set(normKeys).size, normKeys.length, 'no duplicate sample in NORM despite the restart');
     assert.deepEqual(new Set(normKeys), rawKeys, 'every raw sample was normalized exactly once');
     assert.equal(ordered.length, norm.length, 'every normalized sample was ordered exactly once');
+    const scores = (await readStream(nc, jsm, 'ANOMALIES')).flatMap(
+      (m) => busway.v1.AnomalyBatch.decode(m.data).scores,
+    );
+    const scoreKeys = scores.map((s) => `${s.pointId}|${s.eventTimeNs?.toString()}`);
+    assert.ok(scores.length > 0, 'samples were scored');
+    assert.equal(new Set(scoreKeys).size, scoreKeys.length, 'no sample scored twice despite the restart');
     assert.ok(
       norm.every((s) => s.unregistered !== true),
       'every simulated point is in the registry',
@@ -132,10 +168,21 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       'the malformed payload is the only dead letter',
     );
 
+    // the last value of every point is its newest ordered sample, despite the fan-out restart
+    const newest = new Map<string, bigint>();
+    for (const s of ordered) {
+      const subject = unsSubject(s.path ?? {}, s.metric ?? '');
+      const t = BigInt(s.eventTimeNs?.toString() ?? '0');
+      if ((newest.get(subject) ?? -1n) < t) newest.set(subject, t);
+    }
     const lv = new Redis(redis.url);
     try {
       const keys = await lv.keys('busway:lv:v1:uns.v1.ai1.*.cdu.*');
       assert.ok(keys.length > 0, 'CDU last values are in Redis');
+      for (const [subject, t] of newest) {
+        const stored = await lv.hget(`busway:lv:v1:${subject}`, 'timeNs');
+        assert.equal(stored, t.toString(), `last value of ${subject}`);
+      }
     } finally {
       lv.disconnect();
     }

@@ -14,10 +14,11 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
   let broker: TestServer;
   let rt: WorkerRuntime;
   let edge: MqttClient;
+  let env: Record<string, string>;
 
   before(async () => {
     [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
-    const env = {
+    env = {
       NATS_URL: nats.url,
       MQTT_URL: broker.url,
       BUSWAY_LOG_LEVEL: 'silent',
@@ -104,5 +105,59 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     assert.equal(dlq?.header.get(Hdr.DlqCode), 'decode-error');
     assert.equal(dlq?.header.get('mqtt-topic'), 'spBv1.0/g1/DDATA/e1/cdu-1');
     assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'decode-error' }), 1);
+  });
+
+  it('still resolves aliases after a restart, from the births kept in the KV bucket', async () => {
+    await rt.stop();
+    ({ rt } = await runWorker(ingestSparkplugModule, { env, signals: false }));
+    const t1 = 1_800_000_010_000;
+    await edge.publishAsync(
+      'spBv1.0/g1/DDATA/e1/cdu-1',
+      Buffer.from(
+        Payload.encode({
+          timestamp: u64(t1),
+          seq: u64(3),
+          metrics: [{ alias: u64(5), datatype: 10, doubleValue: 42.25, timestamp: u64(t1) }],
+        }).finish(),
+      ),
+      { qos: 1 },
+    );
+    const sample = await waitFor('the aliased sample after the restart', async () =>
+      (await raw()).find((s) => s.doubleValue === 42.25),
+    );
+    assert.equal(sample.pointId, 'sparkplug:g1/e1/cdu-1:Coolant/Return Temp');
+    assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' }), 0);
+  });
+
+  it('asks a node whose alias it does not know to rebirth, once, and dead-letters the data with the reason', async () => {
+    const commands: string[] = [];
+    edge.on('message', (topic, payload) => {
+      const cmd = Payload.decode(payload);
+      if (cmd.metrics.some((m) => m.name === 'Node Control/Rebirth' && m.booleanValue)) commands.push(topic);
+    });
+    await edge.subscribeAsync('spBv1.0/g1/NCMD/e2', { qos: 0 });
+    for (const seq of [0, 1]) {
+      await edge.publishAsync(
+        'spBv1.0/g1/DDATA/e2/pump-1',
+        Buffer.from(
+          Payload.encode({
+            timestamp: u64(1_800_000_020_000 + seq),
+            seq: u64(seq),
+            metrics: [{ alias: u64(9), datatype: 10, doubleValue: 1 }],
+          }).finish(),
+        ),
+        { qos: 1 },
+      );
+    }
+    await waitFor('the rebirth request', async () => commands.length > 0);
+    await waitFor(
+      'both dead letters',
+      async () =>
+        (await rt.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' })) === 2,
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(commands, ['spBv1.0/g1/NCMD/e2'], 'one request for a burst of unknown aliases');
+    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
+    assert.match(dlq?.header.get(Hdr.DlqReason) ?? '', /unknown alias 9 from g1\/e2\/pump-1/);
   });
 });

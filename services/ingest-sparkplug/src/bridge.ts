@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import mqtt, { type MqttClient } from 'mqtt';
-import { busway, EventTypes, Long, nowNs, Subjects } from '@busway/proto';
+import { busway, EventTypes, Long, nowNs, org, Subjects } from '@busway/proto';
 import { headers } from '@nats-io/transport-node';
 import {
   LogSummary,
@@ -12,7 +12,8 @@ import {
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { IngestSparkplugConfig } from './config.js';
-import { decodePayload, engUnitOf, metricsToSamples } from './decoder.js';
+import { BirthStore, type StoredBirth } from './birth-store.js';
+import { decodePayload, engUnitOf, metricsToSamples, SpType, UnknownAlias } from './decoder.js';
 import { nextSeq, NodeState } from './node-state.js';
 import { parseTopic, sourceIdOf, type SparkplugTopic } from './topic.js';
 
@@ -29,6 +30,9 @@ const toNum = (v: Long | number | null | undefined) =>
 export class SparkplugBridge {
   private readonly nodes = new Map<string, NodeState>();
   private client?: MqttClient;
+  private births?: BirthStore;
+  /** Edge node -> when a rebirth was last requested, so a burst of unknown aliases asks once. */
+  private readonly rebirthAsked = new Map<string, number>();
   private readonly deadLetters: LogSummary;
   private readonly seqGaps: LogSummary;
 
@@ -47,6 +51,10 @@ export class SparkplugBridge {
   }
 
   async start(): Promise<void> {
+    this.births = await BirthStore.open(this.rt.js, this.config.birthBucket);
+    const stored = await this.births.loadAll();
+    for (const [sourceId, birth] of stored) this.restore(sourceId, birth);
+    this.rt.log.info({ sources: stored.size }, 'births restored from the KV bucket');
     this.client = await mqtt.connectAsync(this.config.mqttUrl, {
       clientId: this.config.mqttClientId,
       clean: false, // the broker keeps our subscription and unacked messages while we restart
@@ -76,12 +84,14 @@ export class SparkplugBridge {
     let batch: busway.v1.ISampleBatch;
     let t: SparkplugTopic;
     let msgId: string;
+    let birth: StoredBirth | undefined;
     try {
       t = parseTopic(topic);
       if (t.type === 'NCMD' || t.type === 'DCMD' || t.type === 'STATE') return; // commands are not telemetry
-      ({ batch, msgId } = this.decode(t, topic, message));
+      ({ batch, msgId, birth } = this.decode(t, topic, message));
     } catch (err) {
       if (!isPoison(err)) throw err;
+      if (err instanceof UnknownAlias) this.requestRebirth(topic);
       const reason = reasonOf(err);
       const h = headers();
       h.set('mqtt-topic', topic);
@@ -90,6 +100,8 @@ export class SparkplugBridge {
       this.deadLetters.add(reason.code);
       return;
     }
+    // stored before the PUBACK: a restart right after this birth still knows its aliases
+    if (birth) await this.births?.save(sourceIdOf(t), birth);
     const n = batch.samples?.length ?? 0;
     if (n > 0) {
       const data = busway.v1.SampleBatch.encode(batch).finish();
@@ -108,7 +120,7 @@ export class SparkplugBridge {
     t: SparkplugTopic,
     topic: string,
     message: Buffer,
-  ): { batch: busway.v1.ISampleBatch; msgId: string } {
+  ): { batch: busway.v1.ISampleBatch; msgId: string; birth?: StoredBirth } {
     const payload = decodePayload(message);
     const nodeKey = `${t.group}/${t.edge}`;
     const key = sourceIdOf(t);
@@ -117,15 +129,20 @@ export class SparkplugBridge {
     const seq = payload.seq == null ? undefined : toNum(payload.seq);
     const msgId = `sparkplug:${key}:${t.type}:${toNum(payload.timestamp)}:${seq ?? '-'}`;
 
+    let birth: StoredBirth | undefined;
     if (t.type === 'NBIRTH' || t.type === 'DBIRTH') {
-      dev.clearDefinitions();
+      birth = { metrics: [] };
       for (const m of payload.metrics) {
         if (!m.name) continue;
-        const def = { name: m.name, datatype: m.datatype ?? 0, unit: engUnitOf(m) };
-        dev.byName.set(m.name, def);
-        if (m.alias != null) dev.byAlias.set(toNum(m.alias), def);
-        if (m.name === 'bdSeq') node.bdSeq = toNum(m.longValue);
+        birth.metrics.push({
+          name: m.name,
+          datatype: m.datatype ?? 0,
+          unit: engUnitOf(m),
+          alias: m.alias == null ? undefined : toNum(m.alias),
+        });
+        if (m.name === 'bdSeq') birth.bdSeq = toNum(m.longValue);
       }
+      this.restore(key, birth);
     } else if (t.type === 'NDEATH' || t.type === 'DDEATH') {
       const bd = payload.metrics.find((m) => m.name === 'bdSeq');
       // a death that does not match the current birth is stale (an old session's will): ignore it
@@ -147,7 +164,42 @@ export class SparkplugBridge {
     });
     if (skipped > 0) this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'skipped-metric' }, skipped);
     for (const s of samples) dev.last.set(s.pointId ?? '', s);
-    return { batch: { samples, source: { protocol: 'sparkplug', sourceId: key, address: topic } }, msgId };
+    return {
+      batch: { samples, source: { protocol: 'sparkplug', sourceId: key, address: topic } },
+      msgId,
+      birth,
+    };
+  }
+
+  /** Applies a birth (just received, or restored from the KV bucket) to a node's or device's state. */
+  private restore(sourceId: string, birth: StoredBirth): void {
+    const dev = this.state(sourceId);
+    dev.clearDefinitions();
+    for (const { alias, ...def } of birth.metrics) {
+      dev.byName.set(def.name, def);
+      if (alias !== undefined) dev.byAlias.set(alias, def);
+    }
+    if (birth.bdSeq !== undefined) this.state(sourceId.split('/').slice(0, 2).join('/')).bdSeq = birth.bdSeq;
+  }
+
+  /** NCMD `Node Control/Rebirth` to the node (Sparkplug 3.0 host duty on an unknown alias), at most once per interval. */
+  private requestRebirth(topic: string): void {
+    const [ns, group, , edge] = topic.split('/');
+    const nodeKey = `${group}/${edge}`;
+    const now = Date.now();
+    if (now - (this.rebirthAsked.get(nodeKey) ?? 0) < this.config.rebirthIntervalMs) return;
+    this.rebirthAsked.set(nodeKey, now);
+    const payload = org.eclipse.tahu.protobuf.Payload.encode({
+      timestamp: Long.fromNumber(now, true),
+      metrics: [{ name: 'Node Control/Rebirth', datatype: SpType.Boolean, booleanValue: true }],
+    }).finish();
+    this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'rebirth-requested' });
+    this.rt.log.warn({ node: nodeKey }, 'unknown alias: requesting a rebirth');
+    this.client
+      ?.publishAsync(`${ns}/${group}/NCMD/${edge}`, Buffer.from(payload), { qos: 0 })
+      .catch((err: Error) => {
+        this.rt.log.warn({ err: err.message, node: nodeKey }, 'rebirth request not sent');
+      });
   }
 
   /** Last known samples of a node (and all its devices) or a device, re-stamped STALE at ingest time. */

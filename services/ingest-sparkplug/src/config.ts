@@ -10,5 +10,12 @@ export const IngestSparkplugConfigSchema = RuntimeConfigSchema.extend({
   groups: z.string().default('+'),
   /** Messages the broker may have in flight to us unacknowledged (MQTT 5 receive maximum): the memory bound. @default 64 */
   receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+  /** JetStream KV bucket keeping each node's and device's last birth, so a restarted host resolves aliases. @default sparkplug-births */
+  birthBucket: z
+    .string()
+    .regex(/^[-\w]+$/)
+    .default('sparkplug-births'),
+  /** Shortest time between two rebirth requests (NCMD Node Control/Rebirth) to one edge node. @default 5000 */
+  rebirthIntervalMs: z.coerce.number().int().min(100).default(5000),
 }).extend(ConsumerConfigSchema.pick({ nakDelayMs: true }).shape);
 export type IngestSparkplugConfig = z.infer<typeof IngestSparkplugConfigSchema>;

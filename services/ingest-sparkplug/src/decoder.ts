@@ -97,6 +97,16 @@ export function setValue(sample: busway.v1.ISample, m: Metric, datatype: number)
   }
 }
 
+/** A metric by an alias that no birth defined: the node must rebirth before its data can be read. */
+export class UnknownAlias extends ContractViolation {
+  constructor(
+    readonly alias: number,
+    readonly sourceId: string,
+  ) {
+    super(`unknown alias ${alias} from ${sourceId}: no birth defined it (rebirth requested)`);
+  }
+}
+
 export interface DecodeContext {
   topic: SparkplugTopic;
   address: string;
@@ -123,8 +133,7 @@ export function metricsToSamples(
     const def = m.name
       ? (ctx.byName.get(m.name) ?? { name: m.name, datatype: m.datatype ?? 0, unit: engUnitOf(m) })
       : ctx.byAlias.get(toNum(m.alias));
-    if (!def)
-      throw new ContractViolation(`unknown alias ${toNum(m.alias)} from ${sourceId}: no birth defined it`);
+    if (!def) throw new UnknownAlias(toNum(m.alias), sourceId);
     if (def.name === 'bdSeq' || def.name.startsWith('Node Control/')) continue;
     const timeMs = toNum(m.timestamp) || payloadTime;
     const sample: busway.v1.ISample = {
