@@ -130,6 +130,7 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
     siteModel,
     workers: WORKERS,
     env,
+    logLevel: 'warn', // the demo prints its own one-line summary of provisioning
   });
   log(
     `provisioned ${prov.streams} streams, ${prov.consumers} consumers; registry v${prov.registryVersion} with ${siteModel.points.length} points`,

@@ -18,13 +18,15 @@ export interface ProvisionOptions {
   siteModel?: string | SiteModel;
   workers: readonly WorkerModule[];
   env?: NodeJS.ProcessEnv;
+  /** Log level of the per-stream and per-consumer lines. @default $BUSWAY_LOG_LEVEL or info */
+  logLevel?: string;
 }
 
 /** Creates or updates every stream and every worker's consumers, and loads the site model. Idempotent. */
 export async function provision(
   opts: ProvisionOptions,
 ): Promise<{ streams: number; consumers: number; registryVersion?: number }> {
-  const log = createLogger('provision', process.env.BUSWAY_LOG_LEVEL ?? 'info');
+  const log = createLogger('provision', opts.logLevel ?? process.env.BUSWAY_LOG_LEVEL ?? 'info');
   const nc = await connect({ servers: opts.natsUrl.split(','), name: 'busway-provision' });
   let streams = 0;
   let consumers = 0;

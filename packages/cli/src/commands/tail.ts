@@ -28,13 +28,11 @@ export async function tail(opts: TailOptions): Promise<number> {
           { subject: msg.subject, error: `cannot decode: ${(err as Error).message}`, bytes: msg.data.length },
         ];
       }
-      for (const o of objects) {
-        write(opts.json ? JSON.stringify(o) : formatLine(o));
-        if (opts.count !== undefined && ++printed >= opts.count) {
-          stop();
-          break;
-        }
-      }
+      const room = opts.count === undefined ? objects.length : opts.count - printed;
+      for (const o of objects.slice(0, room)) write(opts.json ? JSON.stringify(o) : formatLine(o));
+      printed += Math.min(room, objects.length);
+      // unsubscribing does not empty what is already queued: leave the loop too
+      if (opts.count !== undefined && printed >= opts.count) break;
     }
   } finally {
     process.off('SIGINT', stop);
