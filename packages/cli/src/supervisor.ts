@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
+import { freePort } from '@busway/testkit';
 import { parsePrometheus, type PromSample } from './prometheus.js';
 
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
