@@ -12,4 +12,6 @@ export {
   nowNs,
   rfc3339Nano,
 } from './time.js';
+export { QuantityKinds, Metrics, kindOf, canonicalUnitOf } from './taxonomy.js';
+export type { QuantityKind } from './taxonomy.js';
 export { default as Long } from 'long';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { kindOf, QuantityKinds } from '@busway/proto';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (it becomes a subject token)');
 
@@ -29,10 +30,19 @@ export const PointSchema = z.object({
   /** Source identity: "<protocol>:<source id>:<metric name at source>". */
   pointId: z.string().min(3),
   asset: Id,
-  /** Taxonomy name, e.g. temperature.coolant.supply. */
-  metric: z.string().regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'dotted lower-case taxonomy name'),
+  /** Taxonomy name, e.g. temperature.coolant.supply; its first token is a quantity kind. */
+  metric: z
+    .string()
+    .regex(/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/, 'dotted lower-case taxonomy name')
+    .refine((m) => kindOf(m) !== undefined, {
+      message: `the first token must be a quantity kind: ${Object.keys(QuantityKinds).join(', ')}`,
+    }),
   /** UCUM unit the source reports in, when the source does not say. */
   unit: z.string().optional(),
+  /** Factor applied to the raw value before unit conversion (an SNMP reading in tenths: 0.1). @default 1 */
+  scale: z.number().positive().optional(),
+  /** Report by exception: a value within this much (canonical unit) of the last reported one is held back. */
+  deadband: z.number().nonnegative().optional(),
 });
 export type Point = z.infer<typeof PointSchema>;
 

@@ -8,6 +8,8 @@ export const NormalizerConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
   taiUtcOffsetS: z.coerce.number().int().min(0).default(37),
   /** A sample further ahead of its ingest time than this is clock skew: flagged and clamped. @default 5000 */
   maxFutureSkewMs: z.coerce.number().int().min(0).default(5000),
+  /** A point with a deadband still reports at least this often, so a quiet point shows it is alive. @default 60000 */
+  deadbandMaxSilenceMs: z.coerce.number().int().min(1000).default(60_000),
   /** Durable consumer name. @default normalizer */
   durable: z.string().default('normalizer'),
 });

@@ -6,7 +6,7 @@ import { startNormalizer } from './normalizer.js';
 
 export { NormalizerConfigSchema } from './config.js';
 export type { NormalizerConfig } from './config.js';
-export { toUcum, toCanonical, conversion, canonicalUnitOf, CANONICAL_UNITS } from './units.js';
+export { toUcum, toCanonical, conversion } from './units.js';
 export type { Conversion } from './units.js';
 export { applyTimeRules } from './time-rules.js';
 export type { TimeRules } from './time-rules.js';

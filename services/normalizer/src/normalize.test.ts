@@ -12,7 +12,11 @@ const registry = new Registry(
       { id: 'node-1', class: 'node', hall: 'h1', row: 'r1', rack: 'rack-1' },
       { id: 'cdu-1', class: 'cdu', hall: 'h1', row: 'r1', rack: 'plant-r1', cools: ['rack-1'] },
     ],
-    points: [{ pointId: 'sparkplug:g/e/cdu-1:Supply', asset: 'cdu-1', metric: 'temperature.coolant.supply' }],
+    points: [
+      { pointId: 'sparkplug:g/e/cdu-1:Supply', asset: 'cdu-1', metric: 'temperature.coolant.supply' },
+      { pointId: 'snmp:pdu-1:rPDUCurrent', asset: 'rack-1', metric: 'current.l1', unit: 'A', scale: 0.1 },
+      { pointId: 'sparkplug:g/e/cdu-1:Running', asset: 'cdu-1', metric: 'state.running' },
+    ],
   }),
   1,
 );
@@ -110,5 +114,44 @@ describe('normalizing a sample', () => {
     assert.deepEqual(e.job?.racks, [
       { site: 'ai1', hall: 'h1', row: 'r1', rack: 'rack-1', assetClass: 'rack', asset: 'rack-1' },
     ]);
+  });
+
+  it('applies a point scale factor before the unit (an SNMP current in tenths of an ampere)', () => {
+    const s = ok(
+      normalizeSample(
+        raw({
+          pointId: 'snmp:pdu-1:rPDUCurrent',
+          intValue: Long.fromNumber(123),
+          doubleValue: undefined,
+          unit: '',
+        }),
+        registry,
+        'ai1',
+        rules,
+      ),
+    );
+    assert.ok(Math.abs((s.doubleValue ?? 0) - 12.3) < 1e-9);
+    assert.equal(s.unit, 'A');
+    assert.equal(s.metric, 'current.l1');
+  });
+
+  it('keeps a unitless state as it came, and rejects a registered measurement that has no unit at all', () => {
+    const state = ok(
+      normalizeSample(
+        raw({
+          pointId: 'sparkplug:g/e/cdu-1:Running',
+          intValue: Long.fromNumber(1),
+          doubleValue: undefined,
+          unit: '',
+        }),
+        registry,
+        'ai1',
+        rules,
+      ),
+    );
+    assert.equal(state.intValue?.toString(), '1');
+    assert.equal(state.unit, '');
+    const r = normalizeSample(raw({ unit: '' }), registry, 'ai1', rules);
+    assert.ok('rejected' in r && r.rejected.code === 'unit-mismatch' && /no unit/.test(r.rejected.message));
   });
 });

@@ -1,6 +1,6 @@
-import { type busway, metricTokens, unregisteredPath } from '@busway/proto';
+import { type busway, canonicalUnitOf, metricTokens, unregisteredPath } from '@busway/proto';
 import type { Registry } from '@busway/registry';
-import { isPoison, reasonOf, type DeadLetterReason } from '@busway/runtime';
+import { isPoison, reasonOf, UnitMismatch, type DeadLetterReason } from '@busway/runtime';
 import { applyTimeRules, type TimeRules } from './time-rules.js';
 import { toCanonical, toUcum } from './units.js';
 
@@ -12,6 +12,25 @@ function sourceMetricName(s: busway.v1.ISample): string {
   const sourceId = s.source?.sourceId ?? '';
   const i = sourceId ? id.indexOf(`:${sourceId}:`) : -1;
   return i >= 0 ? id.slice(i + sourceId.length + 2) : id.slice(id.lastIndexOf(':') + 1);
+}
+
+/** A registered numeric sample into its canonical unit, after the point's scale factor (e.g. SNMP tenths). */
+function convertValue(s: busway.v1.ISample, sourceUnit: string, scale: number, pointId: string): void {
+  const metric = s.metric ?? '';
+  const canonical = canonicalUnitOf(metric);
+  if (canonical === '' && scale === 1) {
+    s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : ''; // a state or count keeps its type
+    return;
+  }
+  if (sourceUnit === '' && canonical !== '')
+    throw new UnitMismatch(
+      `no unit for ${pointId}: the source sends none and the registry gives none (metric ${metric})`,
+    );
+  const value = (s.doubleValue ?? Number(s.intValue?.toString())) * scale;
+  const c = toCanonical(value, sourceUnit, metric, pointId);
+  s.doubleValue = c.value;
+  s.intValue = undefined;
+  s.unit = c.unit;
 }
 
 /**
@@ -40,22 +59,14 @@ export function normalizeSample(
   const sourceUnit = raw.unit || point?.unit || '';
   try {
     if (s.doubleValue != null || s.intValue != null) {
-      if (sourceUnit === '' && s.unregistered) s.unit = '';
-      else if (sourceUnit === '') throw new Error(`no unit for ${raw.pointId} (metric ${s.metric})`);
-      else if (s.unregistered) s.unit = toUcum(sourceUnit) ?? sourceUnit;
-      else {
-        const value = s.doubleValue ?? Number(s.intValue?.toString());
-        const c = toCanonical(value, sourceUnit, s.metric ?? '', raw.pointId);
-        s.doubleValue = c.value;
-        s.intValue = undefined;
-        s.unit = c.unit;
-      }
+      if (s.unregistered) s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '';
+      else convertValue(s, sourceUnit, point?.scale ?? 1, raw.pointId);
     } else {
       s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '';
     }
   } catch (err) {
-    const reason = isPoison(err) ? reasonOf(err) : { code: 'unit-mismatch', message: (err as Error).message };
-    return { rejected: reason };
+    if (isPoison(err)) return { rejected: reasonOf(err) };
+    throw err;
   }
   applyTimeRules(s, rules);
   return { ok: s };

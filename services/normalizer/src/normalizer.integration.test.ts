@@ -85,4 +85,64 @@ describe('normalizer against real nats-server and Redis', () => {
       return info.num_pending === 0 && info.num_ack_pending === 0;
     });
   });
+
+  it('delivers an unregistered point under a derived path, flagged, and re-maps it once the registry learns it', async () => {
+    const send = async (n: number) => {
+      const id = `unreg-${n}`;
+      const data = busway.v1.SampleBatch.encode({
+        samples: [
+          {
+            pointId: 'sparkplug:g/e/pump-9:Speed',
+            doubleValue: 1500 + n,
+            unit: 'RPM',
+            eventTimeNs: timeNsFromMs(1_800_000_000_000 + n),
+            ingestTimeNs: nowNs(),
+            source: { sourceId: 'g/e/pump-9' },
+          },
+        ],
+      }).finish();
+      await rt.js.publish('raw.v1.samples.sparkplug.g-e', data, {
+        headers: fabricHeaders({ type: EventTypes.SampleBatch, source: '/test', id }),
+        msgID: id,
+      });
+    };
+    await send(0);
+    const before = await waitFor('the unregistered sample', () =>
+      rt.jsm.streams.getMessage('NORM', { last_by_subj: 'norm.v1.samples.ai1._._._' }).catch(() => undefined),
+    );
+    const flagged = busway.v1.SampleBatch.decode(before.data).samples[0];
+    assert.equal(flagged?.unregistered, true);
+    assert.equal(flagged?.path?.assetClass, 'unregistered');
+    assert.equal(flagged?.metric, 'speed');
+
+    const conn = new Redis(redis.url);
+    await publishSiteModel(
+      conn,
+      parseSiteModel({
+        site: 'ai1',
+        assets: [
+          { id: 'cdu-1', class: 'cdu', hall: 'h1', row: 'r1', rack: 'plant-r1' },
+          { id: 'pump-9', class: 'pump', hall: 'h1', row: 'r1', rack: 'plant-r1' },
+        ],
+        points: [
+          { pointId: 'sparkplug:g/e/cdu-1:Supply', asset: 'cdu-1', metric: 'temperature.coolant.supply' },
+          { pointId: 'sparkplug:g/e/pump-9:Speed', asset: 'pump-9', metric: 'speed.pump' },
+        ],
+      }),
+    );
+    conn.disconnect();
+    // the reload is asynchronous (pub/sub): keep sending until a sample comes out registered
+    let n = 1;
+    const remapped = await waitFor('the re-mapped sample', async () => {
+      await send(n++);
+      const m = await rt.jsm.streams
+        .getMessage('NORM', { last_by_subj: 'norm.v1.samples.ai1.h1.r1.plant-r1' })
+        .catch(() => undefined);
+      const s = m && busway.v1.SampleBatch.decode(m.data).samples[0];
+      return s?.metric === 'speed.pump' ? s : undefined;
+    });
+    assert.equal(remapped.unregistered, false);
+    assert.equal(remapped.path?.asset, 'pump-9');
+    assert.equal(remapped.unit, '/min');
+  });
 });

@@ -15,6 +15,7 @@ import {
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { NormalizerConfig } from './config.js';
+import { Deadband } from './deadband.js';
 import { enrichJob, normalizeSample } from './normalize.js';
 
 const STAGE = 'normalize';
@@ -38,12 +39,15 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
   registryClient.onChange((r) => rt.log.info({ registryVersion: r.version }, 'registry reloaded'));
   const rejected = new LogSummary(rt.log, 'rejected samples:');
   const rules = { taiUtcOffsetS: config.taiUtcOffsetS, maxFutureSkewMs: config.maxFutureSkewMs };
+  const deadband = new Deadband(config.deadbandMaxSilenceMs);
 
   const handleSamples = async (msg: JsMsg, inputId: string, ctx: Context): Promise<Outcome> => {
     const batch = busway.v1.SampleBatch.decode(msg.data);
     const registry = registryClient.registry;
     const byRack = new Map<string, busway.v1.ISample[]>();
     const work: Promise<unknown>[] = [];
+    const reporting = deadband.stage();
+    let suppressed = 0;
     for (const raw of batch.samples) {
       const r = normalizeSample(raw, registry, config.site, rules);
       if ('rejected' in r) {
@@ -62,6 +66,10 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
         );
         rt.metrics.deadLetters.inc({ stage: STAGE, reason: r.rejected.code });
         rejected.add(r.rejected.code);
+        continue;
+      }
+      if (!reporting.keep(r.ok, registry.point(raw.pointId ?? '')?.deadband)) {
+        suppressed++;
         continue;
       }
       const p = r.ok.path ?? {};
@@ -86,6 +94,8 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     }
     rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, batch.samples.length);
     await Promise.all(work);
+    reporting.commit();
+    if (suppressed > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'suppressed' }, suppressed);
     return ACK;
   };
 

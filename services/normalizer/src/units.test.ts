@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { UnitMismatch } from '@busway/runtime';
-import { toCanonical, toUcum } from './units.js';
+import { canonicalUnitOf, Metrics, QuantityKinds } from '@busway/proto';
+import { conversion, toCanonical, toUcum } from './units.js';
 
 describe('units', () => {
   it('maps source spellings to UCUM and leaves valid UCUM alone', () => {
@@ -42,5 +43,29 @@ describe('units', () => {
         /'kW'.*sparkplug:g\/e\/cdu:Supply.*temperature\.coolant\.supply/.test(err.message),
     );
     assert.throws(() => toCanonical(3, 'bananas', 'power.active', 'p'), UnitMismatch);
+  });
+
+  it('reads BMS, BACnet and Redfish spellings: C on a temperature, degrees-fahrenheit, kilowatts, RPM', () => {
+    assert.deepEqual(toCanonical(21.5, 'C', 'temperature.air.inlet', 'p'), { value: 21.5, unit: 'Cel' });
+    assert.ok(
+      Math.abs(toCanonical(212, 'degrees-fahrenheit', 'temperature.air.inlet', 'p').value - 100) < 1e-9,
+    );
+    assert.equal(toCanonical(1.2, 'kilowatts', 'power.active', 'p').value, 1200);
+    assert.equal(toCanonical(60, 'liters-per-second', 'flow.coolant', 'p').value, 3600);
+    assert.equal(toCanonical(1800, 'RPM', 'speed.fan', 'p').unit, '/min');
+    assert.ok(Math.abs(toCanonical(100, 'GPM', 'flow.coolant', 'p').value - 378.5411784) < 1e-6);
+    assert.equal(toCanonical(45, 'percent-relative-humidity', 'humidity.relative', 'p').unit, '%');
+  });
+
+  it('gives every quantity kind and every taxonomy metric a canonical unit that is valid UCUM', () => {
+    for (const [kind, unit] of Object.entries(QuantityKinds)) {
+      if (unit === '') continue;
+      assert.notEqual(toUcum(unit), null, `${kind}: ${unit}`);
+    }
+    for (const metric of Object.keys(Metrics)) {
+      const unit = canonicalUnitOf(metric);
+      assert.notEqual(unit, undefined, metric);
+      if (unit) assert.equal(typeof conversion(unit, unit), 'object', metric);
+    }
   });
 });

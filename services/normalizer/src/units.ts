@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { canonicalUnitOf } from '@busway/proto';
 import { UnitMismatch } from '@busway/runtime';
 
 interface UcumUtils {
@@ -10,8 +11,13 @@ const ucum = (
   require('@lhncbc/ucum-lhc') as { UcumLhcUtils: { getInstance(): UcumUtils } }
 ).UcumLhcUtils.getInstance();
 
-/** Source spellings that are not UCUM codes, and their UCUM code. The conversion itself is ucum-lhc's. */
+/**
+ * Source spellings that are not UCUM codes, and their UCUM code: BMS `engUnit`s, common free text,
+ * BACnet engineering-unit names (ASHRAE 135 enumeration) and Redfish's non-UCUM readings. The conversion
+ * itself is always ucum-lhc's.
+ */
 const SPELLINGS: Record<string, string> = {
+  // temperature (BMS engUnit "C"/"F" mean degrees, not coulomb and farad, on a temperature point)
   degC: 'Cel',
   '°C': 'Cel',
   C: 'Cel',
@@ -22,44 +28,72 @@ const SPELLINGS: Record<string, string> = {
   F: '[degF]',
   degf: '[degF]',
   fahrenheit: '[degF]',
+  // flow
   LPM: 'L/min',
   lpm: 'L/min',
   'l/min': 'L/min',
   'L/m': 'L/min',
   GPM: '[gal_us]/min',
   gpm: '[gal_us]/min',
+  CFM: '[cft_i]/min',
+  cfm: '[cft_i]/min',
+  'm³/h': 'm3/h',
+  // electrical
   kVA: 'kV.A',
   VA: 'V.A',
   kVAr: 'kV.A',
   kvar: 'kV.A',
+  var: 'V.A',
   kWh: 'kW.h',
   Wh: 'W.h',
   MWh: 'MW.h',
+  // pressure
   psi: '[psi]',
   PSI: '[psi]',
+  psig: '[psi]',
   inH2O: "[in_i'H2O]",
+  // ratios and speeds
   '%RH': '%',
   RH: '%',
   percent: '%',
   pct: '%',
-  rpm: '{rpm}',
-  RPM: '{rpm}',
-  CFM: '[cft_i]/min',
-  cfm: '[cft_i]/min',
-};
-
-/** One canonical unit per quantity kind, chosen by the first token of the taxonomy name. */
-export const CANONICAL_UNITS: Record<string, string> = {
-  temperature: 'Cel',
-  power: 'W',
-  energy: 'J',
-  flow: 'L/min',
-  pressure: 'kPa',
-  current: 'A',
-  voltage: 'V',
-  frequency: 'Hz',
-  humidity: '%',
-  utilization: '%',
+  rpm: '/min',
+  RPM: '/min',
+  '{rpm}': '/min',
+  '{rev}/min': '/min',
+  // signal
+  dBm: 'dB[mW]',
+  // BACnet engineering units (by name)
+  'degrees-celsius': 'Cel',
+  'degrees-fahrenheit': '[degF]',
+  'degrees-kelvin': 'K',
+  kelvin: 'K',
+  watts: 'W',
+  kilowatts: 'kW',
+  megawatts: 'MW',
+  'kilowatt-hours': 'kW.h',
+  'watt-hours': 'W.h',
+  'volt-amperes': 'V.A',
+  'kilovolt-amperes': 'kV.A',
+  'volt-amperes-reactive': 'V.A',
+  'kilovolt-amperes-reactive': 'kV.A',
+  amperes: 'A',
+  milliamperes: 'mA',
+  volts: 'V',
+  kilovolts: 'kV',
+  hertz: 'Hz',
+  'liters-per-minute': 'L/min',
+  'liters-per-second': 'L/s',
+  'us-gallons-per-minute': '[gal_us]/min',
+  'cubic-feet-per-minute': '[cft_i]/min',
+  'cubic-meters-per-hour': 'm3/h',
+  pascals: 'Pa',
+  kilopascals: 'kPa',
+  bars: 'bar',
+  'pounds-force-per-square-inch': '[psi]',
+  'percent-relative-humidity': '%',
+  'revolutions-per-minute': '/min',
+  'no-units': '1',
 };
 
 const ucumCache = new Map<string, string | null>();
@@ -106,11 +140,6 @@ export function conversion(from: string, to: string): Conversion | string {
   return result;
 }
 
-/** The canonical unit of a taxonomy metric, or undefined for a kind without one. */
-export function canonicalUnitOf(metric: string): string | undefined {
-  return CANONICAL_UNITS[metric.split('.')[0] ?? ''];
-}
-
 /**
  * Converts a value in a source unit to the metric's canonical unit. Throws UnitMismatch when the unit does
  * not parse or does not fit the quantity kind (kW on a temperature).
@@ -121,8 +150,9 @@ export function toCanonical(
   metric: string,
   pointId: string,
 ): { value: number; unit: string } {
-  const ucumCode = toUcum(sourceUnit);
   const canonical = canonicalUnitOf(metric);
+  if (canonical === '') return { value, unit: sourceUnit === '' ? '' : (toUcum(sourceUnit) ?? sourceUnit) };
+  const ucumCode = toUcum(sourceUnit);
   if (ucumCode === null) {
     throw new UnitMismatch(
       `unit '${sourceUnit}' of ${pointId} is not UCUM nor a known spelling (metric ${metric})`,
