@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { Registry } from './registry.js';
 import { parseSiteModel, type SiteModel } from './site-model.js';
@@ -9,19 +10,23 @@ export const RegistryKeys = {
   changed: 'busway:registry:v1:changed',
 } as const;
 
-/** Stores a site model as the current registry and tells every client to reload. Returns the new version. */
+/**
+ * Stores a site model as the current registry (gzipped JSON: a 100k-point model is ~13 MB of JSON, and the
+ * Redis client's parser keeps a buffer of about three times the largest reply it ever read for the life of
+ * the process) and tells every client to reload. Returns the new version.
+ */
 export async function publishSiteModel(redis: Redis, model: SiteModel): Promise<number> {
   const version = await redis.incr(RegistryKeys.version);
-  await redis.set(RegistryKeys.model, JSON.stringify({ version, model }));
+  await redis.set(RegistryKeys.model, gzipSync(JSON.stringify({ version, model })));
   await redis.publish(RegistryKeys.changed, String(version));
   return version;
 }
 
 /** Reads the current registry; an empty one (version 0) when none was published yet. */
 export async function fetchRegistry(redis: Redis, site: string): Promise<Registry> {
-  const raw = await redis.get(RegistryKeys.model);
+  const raw = await redis.getBuffer(RegistryKeys.model);
   if (!raw) return new Registry({ site, assets: [], points: [] }, 0);
-  const doc = JSON.parse(raw) as { version: number; model: unknown };
+  const doc = JSON.parse(gunzipSync(raw).toString('utf8')) as { version: number; model: unknown };
   return new Registry(parseSiteModel(doc.model), doc.version);
 }
 

@@ -10,8 +10,11 @@ export { toUcum, toCanonical, conversion } from './units.js';
 export type { Conversion } from './units.js';
 export { applyTimeRules } from './time-rules.js';
 export type { TimeRules } from './time-rules.js';
-export { normalizeSample, enrichJob } from './normalize.js';
+export { normalizeSample, enrichJob, SampleNormalizer } from './normalize.js';
 export type { Normalized } from './normalize.js';
+export { normalizeBatch } from './normalize-batch.js';
+export type { NormalizedBatch } from './normalize-batch.js';
+export { Deadband, DeadbandBatch } from './deadband.js';
 export { startNormalizer } from './normalizer.js';
 
 export const normalizerModule: WorkerModule<typeof NormalizerConfigSchema> = {

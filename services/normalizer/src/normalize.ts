@@ -1,10 +1,27 @@
-import { type busway, canonicalUnitOf, metricTokens, unregisteredPath } from '@busway/proto';
+import { type busway, canonicalUnitOf, metricTokens, Subjects, unregisteredPath } from '@busway/proto';
 import type { Registry } from '@busway/registry';
-import { isPoison, reasonOf, UnitMismatch, type DeadLetterReason } from '@busway/runtime';
+import { reasonOf, UnitMismatch, type DeadLetterReason } from '@busway/runtime';
 import { applyTimeRules, type TimeRules } from './time-rules.js';
-import { toCanonical, toUcum } from './units.js';
+import { conversion, toUcum } from './units.js';
 
-export type Normalized = { ok: busway.v1.ISample } | { rejected: DeadLetterReason };
+export type Normalized =
+  { ok: busway.v1.ISample; subject: string; deadband?: number } | { rejected: DeadLetterReason };
+
+/** What the registry says about one point, worked out once per registry version: the hot path only reads it. */
+interface PointPlan {
+  path: busway.v1.IUnsPath;
+  metric: string;
+  /** NORM subject of the point's rack or area. */
+  subject: string;
+  /** Canonical UCUM unit of the metric; '' for unitless kinds. */
+  canonical: string;
+  scale: number;
+  registryUnit: string;
+  deadband?: number;
+  /** The last source unit seen and its conversion to canonical (a point almost never changes unit). */
+  unit?: string;
+  conv?: { scale: number; offset: number } | UnitMismatch;
+}
 
 /** The metric name at the source: the part of the point id after the source id. */
 function sourceMetricName(s: busway.v1.ISample): string {
@@ -14,62 +31,146 @@ function sourceMetricName(s: busway.v1.ISample): string {
   return i >= 0 ? id.slice(i + sourceId.length + 2) : id.slice(id.lastIndexOf(':') + 1);
 }
 
-/** A registered numeric sample into its canonical unit, after the point's scale factor (e.g. SNMP tenths). */
-function convertValue(s: busway.v1.ISample, sourceUnit: string, scale: number, pointId: string): void {
-  const metric = s.metric ?? '';
-  const canonical = canonicalUnitOf(metric);
-  if (canonical === '' && scale === 1) {
-    s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : ''; // a state or count keeps its type
-    return;
-  }
-  if (sourceUnit === '' && canonical !== '')
-    throw new UnitMismatch(
-      `no unit for ${pointId}: the source sends none and the registry gives none (metric ${metric})`,
+/** The linear conversion from a source unit to a metric's canonical unit, or the mismatch that forbids it. */
+function conversionFor(
+  sourceUnit: string,
+  plan: PointPlan,
+  pointId: string,
+): { scale: number; offset: number } | UnitMismatch {
+  if (sourceUnit === '')
+    return new UnitMismatch(
+      `no unit for ${pointId}: the source sends none and the registry gives none (metric ${plan.metric})`,
     );
-  const value = (s.doubleValue ?? Number(s.intValue?.toString())) * scale;
-  const c = toCanonical(value, sourceUnit, metric, pointId);
-  s.doubleValue = c.value;
-  s.intValue = undefined;
-  s.unit = c.unit;
+  const ucum = toUcum(sourceUnit);
+  if (ucum === null)
+    return new UnitMismatch(
+      `unit '${sourceUnit}' of ${pointId} is not UCUM nor a known spelling (metric ${plan.metric})`,
+    );
+  const c = conversion(ucum, plan.canonical);
+  if (typeof c === 'string')
+    return new UnitMismatch(
+      `unit '${sourceUnit}' (${ucum}) of ${pointId} does not fit ${plan.metric}, which is in ${plan.canonical}: ${c}`,
+    );
+  return c;
 }
 
 /**
- * One raw sample into the shape every consumer trusts: UNS path and taxonomy metric from the registry (or a
- * derived path, flagged unregistered), the value in the canonical unit, time on UTC with its quality.
+ * Turns raw samples into the shape every consumer trusts: UNS path and taxonomy metric from the registry (or
+ * a derived path, flagged unregistered), the value in the canonical unit, time on UTC with its quality.
+ * It takes ownership of each sample it is given and edits it in place (no copy per sample); a rejected
+ * sample is left as it came, for the dead letter.
  */
+export class SampleNormalizer {
+  private registry: Registry;
+  private readonly plans = new Map<string, PointPlan>();
+  /** Paths and subjects shared by every point of an asset: one object per asset, not per point. */
+  private readonly assets = new Map<string, { path: busway.v1.IUnsPath; subject: string }>();
+
+  constructor(
+    registry: Registry,
+    private readonly site: string,
+    private readonly rules: TimeRules,
+  ) {
+    this.registry = registry;
+  }
+
+  /** Switches to a newer registry: plans are worked out again, so a re-mapped point moves at once. */
+  use(registry: Registry): void {
+    if (registry === this.registry) return;
+    this.registry = registry;
+    this.plans.clear();
+    this.assets.clear();
+  }
+
+  private assetOf(assetId: string): { path: busway.v1.IUnsPath; subject: string } | undefined {
+    const cached = this.assets.get(assetId);
+    if (cached) return cached;
+    const path = this.registry.pathOf(assetId);
+    if (!path) return undefined;
+    const subject = Subjects.normSamples(
+      path.site ?? this.site,
+      path.hall ?? '_',
+      path.row ?? '_',
+      path.rack ?? '_',
+    );
+    const entry = { path, subject };
+    this.assets.set(assetId, entry);
+    return entry;
+  }
+
+  /** Plans of registered points only: unknown ids are not remembered, so junk cannot grow this map. */
+  private planOf(pointId: string): PointPlan | undefined {
+    const cached = this.plans.get(pointId);
+    if (cached) return cached;
+    const point = this.registry.point(pointId);
+    const path = point && this.registry.pathOf(point.asset);
+    if (!point || !path) return undefined;
+    const plan: PointPlan = {
+      path,
+      metric: point.metric,
+      subject: Subjects.normSamples(
+        path.site ?? this.site,
+        path.hall ?? '_',
+        path.row ?? '_',
+        path.rack ?? '_',
+      ),
+      canonical: canonicalUnitOf(point.metric) ?? '',
+      scale: point.scale ?? 1,
+      registryUnit: point.unit ?? '',
+      deadband: point.deadband,
+    };
+    this.plans.set(pointId, plan);
+    return plan;
+  }
+
+  normalize(s: busway.v1.ISample): Normalized {
+    if (!s.pointId) return { rejected: { code: 'contract-violation', message: 'sample without a point id' } };
+    const plan = this.planOf(s.pointId);
+    if (!plan) return this.unregistered(s);
+    const numeric = s.doubleValue != null || s.intValue != null;
+    const sourceUnit = s.unit || plan.registryUnit;
+    if (numeric && (plan.canonical !== '' || plan.scale !== 1)) {
+      let c = plan.conv;
+      if (plan.unit !== sourceUnit || c === undefined) {
+        c = plan.canonical === '' ? { scale: 1, offset: 0 } : conversionFor(sourceUnit, plan, s.pointId);
+        plan.unit = sourceUnit;
+        plan.conv = c;
+      }
+      if (c instanceof UnitMismatch) return { rejected: reasonOf(c) };
+      const raw = s.doubleValue ?? Number(s.intValue?.toString());
+      s.doubleValue = raw * plan.scale * c.scale + c.offset;
+      s.intValue = undefined;
+      s.unit = plan.canonical || (sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '');
+    } else {
+      s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : ''; // states and text keep their type
+    }
+    s.path = plan.path;
+    s.metric = plan.metric;
+    s.unregistered = false;
+    applyTimeRules(s, this.rules);
+    return { ok: s, subject: plan.subject, deadband: plan.deadband };
+  }
+
+  private unregistered(s: busway.v1.ISample): Normalized {
+    const path = unregisteredPath(this.site, s.source?.sourceId || (s.pointId ?? ''));
+    s.metric = metricTokens(sourceMetricName(s));
+    s.path = path;
+    s.unregistered = true;
+    s.unit = s.unit ? (toUcum(s.unit) ?? s.unit) : '';
+    applyTimeRules(s, this.rules);
+    const subject = Subjects.normSamples(path.site ?? this.site, '_', '_', '_');
+    return { ok: s, subject };
+  }
+}
+
+/** One sample, not edited (a copy is normalized): for tests and one-off callers; batches use SampleNormalizer. */
 export function normalizeSample(
   raw: busway.v1.ISample,
   registry: Registry,
   site: string,
   rules: TimeRules,
 ): Normalized {
-  if (!raw.pointId) return { rejected: { code: 'contract-violation', message: 'sample without a point id' } };
-  const s: busway.v1.ISample = { ...raw, flags: [...(raw.flags ?? [])] };
-  const point = registry.point(raw.pointId);
-  const path = point ? registry.pathOf(point.asset) : undefined;
-  if (point && path) {
-    s.path = path;
-    s.metric = point.metric;
-    s.unregistered = false;
-  } else {
-    s.path = unregisteredPath(site, raw.source?.sourceId || raw.pointId);
-    s.metric = metricTokens(sourceMetricName(raw));
-    s.unregistered = true;
-  }
-  const sourceUnit = raw.unit || point?.unit || '';
-  try {
-    if (s.doubleValue != null || s.intValue != null) {
-      if (s.unregistered) s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '';
-      else convertValue(s, sourceUnit, point?.scale ?? 1, raw.pointId);
-    } else {
-      s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '';
-    }
-  } catch (err) {
-    if (isPoison(err)) return { rejected: reasonOf(err) };
-    throw err;
-  }
-  applyTimeRules(s, rules);
-  return { ok: s };
+  return new SampleNormalizer(registry, site, rules).normalize({ ...raw, flags: [...(raw.flags ?? [])] });
 }
 
 /** Fills a job event's racks from its nodes, through the registry. */

@@ -16,7 +16,8 @@ import {
 } from '@busway/runtime';
 import type { NormalizerConfig } from './config.js';
 import { Deadband } from './deadband.js';
-import { enrichJob, normalizeSample } from './normalize.js';
+import { enrichJob, SampleNormalizer } from './normalize.js';
+import { normalizeBatch } from './normalize-batch.js';
 
 const STAGE = 'normalize';
 const WORKER = 'normalizer';
@@ -40,46 +41,31 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
   const rejected = new LogSummary(rt.log, 'rejected samples:');
   const rules = { taiUtcOffsetS: config.taiUtcOffsetS, maxFutureSkewMs: config.maxFutureSkewMs };
   const deadband = new Deadband(config.deadbandMaxSilenceMs);
+  const normalizer = new SampleNormalizer(registryClient.registry, config.site, rules);
 
   const handleSamples = async (msg: JsMsg, inputId: string, ctx: Context): Promise<Outcome> => {
-    const batch = busway.v1.SampleBatch.decode(msg.data);
-    const registry = registryClient.registry;
-    const byRack = new Map<string, busway.v1.ISample[]>();
-    const work: Promise<unknown>[] = [];
     const reporting = deadband.stage();
-    let suppressed = 0;
-    for (const raw of batch.samples) {
-      const r = normalizeSample(raw, registry, config.site, rules);
-      if ('rejected' in r) {
-        const data = busway.v1.SampleBatch.encode({ samples: [raw], source: batch.source }).finish();
-        work.push(
-          publishDeadLetter(
-            rt.js,
-            WORKER,
-            msg.subject,
-            data,
-            msg.headers,
-            r.rejected,
-            msg.info.deliveryCount,
-            msg.seq,
-          ),
-        );
-        rt.metrics.deadLetters.inc({ stage: STAGE, reason: r.rejected.code });
-        rejected.add(r.rejected.code);
-        continue;
-      }
-      if (!reporting.keep(r.ok, registry.point(raw.pointId ?? '')?.deadband)) {
-        suppressed++;
-        continue;
-      }
-      const p = r.ok.path ?? {};
-      const subject = Subjects.normSamples(p.site ?? config.site, p.hall ?? '_', p.row ?? '_', p.rack ?? '_');
-      const list = byRack.get(subject);
-      if (list) list.push(r.ok);
-      else byRack.set(subject, [r.ok]);
+    normalizer.use(registryClient.registry);
+    const r = normalizeBatch(msg.data, normalizer, reporting);
+    const work: Promise<unknown>[] = [];
+    for (const { data, reason } of r.rejected) {
+      work.push(
+        publishDeadLetter(
+          rt.js,
+          WORKER,
+          msg.subject,
+          data,
+          msg.headers,
+          reason,
+          msg.info.deliveryCount,
+          msg.seq,
+        ),
+      );
+      rt.metrics.deadLetters.inc({ stage: STAGE, reason: reason.code });
+      rejected.add(reason.code);
     }
-    for (const [subject, samples] of byRack) {
-      const data = busway.v1.SampleBatch.encode({ samples, source: batch.source }).finish();
+    let samplesIn = r.suppressed + r.rejected.length;
+    for (const { subject, data, count } of r.out) {
       const id = `${inputId}:norm:${subject.slice('norm.v1.samples.'.length)}`;
       work.push(
         publishFabric(
@@ -90,12 +76,13 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
           ctx,
         ),
       );
-      rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, samples.length);
+      rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, count);
+      samplesIn += count;
     }
-    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, batch.samples.length);
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, samplesIn);
     await Promise.all(work);
-    reporting.commit();
-    if (suppressed > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'suppressed' }, suppressed);
+    reporting.commit(); // only now: a failed publish is redelivered and judged again
+    if (r.suppressed > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'suppressed' }, r.suppressed);
     return ACK;
   };
 

@@ -1,0 +1,37 @@
+// `npm run bench`: runs every benchmark, prints a markdown table, writes bench/results/latest.{json,md}.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { benchNormalizerWorker } from './normalizer-worker.bench.js';
+import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
+
+const fmt = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
+
+export function markdown(title: string, rows: BenchRow[]): string {
+  const lines = [
+    `### ${title}`,
+    '',
+    '| measure | value | baseline (same run) | ratio | target | met |',
+    '|---|---|---|---|---|---|',
+    ...rows.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)}` : ''} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`,
+    ),
+  ];
+  return lines.join('\n');
+}
+
+const quick = process.argv.includes('--quick');
+const opts = quick ? { ...DEFAULTS, rounds: 2, roundMs: 300 } : DEFAULTS;
+const rows = [...benchNormalizer(opts), ...(await benchNormalizerWorker(opts.points, quick ? 1 : 3))];
+const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
+const md = `${markdown('Normalizer (issue 5)', rows)}\n\n${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`;
+process.stdout.write(`${md}\n`);
+const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
+mkdirSync(dir, { recursive: true });
+writeFileSync(
+  join(dir, 'latest.json'),
+  JSON.stringify({ machine, options: opts, normalizer: rows }, null, 2),
+);
+writeFileSync(join(dir, 'latest.md'), md);
