@@ -23,6 +23,10 @@ export const QuantityKinds = {
   location: '',
   /** Radio signal strength (RSSI, SNR): logarithmic, kept in the source's dB unit. */
   signal: '',
+  /** Sound level: logarithmic, kept in the source's dB unit. */
+  sound: '',
+  /** Dimensionless ratios such as a power factor. */
+  ratio: '',
 } as const;
 export type QuantityKind = keyof typeof QuantityKinds;
 
@@ -70,6 +74,11 @@ export const Metrics: Record<string, { description: string; unit?: string }> = {
   'state.alarm': { description: 'an active alarm at the source' },
   'location.zone': { description: 'zone a tracked asset is in' },
   'signal.rssi': { description: 'received signal strength' },
+  'sound.level': { description: 'sound pressure level' },
+  'ratio.power-factor': { description: 'power factor' },
+  'current.limit': { description: 'rated current of a breaker or busway' },
+  'pressure.air.differential': { description: 'air pressure difference (containment)' },
+  'state.leak': { description: 'a leak is detected' },
 };
 
 /** The quantity kind of a metric name, or undefined when its first token is not one. */

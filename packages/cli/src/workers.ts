@@ -2,6 +2,7 @@ import type { WorkerModule } from '@busway/runtime';
 import { anomalyModule } from '@busway/anomaly';
 import { correlatorModule } from '@busway/correlator';
 import { fanoutModule } from '@busway/fanout';
+import { ingestDsxModule } from '@busway/ingest-dsx';
 import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
 import { normalizerModule } from '@busway/normalizer';
 import { simulatorModule } from '@busway/simulator';
@@ -9,6 +10,7 @@ import { simulatorModule } from '@busway/simulator';
 /** The pipeline's workers in flow order; `busway up` runs these. */
 export const PIPELINE: readonly WorkerModule[] = [
   ingestSparkplugModule as unknown as WorkerModule,
+  ingestDsxModule as unknown as WorkerModule,
   normalizerModule as unknown as WorkerModule,
   correlatorModule as unknown as WorkerModule,
   anomalyModule as unknown as WorkerModule,

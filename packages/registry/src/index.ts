@@ -2,4 +2,5 @@
 export { AssetSchema, PointSchema, SiteModelSchema, parseSiteModel, readSiteModel } from './site-model.js';
 export type { Asset, Point, SiteModel } from './site-model.js';
 export { Registry } from './registry.js';
-export { RegistryKeys, publishSiteModel, fetchRegistry, RegistryClient } from './store.js';
+export { RegistryKeys, publishSiteModel, fetchRegistry, mergeSiteModel, RegistryClient } from './store.js';
+export type { Contribution } from './store.js';

@@ -5,7 +5,7 @@ import type { Asset, Point, SiteModel } from './site-model.js';
 export class Registry {
   private readonly assets = new Map<string, Asset>();
   private readonly points = new Map<string, Point>();
-  private readonly fedBy = new Map<string, string>();
+  private readonly fedBy = new Map<string, string[]>();
   private readonly cooledBy = new Map<string, string[]>();
   private readonly children = new Map<string, string[]>();
 
@@ -15,7 +15,7 @@ export class Registry {
   ) {
     for (const a of model.assets) {
       this.assets.set(a.id, a);
-      for (const f of a.feeds) this.fedBy.set(f, a.id);
+      for (const f of a.feeds) this.fedBy.set(f, [...(this.fedBy.get(f) ?? []), a.id]);
       for (const r of a.cools) this.cooledBy.set(r, [...(this.cooledBy.get(r) ?? []), a.id]);
       if (a.parent) this.children.set(a.parent, [...(this.children.get(a.parent) ?? []), a.id]);
     }
@@ -41,14 +41,25 @@ export class Registry {
     return { site: this.site, hall: a.hall, row: a.row, rack: a.rack, assetClass: a.class, asset: a.id };
   }
 
-  /** The power chain above an asset, nearest first: rack -> tap -> busway. */
+  /**
+   * The power chain above an asset, nearest first: rack -> tap -> busway. With redundant feeds (A and B) every
+   * path is walked, breadth first: [tap A, tap B, busway A, busway B].
+   */
   feedersOf(assetId: string): Asset[] {
     const chain: Asset[] = [];
     const seen = new Set<string>([assetId]);
-    for (let id = this.fedBy.get(assetId); id && !seen.has(id); id = this.fedBy.get(id)) {
-      seen.add(id);
-      const a = this.assets.get(id);
-      if (a) chain.push(a);
+    let level = [assetId];
+    while (level.length > 0) {
+      const next: string[] = [];
+      for (const id of level)
+        for (const f of this.fedBy.get(id) ?? []) {
+          if (seen.has(f)) continue;
+          seen.add(f);
+          const a = this.assets.get(f);
+          if (a) chain.push(a);
+          next.push(f);
+        }
+      level = next;
     }
     return chain;
   }

@@ -88,3 +88,45 @@ export class RegistryClient {
     await this.redis.quit().catch(() => undefined);
   }
 }
+
+/** Assets and points a source contributes to the registry (an ingest bridge that learns them from metadata). */
+export interface Contribution {
+  assets: SiteModel['assets'];
+  points: SiteModel['points'];
+}
+
+/**
+ * Merges a contribution into the current registry: its assets and points replace those with the same ids,
+ * everything else is kept. Optimistic (WATCH on the version), so two bridges merging at once both land.
+ * Returns the new version, or the current one when the merge changes nothing.
+ */
+export async function mergeSiteModel(
+  redis: Redis,
+  site: string,
+  contribution: Contribution,
+): Promise<number> {
+  for (let attempt = 0; attempt < 10; attempt++) {
+    await redis.watch(RegistryKeys.version);
+    const current = await fetchRegistry(redis, site);
+    const assetIds = new Set(contribution.assets.map((a) => a.id));
+    const pointIds = new Set(contribution.points.map((p) => p.pointId));
+    const merged = parseSiteModel({
+      site: current.version === 0 ? site : current.model.site,
+      assets: [...current.model.assets.filter((a) => !assetIds.has(a.id)), ...contribution.assets],
+      points: [...current.model.points.filter((p) => !pointIds.has(p.pointId)), ...contribution.points],
+    });
+    if (current.version > 0 && JSON.stringify(merged) === JSON.stringify(current.model)) {
+      await redis.unwatch();
+      return current.version;
+    }
+    const version = current.version + 1;
+    const result = await redis
+      .multi()
+      .set(RegistryKeys.version, String(version))
+      .set(RegistryKeys.model, gzipSync(JSON.stringify({ version, model: merged })))
+      .publish(RegistryKeys.changed, String(version))
+      .exec();
+    if (result !== null) return version; // null: someone else published in between; read again
+  }
+  throw new Error('registry merge lost the race 10 times in a row');
+}

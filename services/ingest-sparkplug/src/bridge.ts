@@ -1,12 +1,11 @@
 import { context } from '@opentelemetry/api';
-import mqtt, { type MqttClient } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, Long, nowNs, org, Subjects } from '@busway/proto';
-import { headers } from '@nats-io/transport-node';
 import {
+  connectMqttIngest,
+  deadLetterMqtt,
   LogSummary,
-  publishDeadLetter,
   publishFabric,
-  reasonOf,
   isPoison,
   type RunningWorker,
   type WorkerRuntime,
@@ -55,24 +54,9 @@ export class SparkplugBridge {
     const stored = await this.births.loadAll();
     for (const [sourceId, birth] of stored) this.restore(sourceId, birth);
     this.rt.log.info({ sources: stored.size }, 'births restored from the KV bucket');
-    this.client = await mqtt.connectAsync(this.config.mqttUrl, {
-      clientId: this.config.mqttClientId,
-      clean: false, // the broker keeps our subscription and unacked messages while we restart
-      protocolVersion: 5,
-      properties: { receiveMaximum: this.config.receiveMaximum, sessionExpiryInterval: 3600 },
-      reconnectPeriod: 1000,
-      customHandleAcks: (topic, message, _packet, done) => {
-        this.handle(topic, message).then(
-          () => done(0),
-          (err: unknown) => {
-            // JetStream unreachable: withhold the PUBACK; the broker redelivers on reconnect
-            this.rt.log.error({ err, topic }, 'could not hand the message to JetStream; not acknowledging');
-            done(0x80);
-          },
-        );
-      },
-    });
-    this.client.on('error', (err) => this.rt.log.warn({ err: err.message }, 'MQTT error'));
+    this.client = await connectMqttIngest(this.config, this.rt.log, (topic, message) =>
+      this.handle(topic, message),
+    );
     const filters = this.config.groups.split(',').map((g) => `spBv1.0/${g.trim()}/#`);
     await this.client.subscribeAsync(filters, { qos: 1 });
     this.rt.log.info({ filters }, 'subscribed to Sparkplug B');
@@ -92,11 +76,7 @@ export class SparkplugBridge {
     } catch (err) {
       if (!isPoison(err)) throw err;
       if (err instanceof UnknownAlias) this.requestRebirth(topic);
-      const reason = reasonOf(err);
-      const h = headers();
-      h.set('mqtt-topic', topic);
-      await publishDeadLetter(this.rt.js, WORKER, `mqtt:${topic}`, message, h, reason);
-      this.rt.metrics.deadLetters.inc({ stage: STAGE, reason: reason.code });
+      const reason = await deadLetterMqtt(this.rt, WORKER, STAGE, topic, message, err);
       this.deadLetters.add(reason.code);
       return;
     }

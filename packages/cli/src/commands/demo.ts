@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { EXEMPLAR_CAPTURE, readCapture, replay } from '@busway/ingest-dsx';
 import type { WorkerModule } from '@busway/runtime';
 import { sumOf, type PromSample } from '../prometheus.js';
 import { Supervisor } from '../supervisor.js';
@@ -7,7 +9,7 @@ import type { StackUrls } from '../stack.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
 export const DEMO_STAGES = [
-  { stage: 'ingest', worker: 'ingest-sparkplug' },
+  { stage: 'ingest', worker: 'ingest-sparkplug, ingest-dsx' },
   { stage: 'normalize', worker: 'normalizer' },
   { stage: 'correlate', worker: 'correlator' },
   { stage: 'anomaly', worker: 'anomaly' },
@@ -92,6 +94,10 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
   opts.log(
     `pipeline up; simulating ${opts.durationMs / 1000} s of an AI factory (logs in ${join(opts.dir, 'logs')})`,
   );
+  // the second OT source: a real DSX Exchange BMS capture, replayed at its recorded pace
+  const stopReplay = new AbortController();
+  const bms = await mqtt.connectAsync(opts.stack.mqttUrl, { clientId: `busway-demo-bms-${process.pid}` });
+  const replaying = replay(bms, readCapture(EXEMPLAR_CAPTURE), 1, stopReplay.signal);
 
   const started = Date.now();
   let last = summarize([], 0);
@@ -101,6 +107,10 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     opts.log(progressLine(last, Date.now() - started));
   }
 
+  stopReplay.abort();
+  const bmsSent = (await replaying).length;
+  await bms.endAsync();
+  opts.log(`DSX BMS capture: ${bmsSent} messages replayed`);
   // its counters leave with its process: read them first
   const simulated = summarize(await sup.scrape(), 0).simulator.samplesOut;
   await sup.stop(opts.simulator.name);
