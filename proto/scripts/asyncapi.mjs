@@ -167,6 +167,13 @@ const CHANNELS = [
     'Anomaly scores of the samples of one rack or area. Stream ANOMALIES.',
   ],
   [
+    'audit',
+    'audit.v1.{protocol}.{source}',
+    'Original',
+    'ingest bridges',
+    'Source messages exactly as they arrived (any format; the MQTT topic in the mqtt-topic header), kept for an hour for audit and replay. Stream AUDIT.',
+  ],
+  [
     'deadLetters',
     'dlq.v1.{worker}',
     'DeadLetter',
@@ -272,6 +279,13 @@ export function buildDocument() {
       payload: { $ref: `#/components/schemas/${full.replace(/\./g, '_')}` },
     };
   }
+  messages.Original = {
+    name: 'Original',
+    contentType: 'application/octet-stream',
+    summary: 'a source message as it arrived',
+    headers: { $ref: '#/components/schemas/FabricHeaders' },
+    payload: { type: 'string', format: 'binary' },
+  };
   messages.DeadLetter = {
     name: 'DeadLetter',
     contentType: 'application/octet-stream',

@@ -8,6 +8,7 @@ export const Streams = {
   Incidents: { name: 'INCIDENTS', subjects: ['incident.v1.>'] },
   Anomalies: { name: 'ANOMALIES', subjects: ['anomaly.v1.>'] },
   DeadLetter: { name: 'DLQ', subjects: ['dlq.v1.>'] },
+  Audit: { name: 'AUDIT', subjects: ['audit.v1.>'] },
 } as const;
 export type StreamKey = keyof typeof Streams;
 
@@ -18,6 +19,8 @@ export const EventTypes = {
   Incident: 'busway.v1.Incident',
   AnomalyBatch: 'busway.v1.AnomalyBatch',
   SparkplugPayload: 'org.eclipse.tahu.protobuf.Payload',
+  /** A source's message exactly as it arrived (any format), kept briefly for audit and replay. */
+  Original: 'busway.v1.Original',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -40,6 +43,8 @@ export const Subjects = {
   /** Anomaly scores of one rack or area: anomaly.v1.<site>.<hall>.<row>.<rack> */
   anomaly: (site: string, hall: string, row: string, rack: string) =>
     `anomaly.v1.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
+  /** Source messages as they arrived, for audit and replay: audit.v1.<protocol>.<source> */
+  audit: (protocol: string, source: string) => `audit.v1.${token(protocol)}.${token(source)}`,
   /** Dead letters of one stage: dlq.v1.<stage> */
   deadLetter: (stage: string) => `dlq.v1.${token(stage)}`,
 } as const;

@@ -51,6 +51,7 @@ describe('the AsyncAPI contract', () => {
       ['incidents', Subjects.incident('ai1', 'job-power-thermal')],
       ['anomalies', Subjects.anomaly('ai1', 'h1', 'r1', 'rack-r1-01')],
       ['deadLetters', Subjects.deadLetter('normalizer')],
+      ['audit', Subjects.audit('sparkplug', 'spBv1.0-ai1-h1-DDATA-row-r1-gw')],
       [
         'uns',
         unsSubject(

@@ -3,6 +3,7 @@ import { anomalyModule } from '@busway/anomaly';
 import { correlatorModule } from '@busway/correlator';
 import { fanoutModule } from '@busway/fanout';
 import { ingestDsxModule } from '@busway/ingest-dsx';
+import { ingestMqttJsonModule } from '@busway/ingest-mqtt-json';
 import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
 import { normalizerModule } from '@busway/normalizer';
 import { simulatorModule } from '@busway/simulator';
@@ -17,8 +18,15 @@ export const PIPELINE: readonly WorkerModule[] = [
   fanoutModule as unknown as WorkerModule,
 ];
 
+/** Bridges that need site-specific configuration (rules, devices) before they do anything: run them by name. */
+export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [ingestMqttJsonModule as unknown as WorkerModule];
+
 /** Every runnable worker, the simulator included. */
-export const WORKERS: readonly WorkerModule[] = [...PIPELINE, simulatorModule as unknown as WorkerModule];
+export const WORKERS: readonly WorkerModule[] = [
+  ...PIPELINE,
+  ...CONFIGURED_BRIDGES,
+  simulatorModule as unknown as WorkerModule,
+];
 
 export function findWorker(name: string): WorkerModule | undefined {
   return WORKERS.find((w) => w.name === name);

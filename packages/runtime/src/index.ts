@@ -45,5 +45,5 @@ export { fabricStreams, DEFAULT_RETENTION_MS } from './streams.js';
 export { runWorker, provisionModule } from './worker-module.js';
 export type { WorkerModule, RunningWorker } from './worker-module.js';
 export { Prng } from './prng.js';
-export { connectMqttIngest, deadLetterMqtt } from './mqtt-ingest.js';
+export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';

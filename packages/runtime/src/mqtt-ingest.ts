@@ -1,10 +1,36 @@
-import mqtt, { type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
+import { EventTypes, Subjects } from '@busway/proto';
+import { fabricHeaders } from './headers.js';
 import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
 import { reasonOf } from './errors.js';
 import type { Logger } from './logger.js';
 import type { StageMetrics } from './metrics.js';
+
+/**
+ * Keeps an MQTT message exactly as it arrived on the AUDIT stream (short retention) before it is read: what a
+ * source really sent can be audited, and replayed through a fixed bridge. Its id is the topic and the payload's
+ * hash, so a broker redelivery is stored once.
+ */
+export async function auditMqtt(
+  js: JetStreamClient,
+  protocol: string,
+  topic: string,
+  payload: Uint8Array,
+): Promise<void> {
+  const source = topic.split('/').slice(0, 4).join('-'); // e.g. spBv1.0-<group>-<type>-<edge>
+  const id = `${topic}#${createHash('sha256').update(payload).digest('base64url').slice(0, 22)}`;
+  const h = fabricHeaders({
+    type: EventTypes.Original,
+    source: `/mqtt/${protocol}`,
+    id,
+    contentType: 'application/octet-stream',
+  });
+  h.set('mqtt-topic', topic);
+  await js.publish(Subjects.audit(protocol, source), payload, { headers: h, msgID: id });
+}
 
 /** The MQTT keys every ingest bridge's config has. */
 export interface MqttIngestConfig {
@@ -24,8 +50,11 @@ export async function connectMqttIngest(
   log: Logger,
   /** Hands one message to JetStream; resolves once it is stored, rejects when it could not be. */
   handle: (topic: string, payload: Buffer) => Promise<void>,
+  /** More client options, e.g. a will. */
+  extra: Partial<IClientOptions> = {},
 ): Promise<MqttClient> {
   const client = await mqtt.connectAsync(config.mqttUrl, {
+    ...extra,
     clientId: config.mqttClientId,
     clean: false, // the broker keeps our subscription and unacked messages while we restart
     protocolVersion: 5,
@@ -43,7 +72,37 @@ export async function connectMqttIngest(
     },
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+  handleQos0(client, config.receiveMaximum, log, handle);
   return client;
+}
+
+/**
+ * QoS 0 messages (Sparkplug NBIRTH/NDATA are QoS 0 by the specification) never reach customHandleAcks: they are
+ * handled here, one at a time in arrival order. There is no PUBACK to withhold, so backpressure is the socket:
+ * past `limit` messages waiting, reading from the broker pauses until half of them are done.
+ */
+function handleQos0(
+  client: MqttClient,
+  limit: number,
+  log: Logger,
+  handle: (topic: string, payload: Buffer) => Promise<void>,
+): void {
+  let waiting = 0;
+  let chain = Promise.resolve();
+  client.on('message', (topic, message, packet) => {
+    if (packet.qos !== 0) return;
+    waiting++;
+    if (waiting >= limit) client.stream.pause();
+    chain = chain
+      .then(() => handle(topic, message))
+      .catch((err: unknown) =>
+        log.error({ err, topic }, 'QoS 0 message could not be handed to JetStream; it is lost'),
+      )
+      .finally(() => {
+        waiting--;
+        if (waiting <= limit / 2 && client.stream.isPaused()) client.stream.resume();
+      });
+  });
 }
 
 /**

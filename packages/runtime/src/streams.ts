@@ -12,6 +12,7 @@ export const DEFAULT_RETENTION_MS: Record<keyof typeof Streams, number> = {
   Incidents: 30 * DAY_MS,
   Anomalies: 7 * DAY_MS,
   DeadLetter: 7 * DAY_MS,
+  Audit: HOUR_MS,
 };
 
 /** Every fabric stream with its default limits; `replicas` is 3 on a production cluster. */

@@ -4,6 +4,7 @@ import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, nowNs, Subjects } from '@busway/proto';
 import { mergeSiteModel } from '@busway/registry';
 import {
+  auditMqtt,
   connectMqttIngest,
   deadLetterMqtt,
   ContractViolation,
@@ -86,6 +87,7 @@ export class DsxBridge {
 
   async handle(topic: string, payload: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
+    await auditMqtt(this.rt.js, 'dsx-bms', topic, payload);
     try {
       const t = parseBmsTopic(topic, this.config.topicRoot);
       const key = pointKeyOf(t);

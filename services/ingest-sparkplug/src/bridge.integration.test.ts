@@ -23,6 +23,7 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
       MQTT_URL: broker.url,
       BUSWAY_LOG_LEVEL: 'silent',
       BUSWAY_MQTT_CLIENT_ID: `it-${process.pid}`,
+      BUSWAY_REORDER_TIMEOUT_MS: '300',
     };
     loadConfig(ingestSparkplugModule.configSchema, { env }); // fails fast if the env is wrong
     ({ rt } = await runWorker(ingestSparkplugModule, { env, signals: false }));
@@ -159,5 +160,46 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     assert.deepEqual(commands, ['spBv1.0/g1/NCMD/e2'], 'one request for a burst of unknown aliases');
     const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
     assert.match(dlq?.header.get(Hdr.DlqReason) ?? '', /unknown alias 9 from g1\/e2\/pump-1/);
+  });
+
+  it('asks for a rebirth when a seq stays missing past the reorder timeout, not when it only comes late', async () => {
+    const rebirths: number[] = [];
+    const listener = await mqtt.connectAsync(broker.url);
+    listener.on('message', () => rebirths.push(Date.now()));
+    await listener.subscribeAsync('spBv1.0/g3/NCMD/e3', { qos: 0 });
+    const send = (type: string, seq: number, metrics: org.eclipse.tahu.protobuf.Payload.IMetric[] = []) =>
+      edge.publishAsync(
+        `spBv1.0/g3/${type}/e3`,
+        Buffer.from(
+          Payload.encode({ timestamp: u64(1_800_000_030_000 + seq), seq: u64(seq), metrics }).finish(),
+        ),
+        { qos: 1 },
+      );
+    await send('NBIRTH', 0, [
+      { name: 'bdSeq', datatype: 8, longValue: u64(1) },
+      { name: 'x', datatype: 10, doubleValue: 0 },
+    ]);
+    await send('NDATA', 1, [{ name: 'x', datatype: 10, doubleValue: 1 }]);
+    await send('NDATA', 3, [{ name: 'x', datatype: 10, doubleValue: 3 }]); // 2 is missing...
+    await send('NDATA', 2, [{ name: 'x', datatype: 10, doubleValue: 2 }]); // ...and comes late, in time
+    await new Promise((r) => setTimeout(r, 600));
+    assert.deepEqual(rebirths, [], 'a late seq within the timeout is no gap');
+    await send('NDATA', 6, [{ name: 'x', datatype: 10, doubleValue: 6 }]); // 4 and 5 never come
+    await waitFor('the rebirth request', async () => rebirths.length === 1);
+    await listener.endAsync();
+  });
+
+  it('keeps its own STATE retained: online while it runs', async () => {
+    const watcher = await mqtt.connectAsync(broker.url);
+    const state = new Promise<{ online: boolean; timestamp: number }>((resolve) =>
+      watcher.on('message', (_t, p) =>
+        resolve(JSON.parse(p.toString()) as { online: boolean; timestamp: number }),
+      ),
+    );
+    await watcher.subscribeAsync('spBv1.0/STATE/+', { qos: 1 });
+    const s = await state;
+    await watcher.endAsync();
+    assert.equal(s.online, true);
+    assert.ok(s.timestamp > 1_700_000_000_000);
   });
 });

@@ -2,6 +2,7 @@ import { context } from '@opentelemetry/api';
 import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, Long, nowNs, org, Subjects } from '@busway/proto';
 import {
+  auditMqtt,
   connectMqttIngest,
   deadLetterMqtt,
   LogSummary,
@@ -15,6 +16,9 @@ import { BirthStore, type StoredBirth } from './birth-store.js';
 import { decodePayload, engUnitOf, metricsToSamples, SpType, UnknownAlias } from './decoder.js';
 import { nextSeq, NodeState } from './node-state.js';
 import { parseTopic, sourceIdOf, type SparkplugTopic } from './topic.js';
+
+/** The host application's STATE payload (Sparkplug 3.0, JSON). */
+const stateOf = (online: boolean, timestamp: number) => Buffer.from(JSON.stringify({ online, timestamp }));
 
 const STAGE = 'ingest';
 const WORKER = 'ingest-sparkplug';
@@ -54,9 +58,15 @@ export class SparkplugBridge {
     const stored = await this.births.loadAll();
     for (const [sourceId, birth] of stored) this.restore(sourceId, birth);
     this.rt.log.info({ sources: stored.size }, 'births restored from the KV bucket');
-    this.client = await connectMqttIngest(this.config, this.rt.log, (topic, message) =>
-      this.handle(topic, message),
+    // Sparkplug 3.0 host STATE: retained, QoS 1, with a will carrying the same timestamp
+    const since = Date.now();
+    this.client = await connectMqttIngest(
+      this.config,
+      this.rt.log,
+      (topic, message) => this.handle(topic, message),
+      { will: { topic: this.stateTopic(), payload: stateOf(false, since), qos: 1, retain: true } },
     );
+    await this.client.publishAsync(this.stateTopic(), stateOf(true, since), { qos: 1, retain: true });
     const filters = this.config.groups.split(',').map((g) => `spBv1.0/${g.trim()}/#`);
     await this.client.subscribeAsync(filters, { qos: 1 });
     this.rt.log.info({ filters }, 'subscribed to Sparkplug B');
@@ -65,6 +75,7 @@ export class SparkplugBridge {
   /** One MQTT message: decode, publish samples, or dead-letter it with the reason. Throws only when NATS fails. */
   async handle(topic: string, message: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
+    await auditMqtt(this.rt.js, 'sparkplug', topic, message);
     let batch: busway.v1.ISampleBatch;
     let t: SparkplugTopic;
     let msgId: string;
@@ -130,10 +141,7 @@ export class SparkplugBridge {
         return { batch: { samples: [] }, msgId };
       return { batch: { samples: this.staleSamples(t.type === 'NDEATH' ? `${nodeKey}` : key) }, msgId };
     }
-    if (seq !== undefined && t.type !== 'NBIRTH') {
-      if (node.lastSeq !== undefined && seq !== nextSeq(node.lastSeq)) this.seqGaps.add(nodeKey);
-    }
-    if (seq !== undefined) node.lastSeq = seq;
+    if (seq !== undefined) this.trackSeq(node, nodeKey, seq, t.type === 'NBIRTH', topic);
 
     const { samples, skipped } = metricsToSamples(payload, {
       topic: t,
@@ -160,6 +168,33 @@ export class SparkplugBridge {
       if (alias !== undefined) dev.byAlias.set(alias, def);
     }
     if (birth.bdSeq !== undefined) this.state(sourceId.split('/').slice(0, 2).join('/')).bdSeq = birth.bdSeq;
+  }
+
+  /**
+   * Sparkplug `seq` (0..255, per node): a jump records the skipped seqs as missing; if they have not all arrived
+   * within `reorderTimeoutMs` (a reordering path, such as a broker cluster, may deliver them late) the node is
+   * asked to rebirth. A late seq is processed as usual and never moves the sequence back.
+   */
+  private trackSeq(node: NodeState, nodeKey: string, seq: number, birth: boolean, topic: string): void {
+    if (birth) {
+      node.clearGap();
+      node.lastSeq = seq;
+      return;
+    }
+    if (node.missing.delete(seq)) {
+      if (node.missing.size === 0) node.clearGap();
+      return;
+    }
+    if (node.lastSeq !== undefined && seq !== nextSeq(node.lastSeq)) {
+      for (let s = nextSeq(node.lastSeq); s !== seq; s = nextSeq(s)) node.missing.add(s);
+      this.seqGaps.add(nodeKey);
+      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'seq-gap' });
+      node.gapTimer ??= setTimeout(() => {
+        node.clearGap();
+        this.requestRebirth(topic);
+      }, this.config.reorderTimeoutMs);
+    }
+    node.lastSeq = seq;
   }
 
   /** NCMD `Node Control/Rebirth` to the node (Sparkplug 3.0 host duty on an unknown alias), at most once per interval. */
@@ -202,7 +237,16 @@ export class SparkplugBridge {
     return out;
   }
 
+  private stateTopic(): string {
+    return `spBv1.0/STATE/${this.config.hostId}`;
+  }
+
   async stop(): Promise<void> {
+    for (const node of this.nodes.values()) node.clearGap();
+    // a clean disconnect suppresses the will: say offline ourselves
+    await this.client
+      ?.publishAsync(this.stateTopic(), stateOf(false, Date.now()), { qos: 1, retain: true })
+      .catch(() => undefined);
     this.deadLetters.close();
     this.seqGaps.close();
     await this.client?.endAsync();

@@ -15,6 +15,13 @@ export const IngestSparkplugConfigSchema = RuntimeConfigSchema.extend({
     .string()
     .regex(/^[-\w]+$/)
     .default('sparkplug-births'),
+  /** Sparkplug host id: the host publishes its STATE on spBv1.0/STATE/<hostId> (retained, with a will). @default busway */
+  hostId: z
+    .string()
+    .regex(/^[^/#+]+$/)
+    .default('busway'),
+  /** How long a missing `seq` may be late before the node is asked to rebirth. @default 2000 */
+  reorderTimeoutMs: z.coerce.number().int().min(0).default(2000),
   /** Shortest time between two rebirth requests (NCMD Node Control/Rebirth) to one edge node. @default 5000 */
   rebirthIntervalMs: z.coerce.number().int().min(100).default(5000),
 }).extend(ConsumerConfigSchema.pick({ nakDelayMs: true }).shape);

@@ -1,3 +1,4 @@
+import { gunzipSync, inflateSync } from 'node:zlib';
 import { busway, Long, org, timeNsFromMs } from '@busway/proto';
 import { ContractViolation, DecodeError } from '@busway/runtime';
 import { sourceIdOf, type SparkplugTopic } from './topic.js';
@@ -36,12 +37,33 @@ export interface MetricDef {
   unit: string;
 }
 
-/** Decodes a Sparkplug payload; a protobuf that does not parse is a DecodeError (poison). */
+const COMPRESSED = 'SPBV1.0_COMPRESSED';
+
+/**
+ * Decodes a Sparkplug payload, inflating a compressed one (uuid SPBV1.0_COMPRESSED, body DEFLATE or, with an
+ * `algorithm` metric, GZIP). A protobuf or a body that does not decode is a DecodeError (poison).
+ */
 export function decodePayload(data: Uint8Array): Payload {
+  let payload: Payload;
   try {
-    return PayloadCodec.decode(data);
+    payload = PayloadCodec.decode(data);
+    if (payload.uuid !== COMPRESSED) return payload;
   } catch (err) {
     throw new DecodeError(`Sparkplug B payload does not decode: ${(err as Error).message}`, { cause: err });
+  }
+  const algorithm =
+    payload.metrics.find((m) => m.name === 'algorithm')?.stringValue?.toUpperCase() ?? 'DEFLATE';
+  try {
+    const body = payload.body ?? new Uint8Array();
+    const inner = algorithm === 'GZIP' ? gunzipSync(body) : inflateSync(body);
+    return PayloadCodec.decode(inner);
+  } catch (err) {
+    throw new DecodeError(
+      `compressed Sparkplug B payload (${algorithm}) does not decode: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
@@ -76,13 +98,21 @@ export function setValue(sample: busway.v1.ISample, m: Metric, datatype: number)
     case SpType.Int32:
     case SpType.UInt8:
     case SpType.UInt16:
-    case SpType.UInt32:
       sample.intValue = Long.fromNumber(signedInt(m.intValue ?? 0, datatype));
       return true;
+    case SpType.UInt32:
+      // Sparkplug 3.0 (and Tahu) put UInt32 in long_value; older edge nodes used int_value
+      sample.intValue =
+        m.longValue != null
+          ? Long.fromValue(m.longValue).toSigned()
+          : Long.fromNumber((m.intValue ?? 0) >>> 0);
+      return true;
     case SpType.Int64:
+      sample.intValue = Long.fromValue(m.longValue ?? 0).toSigned(); // two's complement in a uint64
+      return true;
     case SpType.UInt64:
     case SpType.DateTime:
-      sample.intValue = Long.fromValue(m.longValue ?? 0);
+      sample.intValue = Long.fromValue(m.longValue ?? 0).toSigned(); // values above 2^63 wrap: sint64 on the fabric
       return true;
     case SpType.Boolean:
       sample.boolValue = m.booleanValue ?? false;
@@ -93,8 +123,42 @@ export function setValue(sample: busway.v1.ISample, m: Metric, datatype: number)
       sample.stringValue = m.stringValue ?? '';
       return true;
     default:
-      return false; // DataSet, Template, Bytes, File: later bridge version
+      return false; // Bytes and File are not telemetry; DataSet and Template are flattened by leavesOf
   }
+}
+
+type Leaf = { name: string; m: Metric; datatype: number };
+
+/**
+ * The scalar leaves of a metric: itself, each cell of a DataSet (`name/row/column`, typed by its column), or
+ * each member of a Template instance (`name/member`, recursively). A Template definition (in a birth) has none.
+ */
+export function leavesOf(name: string, m: Metric, datatype: number): Leaf[] {
+  if (datatype === SpType.DataSet && m.datasetValue) {
+    const ds = m.datasetValue;
+    const out: Leaf[] = [];
+    (ds.rows ?? []).forEach((row, r) =>
+      (row.elements ?? []).forEach((cell, c) => {
+        out.push({
+          name: `${name}/${r}/${ds.columns?.[c] ?? c}`,
+          m: cell as Metric,
+          datatype: ds.types?.[c] ?? 0,
+        });
+      }),
+    );
+    return out;
+  }
+  if (datatype === SpType.Template && m.templateValue) {
+    if (m.templateValue.isDefinition) return [];
+    return (m.templateValue.metrics ?? []).flatMap((member) =>
+      leavesOf(
+        `${name}/${member.name ?? ''}`,
+        { ...member, timestamp: member.timestamp ?? m.timestamp },
+        member.datatype ?? 0,
+      ),
+    );
+  }
+  return [{ name, m, datatype }];
 }
 
 /** A metric by an alias that no birth defined: the node must rebirth before its data can be read. */
@@ -135,25 +199,33 @@ export function metricsToSamples(
       : ctx.byAlias.get(toNum(m.alias));
     if (!def) throw new UnknownAlias(toNum(m.alias), sourceId);
     if (def.name === 'bdSeq' || def.name.startsWith('Node Control/')) continue;
-    const timeMs = toNum(m.timestamp) || payloadTime;
-    const sample: busway.v1.ISample = {
-      pointId: `sparkplug:${sourceId}:${def.name}`,
-      unit: engUnitOf(m) || def.unit,
-      eventTimeNs: timeMs ? timeNsFromMs(timeMs) : undefined,
-      clockSource: timeMs
-        ? busway.v1.ClockSource.CLOCK_SOURCE_DEVICE
-        : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
-      ingestTimeNs: ctx.ingestTimeNs,
-      quality: busway.v1.Quality.QUALITY_GOOD,
-      source: { protocol: 'sparkplug', address: ctx.address, sourceId },
-      sequence: Long.fromNumber(timeMs, true),
-      flags: m.isHistorical ? ['historical'] : [],
-    };
-    if (!setValue(sample, m, m.datatype || def.datatype)) {
-      skipped++;
-      continue;
+    const unit = engUnitOf(m) || def.unit;
+    for (const leaf of leavesOf(def.name, m, m.datatype || def.datatype)) {
+      const timeMs = toNum(leaf.m.timestamp) || toNum(m.timestamp) || payloadTime;
+      const flags = [...(m.isHistorical ? ['historical'] : []), ...(m.isTransient ? ['transient'] : [])];
+      const sample: busway.v1.ISample = {
+        pointId: `sparkplug:${sourceId}:${leaf.name}`,
+        unit,
+        eventTimeNs: timeMs ? timeNsFromMs(timeMs) : undefined,
+        clockSource: timeMs
+          ? busway.v1.ClockSource.CLOCK_SOURCE_DEVICE
+          : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
+        ingestTimeNs: ctx.ingestTimeNs,
+        quality: busway.v1.Quality.QUALITY_GOOD,
+        source: { protocol: 'sparkplug', address: ctx.address, sourceId },
+        sequence: Long.fromNumber(timeMs, true),
+        flags,
+      };
+      if (leaf.m.isNull) {
+        // a null is news (the device has no valid reading): delivered without a value, marked bad
+        sample.quality = busway.v1.Quality.QUALITY_BAD;
+        sample.flags = [...flags, 'null'];
+      } else if (!setValue(sample, leaf.m, leaf.datatype)) {
+        skipped++;
+        continue;
+      }
+      samples.push(sample);
     }
-    samples.push(sample);
   }
   return { samples, skipped };
 }

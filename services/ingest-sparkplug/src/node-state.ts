@@ -9,6 +9,16 @@ export class NodeState {
   readonly last = new Map<string, busway.v1.ISample>();
   bdSeq?: number;
   lastSeq?: number;
+  /** Seqs skipped over and not seen yet; a timer asks for a rebirth if they stay missing. */
+  readonly missing = new Set<number>();
+  gapTimer?: NodeJS.Timeout;
+
+  /** Forgets a gap: the missing seqs arrived, or a birth restarted the sequence. */
+  clearGap(): void {
+    this.missing.clear();
+    clearTimeout(this.gapTimer);
+    this.gapTimer = undefined;
+  }
 
   clearDefinitions(): void {
     this.byAlias.clear();

@@ -20,9 +20,14 @@ export interface SparkplugTopic {
   device?: string;
 }
 
-/** Parses spBv1.0/<group>/<type>/<edge node>[/<device>]; anything else is a contract violation. */
+/**
+ * Parses spBv1.0/<group>/<type>/<edge node>[/<device>], and a host's spBv1.0/STATE/<host id> (Sparkplug 3.0);
+ * anything else is a contract violation.
+ */
 export function parseTopic(topic: string): SparkplugTopic {
   const parts = topic.split('/');
+  if (parts.length === 3 && parts[0] === 'spBv1.0' && parts[1] === 'STATE' && parts[2])
+    return { group: 'STATE', type: 'STATE', edge: parts[2] };
   const [ns, group, type, edge, device, ...rest] = parts;
   if (ns !== 'spBv1.0' || !group || !type || !edge || rest.length > 0) {
     throw new ContractViolation(

@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { RuntimeConfigSchema } from '@busway/runtime';
+import { MappingRuleSchema } from './rules.js';
+
+/** A list or map from the config file, or the same as JSON in an environment variable. */
+const jsonOr = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v), schema);
+
+export const IngestMqttJsonConfigSchema = RuntimeConfigSchema.extend({
+  /** MQTT broker to read JSON from [MQTT_URL]. @default mqtt://127.0.0.1:1883 */
+  mqttUrl: z.string().min(1).default('mqtt://127.0.0.1:1883'),
+  /** Stable MQTT client id: the broker keeps the session across restarts. @default busway-ingest-mqtt-json */
+  mqttClientId: z.string().min(1).default('busway-ingest-mqtt-json'),
+  /** MQTT 5 receive maximum: messages in flight to the bridge, its memory bound. @default 64 */
+  receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+  /** Mapping rules (see the README); JSON in BUSWAY_RULES. @default [] */
+  rules: jsonOr(z.array(MappingRuleSchema)).default([]),
+  /** Built-in rules to enable, comma separated: chirpstack-v4, ble-gateway. @default none */
+  presets: z
+    .string()
+    .default('')
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(['chirpstack-v4', 'ble-gateway']))),
+  /** BLE gateway id → zone it covers, for the ble-gateway preset; JSON in BUSWAY_BLE_ZONES. @default {} */
+  bleZones: jsonOr(z.record(z.string(), z.string())).default({}),
+});
+export type IngestMqttJsonConfig = z.infer<typeof IngestMqttJsonConfigSchema>;
