@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
+import { benchSparkplugIngest } from './sparkplug.bench.js';
 
 const fmt = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
 
@@ -25,13 +26,18 @@ export function markdown(title: string, rows: BenchRow[]): string {
 const quick = process.argv.includes('--quick');
 const opts = quick ? { ...DEFAULTS, rounds: 2, roundMs: 300 } : DEFAULTS;
 const rows = [...benchNormalizer(opts), ...(await benchNormalizerWorker(opts.points, quick ? 1 : 3))];
+const sparkplug = await benchSparkplugIngest(quick ? 500 : 5000, 200);
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
-const md = `${markdown('Normalizer (issue 5)', rows)}\n\n${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`;
+const md = [
+  markdown('Sparkplug ingest', sparkplug),
+  markdown('Normalizer', rows),
+  `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
+].join('\n\n');
 process.stdout.write(`${md}\n`);
 const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
-  JSON.stringify({ machine, options: opts, normalizer: rows }, null, 2),
+  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows }, null, 2),
 );
 writeFileSync(join(dir, 'latest.md'), md);

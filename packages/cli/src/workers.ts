@@ -3,6 +3,7 @@ import { anomalyModule } from '@busway/anomaly';
 import { correlatorModule } from '@busway/correlator';
 import { fanoutModule } from '@busway/fanout';
 import { ingestDsxModule } from '@busway/ingest-dsx';
+import { ingestModbusModule } from '@busway/ingest-modbus';
 import { ingestMqttJsonModule } from '@busway/ingest-mqtt-json';
 import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
 import { normalizerModule } from '@busway/normalizer';
@@ -19,7 +20,10 @@ export const PIPELINE: readonly WorkerModule[] = [
 ];
 
 /** Bridges that need site-specific configuration (rules, devices) before they do anything: run them by name. */
-export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [ingestMqttJsonModule as unknown as WorkerModule];
+export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [
+  ingestMqttJsonModule as unknown as WorkerModule,
+  ingestModbusModule as unknown as WorkerModule,
+];
 
 /** Every runnable worker, the simulator included. */
 export const WORKERS: readonly WorkerModule[] = [

@@ -49,12 +49,27 @@ export async function connectMqttIngest(
   config: MqttIngestConfig,
   log: Logger,
   /** Hands one message to JetStream; resolves once it is stored, rejects when it could not be. */
-  handle: (topic: string, payload: Buffer) => Promise<void>,
-  /** More client options, e.g. a will. */
-  extra: Partial<IClientOptions> = {},
+  process: (topic: string, payload: Buffer) => Promise<void>,
+  options: {
+    /** Keep every message on the AUDIT stream, in parallel with reading it: both must land before the ack. */
+    audit?: { js: JetStreamClient; protocol: string };
+    /** More client options, e.g. a will. */
+    client?: Partial<IClientOptions>;
+  } = {},
 ): Promise<MqttClient> {
+  const audit = options.audit;
+  const handle = audit
+    ? async (topic: string, payload: Buffer) => {
+        const audited = auditMqtt(audit.js, audit.protocol, topic, payload);
+        try {
+          await process(topic, payload);
+        } finally {
+          await audited;
+        }
+      }
+    : process;
   const client = await mqtt.connectAsync(config.mqttUrl, {
-    ...extra,
+    ...options.client,
     clientId: config.mqttClientId,
     clean: false, // the broker keeps our subscription and unacked messages while we restart
     protocolVersion: 5,

@@ -4,7 +4,6 @@ import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, nowNs, Subjects } from '@busway/proto';
 import { mergeSiteModel } from '@busway/registry';
 import {
-  auditMqtt,
   connectMqttIngest,
   deadLetterMqtt,
   ContractViolation,
@@ -76,8 +75,13 @@ export class DsxBridge {
   }
 
   async start(): Promise<void> {
-    this.client = await connectMqttIngest(this.config, this.rt.log, (topic, message) =>
-      this.handle(topic, message),
+    this.client = await connectMqttIngest(
+      this.config,
+      this.rt.log,
+      (topic, message) => this.handle(topic, message),
+      {
+        audit: { js: this.rt.js, protocol: 'dsx-bms' },
+      },
     );
     const root = this.config.topicRoot;
     // metadata first: it is retained, so the broker replays it on subscribe
@@ -87,7 +91,6 @@ export class DsxBridge {
 
   async handle(topic: string, payload: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
-    await auditMqtt(this.rt.js, 'dsx-bms', topic, payload);
     try {
       const t = parseBmsTopic(topic, this.config.topicRoot);
       const key = pointKeyOf(t);

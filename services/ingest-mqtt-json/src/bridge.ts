@@ -2,7 +2,6 @@ import { context } from '@opentelemetry/api';
 import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, nowNs, Subjects } from '@busway/proto';
 import {
-  auditMqtt,
   connectMqttIngest,
   ContractViolation,
   deadLetterMqtt,
@@ -42,8 +41,13 @@ export class MqttJsonBridge {
   }
 
   async start(): Promise<void> {
-    this.client = await connectMqttIngest(this.config, this.rt.log, (topic, message) =>
-      this.handle(topic, message),
+    this.client = await connectMqttIngest(
+      this.config,
+      this.rt.log,
+      (topic, message) => this.handle(topic, message),
+      {
+        audit: { js: this.rt.js, protocol: 'mqtt' },
+      },
     );
     const filters = [...new Set(this.mappers.map((m) => m.filter))];
     if (filters.length > 0) await this.client.subscribeAsync(filters, { qos: 1 });
@@ -55,7 +59,6 @@ export class MqttJsonBridge {
 
   async handle(topic: string, payload: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
-    await auditMqtt(this.rt.js, 'mqtt', topic, payload);
     try {
       const mapper = this.mappers.find((m) => m.match(topic));
       const captures = mapper?.match(topic);

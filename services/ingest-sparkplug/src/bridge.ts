@@ -2,7 +2,6 @@ import { context } from '@opentelemetry/api';
 import type { MqttClient } from 'mqtt';
 import { busway, EventTypes, Long, nowNs, org, Subjects } from '@busway/proto';
 import {
-  auditMqtt,
   connectMqttIngest,
   deadLetterMqtt,
   LogSummary,
@@ -64,7 +63,10 @@ export class SparkplugBridge {
       this.config,
       this.rt.log,
       (topic, message) => this.handle(topic, message),
-      { will: { topic: this.stateTopic(), payload: stateOf(false, since), qos: 1, retain: true } },
+      {
+        audit: { js: this.rt.js, protocol: 'sparkplug' },
+        client: { will: { topic: this.stateTopic(), payload: stateOf(false, since), qos: 1, retain: true } },
+      },
     );
     await this.client.publishAsync(this.stateTopic(), stateOf(true, since), { qos: 1, retain: true });
     const filters = this.config.groups.split(',').map((g) => `spBv1.0/${g.trim()}/#`);
@@ -75,7 +77,6 @@ export class SparkplugBridge {
   /** One MQTT message: decode, publish samples, or dead-letter it with the reason. Throws only when NATS fails. */
   async handle(topic: string, message: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
-    await auditMqtt(this.rt.js, 'sparkplug', topic, message);
     let batch: busway.v1.ISampleBatch;
     let t: SparkplugTopic;
     let msgId: string;

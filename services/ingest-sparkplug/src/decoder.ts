@@ -182,7 +182,8 @@ export interface DecodeContext {
 }
 
 /**
- * Turns the metrics of one payload into fabric samples. An alias that no birth defined is a contract
+ * Turns the metrics of one payload into fabric samples. Their source (protocol, topic, node or device) is the
+ * batch's, not repeated in every sample: a busy NDATA carries hundreds of metrics. An alias that no birth defined is a contract
  * violation (the node must rebirth); metrics of unsupported types are skipped and counted.
  */
 export function metricsToSamples(
@@ -212,7 +213,6 @@ export function metricsToSamples(
           : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
         ingestTimeNs: ctx.ingestTimeNs,
         quality: busway.v1.Quality.QUALITY_GOOD,
-        source: { protocol: 'sparkplug', address: ctx.address, sourceId },
         sequence: Long.fromNumber(timeMs, true),
         flags,
       };

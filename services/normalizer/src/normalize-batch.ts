@@ -26,6 +26,7 @@ export function normalizeBatch(
   const rejected: NormalizedBatch['rejected'] = [];
   let suppressed = 0;
   for (const raw of batch.samples) {
+    raw.source ??= batch.source; // a bridge may state the source once per batch
     const r = normalizer.normalize(raw);
     if ('rejected' in r) {
       const one = busway.v1.SampleBatch.encode({ samples: [raw], source: batch.source }).finish();

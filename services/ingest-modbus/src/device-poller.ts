@@ -1,0 +1,203 @@
+import { nowNs } from '@busway/proto';
+import { ContractViolation, DecodeError, reasonOf, type Logger, type WorkerRuntime } from '@busway/runtime';
+import type { DeviceConfig } from './config.js';
+import { STAGE, type Cycle } from './cycle.js';
+import { widthOf } from './data-types.js';
+import { decodePoint, type BlockData } from './decode.js';
+import { CycleDelivery } from './delivery.js';
+import { messageOf } from './errors.js';
+import { ModbusConnection, ModbusException } from './modbus-connection.js';
+import { planBlocks, type Block, type PlanLimits } from './register-map.js';
+import { badSample, goodSample, type BadReadFlag, type CycleStamp } from './sample.js';
+import { backoffMs, nextPollAt } from './schedule.js';
+import type { PollSummaries } from './summaries.js';
+import { sleep } from './timers.js';
+
+/**
+ * Polls one device in its own loop: read every block, publish one SampleBatch, wait for the PubAck, sleep to
+ * the next tick. Nothing is shared with other devices but the NATS connection, so a slow or dead device
+ * delays only itself. A device's next poll waits for its previous publish: at most one cycle in memory.
+ */
+export class DevicePoller {
+  private readonly conn: ModbusConnection;
+  private readonly blocks: Block[];
+  private readonly log: Logger;
+  private readonly delivery: CycleDelivery;
+  /** Faults already dead-lettered, so a register map that stays wrong is not dead-lettered every cycle. */
+  private readonly reported = new Set<string>();
+  private failures = 0;
+  private loop?: Promise<void>;
+
+  constructor(
+    private readonly rt: WorkerRuntime,
+    private readonly device: DeviceConfig,
+    limits: PlanLimits,
+    private readonly summaries: PollSummaries,
+    private readonly signal: AbortSignal,
+  ) {
+    this.conn = new ModbusConnection(device);
+    this.blocks = planBlocks(device.points, limits);
+    this.log = rt.log.child({ device: device.id });
+    this.delivery = new CycleDelivery(rt, device, summaries, signal, this.log);
+  }
+
+  start(): void {
+    this.log.info(
+      {
+        address: `${this.device.host}:${this.device.port}/${this.device.unitId}`,
+        blocks: this.blocks.length,
+      },
+      'polling Modbus device',
+    );
+    this.loop = this.run();
+  }
+
+  /** Resolves once the loop has ended (after abort): the cycle in hand is finished and published first. */
+  async stopped(): Promise<void> {
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    let scheduled = Date.now();
+    while (!this.signal.aborted) {
+      const started = Date.now();
+      let cycle: Cycle;
+      try {
+        cycle = await this.poll(started);
+      } catch (err) {
+        // a bug, not a device problem: keep polling, but loudly and with backoff
+        this.log.error({ err }, 'poll cycle failed unexpectedly');
+        this.conn.close();
+        const stamp = this.stampOf(started);
+        const samples = this.device.points.map((p) => badSample(stamp, p, 'read-failed'));
+        cycle = { stamp, samples, faults: [], unreachable: messageOf(err) };
+      }
+      if (!(await this.delivery.deliver(cycle))) break;
+      this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
+      scheduled = this.nextPoll(cycle, scheduled);
+      await sleep(scheduled - Date.now(), this.signal);
+    }
+    this.conn.close();
+  }
+
+  private stampOf(pollMs: number): CycleStamp {
+    return { device: this.device, pollMs, ingestTimeNs: nowNs() };
+  }
+
+  private async poll(pollMs: number): Promise<Cycle> {
+    const cycle: Cycle = { stamp: this.stampOf(pollMs), samples: [], faults: [] };
+    if (!this.conn.isOpen) {
+      try {
+        await this.conn.connect();
+      } catch (err) {
+        cycle.unreachable = messageOf(err);
+      }
+    }
+    for (const block of this.blocks) {
+      const data = await this.read(block, cycle);
+      if (data) this.decode(block, data, cycle);
+    }
+    return cycle;
+  }
+
+  /** The block's data, or undefined when its points got QUALITY_BAD samples instead. */
+  private async read(block: Block, cycle: Cycle): Promise<BlockData | undefined> {
+    if (cycle.unreachable !== undefined) {
+      this.markBad(block, cycle, 'read-failed');
+      return undefined;
+    }
+    const key = `${block.table}/${block.start}+${block.count}`;
+    try {
+      const data = await this.conn.read(block);
+      this.reported.delete(key);
+      return data;
+    } catch (err) {
+      if (err instanceof ContractViolation) {
+        this.markBad(block, cycle, err instanceof ModbusException ? 'modbus-exception' : 'bad-response');
+        this.fault(cycle, key, block.table, block.start, err, {
+          table: block.table,
+          address: block.start,
+          count: block.count,
+          points: block.points.map((p) => p.name),
+        });
+      } else {
+        cycle.unreachable = messageOf(err);
+        this.conn.close();
+        this.markBad(block, cycle, 'read-failed');
+      }
+      return undefined;
+    }
+  }
+
+  private decode(block: Block, data: BlockData, cycle: Cycle): void {
+    for (const point of block.points) {
+      const key = `point/${point.name}`;
+      try {
+        cycle.samples.push(goodSample(cycle.stamp, point, decodePoint(point, block.start, data)));
+        this.reported.delete(key);
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        cycle.samples.push(badSample(cycle.stamp, point, 'decode-error'));
+        const at = point.address - block.start;
+        this.fault(cycle, key, point.table, point.address, err, {
+          point: point.name,
+          table: point.table,
+          address: point.address,
+          type: point.type,
+          byteOrder: point.byteOrder,
+          wordOrder: point.wordOrder,
+          read:
+            data.kind === 'bits'
+              ? data.bits.slice(at, at + 1)
+              : data.words.slice(at, at + widthOf(point.type)),
+        });
+      }
+    }
+  }
+
+  private markBad(block: Block, cycle: Cycle, flag: BadReadFlag): void {
+    for (const point of block.points) cycle.samples.push(badSample(cycle.stamp, point, flag));
+  }
+
+  private fault(
+    cycle: Cycle,
+    key: string,
+    table: string,
+    address: number,
+    err: unknown,
+    detail: Record<string, unknown>,
+  ): void {
+    if (this.reported.has(key)) return;
+    this.reported.add(key);
+    const { host, port, unitId } = this.device;
+    cycle.faults.push({
+      key,
+      subject: `modbus:${host}:${port}/${unitId}/${table}/${address}`,
+      detail: { device: this.device.id, ...detail },
+      reason: reasonOf(err),
+    });
+  }
+
+  /** The next poll time: on the interval grid when the cycle reached the device, after a backoff when not. */
+  private nextPoll(cycle: Cycle, scheduled: number): number {
+    const now = Date.now();
+    const { id, pollIntervalMs, maxBackoffMs } = this.device;
+    if (cycle.unreachable !== undefined) {
+      this.failures++;
+      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'read-failed' });
+      this.summaries.readFailures.add(id);
+      const waitMs = backoffMs(this.failures, pollIntervalMs, maxBackoffMs);
+      if (this.failures === 1)
+        this.log.warn({ err: cycle.unreachable, waitMs }, 'device unreachable; backing off');
+      return now + waitMs;
+    }
+    if (this.failures > 0) this.log.info({ failures: this.failures }, 'device reachable again');
+    this.failures = 0;
+    const { atMs, skipped } = nextPollAt(scheduled, pollIntervalMs, now);
+    if (skipped > 0) {
+      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'poll-skipped' }, skipped);
+      this.summaries.skippedPolls.add(id, skipped);
+    }
+    return atMs;
+  }
+}
