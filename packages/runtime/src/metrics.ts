@@ -8,6 +8,7 @@ export class StageMetrics {
   readonly deadLetters: Counter<'stage' | 'reason'>;
   readonly batchSeconds: Histogram<'stage'>;
   readonly inFlight: Gauge<'stage'>;
+  readonly bufferBytes: Gauge<'stage'>;
 
   constructor(worker: string) {
     this.registry.setDefaultLabels({ worker });
@@ -40,6 +41,12 @@ export class StageMetrics {
     this.inFlight = new Gauge({
       name: 'busway_messages_in_flight',
       help: 'Messages fetched and not yet acknowledged (held in buffers included)',
+      labelNames: ['stage'],
+      registers: [this.registry],
+    });
+    this.bufferBytes = new Gauge({
+      name: 'busway_bridge_buffer_bytes',
+      help: 'Bytes an ingest bridge holds that JetStream has not acknowledged yet',
       labelNames: ['stage'],
       registers: [this.registry],
     });

@@ -6,7 +6,7 @@ import { EventTypes, Subjects } from '@busway/proto';
 import { fabricHeaders } from './headers.js';
 import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
 import { reasonOf } from './errors.js';
-import type { Logger } from './logger.js';
+import { LogSummary, type Logger } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 
 /**
@@ -39,6 +39,8 @@ export interface MqttIngestConfig {
   mqttClientId: string;
   /** MQTT 5 receive maximum: messages in flight to the bridge, its memory bound. */
   receiveMaximum: number;
+  /** Bytes the bridge may hold unacknowledged by JetStream before it stops reading from the broker. @default 8 MiB */
+  maxBufferBytes?: number;
 }
 
 /**
@@ -53,21 +55,34 @@ export async function connectMqttIngest(
   options: {
     /** Keep every message on the AUDIT stream, in parallel with reading it: both must land before the ack. */
     audit?: { js: JetStreamClient; protocol: string };
+    /** Where the buffer's fill and its pauses are counted. */
+    metrics?: StageMetrics;
     /** More client options, e.g. a will. */
     client?: Partial<IClientOptions>;
   } = {},
 ): Promise<MqttClient> {
   const audit = options.audit;
-  const handle = audit
+  const read = audit
     ? async (topic: string, payload: Buffer) => {
-        const audited = auditMqtt(audit.js, audit.protocol, topic, payload);
-        try {
-          await process(topic, payload);
-        } finally {
-          await audited;
-        }
+        // both settle before the ack; allSettled handles both rejections, so neither goes unhandled
+        const [audited, processed] = await Promise.allSettled([
+          auditMqtt(audit.js, audit.protocol, topic, payload),
+          process(topic, payload),
+        ]);
+        if (processed.status === 'rejected') throw processed.reason;
+        if (audited.status === 'rejected') throw audited.reason;
       }
     : process;
+  const buffer = new ByteBuffer(config.maxBufferBytes ?? 8 * 2 ** 20, log, options.metrics);
+  const retry = new RetryState(log, options.metrics);
+  const handle = async (topic: string, payload: Buffer) => {
+    buffer.hold(payload.length);
+    try {
+      await read(topic, payload);
+    } finally {
+      buffer.release(payload.length);
+    }
+  };
   const client = await mqtt.connectAsync(config.mqttUrl, {
     ...options.client,
     clientId: config.mqttClientId,
@@ -76,48 +91,119 @@ export async function connectMqttIngest(
     properties: { receiveMaximum: config.receiveMaximum, sessionExpiryInterval: 3600 },
     reconnectPeriod: 1000,
     customHandleAcks: (topic, message, _packet, done) => {
-      handle(topic, message).then(
-        () => done(0),
-        (err: unknown) => {
-          // JetStream unreachable: withhold the PUBACK; the broker redelivers on reconnect
-          log.error({ err, topic }, 'could not hand the message to JetStream; not acknowledging');
-          done(0x80);
-        },
-      );
+      // a failure never becomes a PUBACK (an MQTT 5 error PUBACK would end the delivery): retry until stored
+      void untilStored(() => handle(topic, message), retry).then((stored) => {
+        if (stored) done(0);
+      });
     },
   });
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
-  handleQos0(client, config.receiveMaximum, log, handle);
+  buffer.attach(client);
+  client.on('end', () => retry.close());
+  handleQos0(client, buffer, retry, read);
   return client;
 }
 
 /**
+ * The bytes a bridge holds until JetStream acknowledges them. Past the limit it stops reading the socket, so
+ * the broker keeps the rest (QoS 1 stays unacknowledged, the broker's queue bounds QoS 0), and reads again once
+ * half of it is acknowledged: memory stays bounded while JetStream is slow or down, and nothing is dropped here.
+ */
+class ByteBuffer {
+  private bytes = 0;
+  private client?: MqttClient;
+  private paused = false;
+  private readonly pauses: LogSummary;
+
+  constructor(
+    private readonly limit: number,
+    log: Logger,
+    private readonly metrics?: StageMetrics,
+  ) {
+    this.pauses = new LogSummary(log, 'paused reading from the broker (bridge buffer full):');
+  }
+
+  attach(client: MqttClient): void {
+    this.client = client;
+    client.on('end', () => this.pauses.close());
+  }
+
+  hold(n: number): void {
+    this.bytes += n;
+    this.metrics?.bufferBytes.set({ stage: 'ingest' }, this.bytes);
+    if (this.bytes >= this.limit && !this.paused && this.client) {
+      this.paused = true;
+      this.client.stream.pause();
+      this.metrics?.messages.inc({ stage: 'ingest', outcome: 'source-paused' });
+      this.pauses.add('buffer-full');
+    }
+  }
+
+  release(n: number): void {
+    this.bytes -= n;
+    this.metrics?.bufferBytes.set({ stage: 'ingest' }, this.bytes);
+    if (this.paused && this.bytes <= this.limit / 2 && this.client) {
+      this.paused = false;
+      this.client.stream.resume();
+    }
+  }
+}
+
+/**
  * QoS 0 messages (Sparkplug NBIRTH/NDATA are QoS 0 by the specification) never reach customHandleAcks: they are
- * handled here, one at a time in arrival order. There is no PUBACK to withhold, so backpressure is the socket:
- * past `limit` messages waiting, reading from the broker pauses until half of them are done.
+ * handled here, one at a time in arrival order, their bytes held in the bridge's buffer from arrival, so a flood
+ * pauses the socket like QoS 1 does. There is no PUBACK to withhold: a message JetStream refuses is logged lost.
  */
 function handleQos0(
   client: MqttClient,
-  limit: number,
-  log: Logger,
-  handle: (topic: string, payload: Buffer) => Promise<void>,
+  buffer: ByteBuffer,
+  retry: RetryState,
+  read: (topic: string, payload: Buffer) => Promise<void>,
 ): void {
-  let waiting = 0;
-  let chain = Promise.resolve();
+  let chain: Promise<unknown> = Promise.resolve();
   client.on('message', (topic, message, packet) => {
     if (packet.qos !== 0) return;
-    waiting++;
-    if (waiting >= limit) client.stream.pause();
+    buffer.hold(message.length);
     chain = chain
-      .then(() => handle(topic, message))
-      .catch((err: unknown) =>
-        log.error({ err, topic }, 'QoS 0 message could not be handed to JetStream; it is lost'),
-      )
-      .finally(() => {
-        waiting--;
-        if (waiting <= limit / 2 && client.stream.isPaused()) client.stream.resume();
-      });
+      .then(() => untilStored(() => read(topic, message), retry))
+      .finally(() => buffer.release(message.length));
   });
+}
+
+/** Shared by every message of one bridge: the retry log summary, and whether the bridge is stopping. */
+class RetryState {
+  closed = false;
+  readonly summary: LogSummary;
+
+  constructor(
+    log: Logger,
+    readonly metrics?: StageMetrics,
+  ) {
+    this.summary = new LogSummary(log, 'JetStream refused or unreachable; holding messages and retrying:');
+  }
+
+  close(): void {
+    this.closed = true;
+    this.summary.close();
+  }
+}
+
+/**
+ * Runs `store` until it succeeds (true) or the bridge stops (false: the message stays unacknowledged, and the
+ * broker delivers it again to the next session). Backoff from 100 ms to 5 s.
+ */
+async function untilStored(store: () => Promise<void>, retry: RetryState): Promise<boolean> {
+  for (let waitMs = 100; !retry.closed; waitMs = Math.min(waitMs * 2, 5000)) {
+    try {
+      await store();
+      return true;
+    } catch (err) {
+      retry.summary.add((err as Error).name || 'error');
+      retry.metrics?.messages.inc({ stage: 'ingest', outcome: 'store-retry' });
+      await new Promise((r) => setTimeout(r, waitMs));
+    }
+  }
+  return false;
 }
 
 /**

@@ -81,6 +81,7 @@ export class DsxBridge {
       (topic, message) => this.handle(topic, message),
       {
         audit: { js: this.rt.js, protocol: 'dsx-bms' },
+        metrics: this.rt.metrics,
       },
     );
     const root = this.config.topicRoot;

@@ -10,6 +10,12 @@ export const IngestDsxConfigSchema = RuntimeConfigSchema.extend({
   topicRoot: z.string().min(1).default('BMS/v1'),
   /** Messages the broker may have in flight to the bridge (MQTT 5 receive maximum): its memory bound. @default 64 */
   receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+  /** Bytes held unacknowledged by JetStream before the bridge stops reading from the broker. @default 8388608 (8 MiB) */
+  maxBufferBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(8 * 2 ** 20),
   /** Redis holding the asset registry the bridge adds the BMS topology to [REDIS_URL]. @default redis://127.0.0.1:6379 */
   redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
   /** Index of the hall segment in the vendor tag path (`nvidia/titan/pod1C/…` → pod1C). @default 2 */

@@ -47,6 +47,7 @@ export class MqttJsonBridge {
       (topic, message) => this.handle(topic, message),
       {
         audit: { js: this.rt.js, protocol: 'mqtt' },
+        metrics: this.rt.metrics,
       },
     );
     const filters = [...new Set(this.mappers.map((m) => m.filter))];

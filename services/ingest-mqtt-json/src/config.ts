@@ -13,6 +13,12 @@ export const IngestMqttJsonConfigSchema = RuntimeConfigSchema.extend({
   mqttClientId: z.string().min(1).default('busway-ingest-mqtt-json'),
   /** MQTT 5 receive maximum: messages in flight to the bridge, its memory bound. @default 64 */
   receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+  /** Bytes held unacknowledged by JetStream before the bridge stops reading from the broker. @default 8388608 (8 MiB) */
+  maxBufferBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(8 * 2 ** 20),
   /** Mapping rules (see the README); JSON in BUSWAY_RULES. @default [] */
   rules: jsonOr(z.array(MappingRuleSchema)).default([]),
   /** Built-in rules to enable, comma separated: chirpstack-v4, ble-gateway. @default none */

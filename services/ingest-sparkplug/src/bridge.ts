@@ -65,6 +65,7 @@ export class SparkplugBridge {
       (topic, message) => this.handle(topic, message),
       {
         audit: { js: this.rt.js, protocol: 'sparkplug' },
+        metrics: this.rt.metrics,
         client: { will: { topic: this.stateTopic(), payload: stateOf(false, since), qos: 1, retain: true } },
       },
     );

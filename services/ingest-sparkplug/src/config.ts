@@ -10,6 +10,12 @@ export const IngestSparkplugConfigSchema = RuntimeConfigSchema.extend({
   groups: z.string().default('+'),
   /** Messages the broker may have in flight to us unacknowledged (MQTT 5 receive maximum): the memory bound. @default 64 */
   receiveMaximum: z.coerce.number().int().min(1).max(65535).default(64),
+  /** Bytes held unacknowledged by JetStream before the bridge stops reading from the broker. @default 8388608 (8 MiB) */
+  maxBufferBytes: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(8 * 2 ** 20),
   /** JetStream KV bucket keeping each node's and device's last birth, so a restarted host resolves aliases. @default sparkplug-births */
   birthBucket: z
     .string()
