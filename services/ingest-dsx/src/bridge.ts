@@ -6,8 +6,6 @@ import { mergeSiteModel } from '@busway/registry';
 import {
   connectMqttIngest,
   deadLetterMqtt,
-  ContractViolation,
-  DecodeError,
   isPoison,
   LogSummary,
   publishFabric,
@@ -16,39 +14,12 @@ import {
 } from '@busway/runtime';
 import type { IngestDsxConfig } from './config.js';
 import { contributionOf } from './contribution.js';
-import { MetadataSchema, ValueSchema, type Metadata } from './metadata.js';
+import { parseMetadata, parseValue, type Metadata } from './metadata.js';
 import { sampleOf } from './sample.js';
 import { parseBmsTopic, pointKeyOf } from './topic.js';
 
 const STAGE = 'ingest';
 const WORKER = 'ingest-dsx';
-
-function parseJson<T>(
-  payload: Buffer,
-  schema: {
-    safeParse(x: unknown): {
-      success: boolean;
-      data?: T;
-      error?: { issues: { path: PropertyKey[]; message: string }[] };
-    };
-  },
-  what: string,
-): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(payload.toString('utf8'));
-  } catch (err) {
-    throw new DecodeError(`${what} is not JSON: ${(err as Error).message}`);
-  }
-  const r = schema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error?.issues[0];
-    throw new ContractViolation(
-      `${what} breaks the BMS contract at '${issue?.path.join('.')}': ${issue?.message}`,
-    );
-  }
-  return r.data as T;
-}
 
 /**
  * DSX Exchange BMS contract → raw fabric samples. Metadata (retained) is cached and applied to values: the unit,
@@ -96,12 +67,12 @@ export class DsxBridge {
       const t = parseBmsTopic(topic, this.config.topicRoot);
       const key = pointKeyOf(t);
       if (t.kind === 'Metadata') {
-        const meta = parseJson<Metadata>(payload, MetadataSchema, `metadata on ${topic}`);
+        const meta = parseMetadata(payload, topic);
         this.metadata.set(key, { pointId: `dsx-bms:${key}`, tagPath: t.tagPath, meta });
         this.scheduleMerge();
         return;
       }
-      const value = parseJson(payload, ValueSchema, `value on ${topic}`);
+      const value = parseValue(payload, topic);
       const known = this.metadata.get(key)?.meta;
       const sourceId =
         (known?.objectType === 'Rack' ? known.rackLocationId : known?.objectId) ??

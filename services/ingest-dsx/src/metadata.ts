@@ -1,5 +1,6 @@
 import { canonicalUnitOf, metricTokens } from '@busway/proto';
 import { z } from 'zod';
+import { ContractViolation, DecodeError } from '@busway/runtime';
 
 /** A BMS metadata payload (retained, republished every 100 s). Unknown fields are kept, not rejected. */
 export const MetadataSchema = z.looseObject({
@@ -124,4 +125,42 @@ function measuredMetricOf(m: Metadata): string | undefined {
     default:
       return BY_POINT_TYPE[m.pointType];
   }
+}
+
+/** A JSON payload checked against a schema: not JSON is a DecodeError, the wrong shape a ContractViolation. */
+function parseJson<T>(
+  payload: Buffer,
+  schema: {
+    safeParse(x: unknown): {
+      success: boolean;
+      data?: T;
+      error?: { issues: { path: PropertyKey[]; message: string }[] };
+    };
+  },
+  what: string,
+): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(payload.toString('utf8'));
+  } catch (err) {
+    throw new DecodeError(`${what} is not JSON: ${(err as Error).message}`);
+  }
+  const r = schema.safeParse(raw);
+  if (!r.success) {
+    const issue = r.error?.issues[0];
+    throw new ContractViolation(
+      `${what} breaks the BMS contract at '${issue?.path.join('.')}': ${issue?.message}`,
+    );
+  }
+  return r.data as T;
+}
+
+/** A metadata payload, or the reason it is not one. */
+export function parseMetadata(payload: Buffer, topic: string): Metadata {
+  return parseJson<Metadata>(payload, MetadataSchema, `metadata on ${topic}`);
+}
+
+/** A value payload, or the reason it is not one. */
+export function parseValue(payload: Buffer, topic: string): BmsValue {
+  return parseJson<BmsValue>(payload, ValueSchema, `value on ${topic}`);
 }
