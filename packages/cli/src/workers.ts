@@ -5,6 +5,7 @@ import { fanoutModule } from '@busway/fanout';
 import { ingestDsxModule } from '@busway/ingest-dsx';
 import { ingestModbusModule } from '@busway/ingest-modbus';
 import { ingestMqttJsonModule } from '@busway/ingest-mqtt-json';
+import { ingestSnmpModule } from '@busway/ingest-snmp';
 import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
 import { normalizerModule } from '@busway/normalizer';
 import { simulatorModule } from '@busway/simulator';
@@ -23,6 +24,7 @@ export const PIPELINE: readonly WorkerModule[] = [
 export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [
   ingestMqttJsonModule as unknown as WorkerModule,
   ingestModbusModule as unknown as WorkerModule,
+  ingestSnmpModule as unknown as WorkerModule,
 ];
 
 /** Every runnable worker, the simulator included. */

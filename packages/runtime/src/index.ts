@@ -47,3 +47,4 @@ export type { WorkerModule, RunningWorker } from './worker-module.js';
 export { Prng } from './prng.js';
 export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';
+export { backoffMs, nextPollAt, sleep, withTimeout, messageOf } from './poll.js';

@@ -1,13 +1,19 @@
 import { context } from '@opentelemetry/api';
 import { headers } from '@nats-io/transport-node';
 import { busway, EventTypes, Subjects } from '@busway/proto';
-import { Hdr, publishDeadLetter, publishFabric, type Logger, type WorkerRuntime } from '@busway/runtime';
+import {
+  backoffMs,
+  Hdr,
+  type Logger,
+  messageOf,
+  publishDeadLetter,
+  publishFabric,
+  sleep,
+  type WorkerRuntime,
+} from '@busway/runtime';
 import type { DeviceConfig } from './config.js';
 import { STAGE, WORKER, type Cycle, type Fault } from './cycle.js';
-import { messageOf } from './errors.js';
-import { backoffMs } from './schedule.js';
 import type { PollSummaries } from './summaries.js';
-import { sleep } from './timers.js';
 
 /** Hands a device's cycles to JetStream: its dead letters, then one SampleBatch, each stored before it returns. */
 export class CycleDelivery {

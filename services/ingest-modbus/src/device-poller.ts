@@ -1,17 +1,24 @@
 import { nowNs } from '@busway/proto';
-import { ContractViolation, DecodeError, reasonOf, type Logger, type WorkerRuntime } from '@busway/runtime';
+import {
+  backoffMs,
+  ContractViolation,
+  DecodeError,
+  type Logger,
+  messageOf,
+  nextPollAt,
+  reasonOf,
+  sleep,
+  type WorkerRuntime,
+} from '@busway/runtime';
 import type { DeviceConfig } from './config.js';
 import { STAGE, type Cycle } from './cycle.js';
 import { widthOf } from './data-types.js';
 import { decodePoint, type BlockData } from './decode.js';
 import { CycleDelivery } from './delivery.js';
-import { messageOf } from './errors.js';
 import { ModbusConnection, ModbusException } from './modbus-connection.js';
 import { planBlocks, type Block, type PlanLimits } from './register-map.js';
 import { badSample, goodSample, type BadReadFlag, type CycleStamp } from './sample.js';
-import { backoffMs, nextPollAt } from './schedule.js';
 import type { PollSummaries } from './summaries.js';
-import { sleep } from './timers.js';
 
 /**
  * Polls one device in its own loop: read every block, publish one SampleBatch, wait for the PubAck, sleep to

@@ -13,7 +13,7 @@ export { bytesOf, decodeRegisters, decodePoint } from './decode.js';
 export type { BlockData, PointValue } from './decode.js';
 export { goodSample, badSample, pointIdOf, sourceAddressOf } from './sample.js';
 export type { BadReadFlag, CycleStamp } from './sample.js';
-export { backoffMs, nextPollAt } from './schedule.js';
+export { backoffMs, nextPollAt } from '@busway/runtime';
 export { ModbusConnection, ModbusException } from './modbus-connection.js';
 export { DevicePoller } from './device-poller.js';
 export { ModbusPoller, startIngestModbus } from './poller.js';

@@ -1,10 +1,8 @@
 import ModbusSerial from 'modbus-serial';
-import { ContractViolation, TransientError } from '@busway/runtime';
+import { ContractViolation, messageOf, TransientError, withTimeout } from '@busway/runtime';
 import type { DeviceConfig } from './config.js';
 import type { BlockData } from './decode.js';
-import { messageOf } from './errors.js';
 import type { Block } from './register-map.js';
-import { withTimeout } from './timers.js';
 
 // modbus-serial is CommonJS; its typings declare the class as the default export of the module object
 const ModbusRTU = ModbusSerial.default;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs, nextPollAt } from './schedule.js';
+import { backoffMs, nextPollAt } from './poll.js';
 
 describe('poll schedule', () => {
   it('backs off from the poll interval, doubling, up to the cap', () => {

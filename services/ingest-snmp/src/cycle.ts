@@ -1,0 +1,26 @@
+import type { busway } from '@busway/proto';
+import type { DeadLetterReason } from '@busway/runtime';
+
+/** A read that fails the same way every cycle: dead-lettered once, until it reads again. */
+export interface Fault {
+  /** Identity of the failing request or point within its target. */
+  key: string;
+  /** `snmp:<host>:<port>/<oid>`: the dead letter's origin. */
+  subject: string;
+  /** What was asked and what came back: the dead letter's JSON payload. */
+  detail: Record<string, unknown>;
+  reason: DeadLetterReason;
+}
+
+/** What one poll cycle of one target produced, held until JetStream has it. */
+export interface Cycle {
+  /** When the cycle started (ms since the epoch). */
+  pollMs: number;
+  samples: busway.v1.ISample[];
+  faults: Fault[];
+  /** Set when the target did not answer: the rest of the cycle is QUALITY_BAD and the loop backs off. */
+  unreachable?: string;
+}
+
+export const STAGE = 'ingest';
+export const WORKER = 'ingest-snmp';
