@@ -48,3 +48,5 @@ export { Prng } from './prng.js';
 export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';
 export { backoffMs, nextPollAt, sleep, withTimeout, messageOf } from './poll.js';
+export { PollDelivery } from './poll-delivery.js';
+export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';

@@ -1,17 +1,9 @@
 import type { busway } from '@busway/proto';
-import type { DeadLetterReason } from '@busway/runtime';
+import type { PollFault } from '@busway/runtime';
 import type { CycleStamp } from './sample.js';
 
 /** A read that can never succeed as configured: dead-lettered once, until it reads again. */
-export interface Fault {
-  /** Identity of the failing block or point within its device. */
-  key: string;
-  /** `modbus:<host>:<port>/<unit id>/<table>/<address>`: the dead letter's origin. */
-  subject: string;
-  /** What was asked and what came back: the dead letter's JSON payload. */
-  detail: Record<string, unknown>;
-  reason: DeadLetterReason;
-}
+export type Fault = PollFault;
 
 /** What one poll cycle of one device produced, held until JetStream has it. */
 export interface Cycle {

@@ -6,15 +6,15 @@ import {
   type Logger,
   messageOf,
   nextPollAt,
+  PollDelivery,
   reasonOf,
   sleep,
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { DeviceConfig } from './config.js';
-import { STAGE, type Cycle } from './cycle.js';
+import { STAGE, WORKER, type Cycle } from './cycle.js';
 import { widthOf } from './data-types.js';
 import { decodePoint, type BlockData } from './decode.js';
-import { CycleDelivery } from './delivery.js';
 import { ModbusConnection, ModbusException } from './modbus-connection.js';
 import { planBlocks, type Block, type PlanLimits } from './register-map.js';
 import { badSample, goodSample, type BadReadFlag, type CycleStamp } from './sample.js';
@@ -29,7 +29,7 @@ export class DevicePoller {
   private readonly conn: ModbusConnection;
   private readonly blocks: Block[];
   private readonly log: Logger;
-  private readonly delivery: CycleDelivery;
+  private readonly delivery: PollDelivery;
   /** Faults already dead-lettered, so a register map that stays wrong is not dead-lettered every cycle. */
   private readonly reported = new Set<string>();
   private failures = 0;
@@ -45,7 +45,20 @@ export class DevicePoller {
     this.conn = new ModbusConnection(device);
     this.blocks = planBlocks(device.points, limits);
     this.log = rt.log.child({ device: device.id });
-    this.delivery = new CycleDelivery(rt, device, summaries, signal, this.log);
+    this.delivery = new PollDelivery(
+      rt,
+      {
+        protocol: 'modbus',
+        worker: WORKER,
+        id: device.id,
+        address: `${device.host}:${device.port}/${device.unitId}`,
+        pollIntervalMs: device.pollIntervalMs,
+        maxBackoffMs: device.maxBackoffMs,
+      },
+      summaries,
+      signal,
+      this.log,
+    );
   }
 
   start(): void {
@@ -79,7 +92,12 @@ export class DevicePoller {
         const samples = this.device.points.map((p) => badSample(stamp, p, 'read-failed'));
         cycle = { stamp, samples, faults: [], unreachable: messageOf(err) };
       }
-      if (!(await this.delivery.deliver(cycle))) break;
+      const delivered = await this.delivery.deliver({
+        pollMs: cycle.stamp.pollMs,
+        samples: cycle.samples,
+        faults: cycle.faults,
+      });
+      if (!delivered) break;
       this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
       scheduled = this.nextPoll(cycle, scheduled);
       await sleep(scheduled - Date.now(), this.signal);

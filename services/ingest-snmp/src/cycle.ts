@@ -1,16 +1,8 @@
 import type { busway } from '@busway/proto';
-import type { DeadLetterReason } from '@busway/runtime';
+import type { PollFault } from '@busway/runtime';
 
 /** A read that fails the same way every cycle: dead-lettered once, until it reads again. */
-export interface Fault {
-  /** Identity of the failing request or point within its target. */
-  key: string;
-  /** `snmp:<host>:<port>/<oid>`: the dead letter's origin. */
-  subject: string;
-  /** What was asked and what came back: the dead letter's JSON payload. */
-  detail: Record<string, unknown>;
-  reason: DeadLetterReason;
-}
+export type Fault = PollFault;
 
 /** What one poll cycle of one target produced, held until JetStream has it. */
 export interface Cycle {

@@ -123,7 +123,7 @@ describe('SNMP bridge against net-snmp agent, net-snmp trap senders and a real n
       assert.equal(msFromTimeNs(sample.eventTimeNs), Number(sample.sequence?.toString()));
       assert.deepEqual([sample.source?.protocol, sample.source?.sourceId], ['snmp', 'pdu-1']);
     }
-    assert.equal(last.id, `snmp:pdu-1:${String(last.samples[0]?.sequence)}`);
+    assert.equal(last.id, `snmp:pdu-1@${String(last.samples[0]?.sequence)}`);
     assert.deepEqual([s.get('current')?.doubleValue, s.get('current')?.unit], [12.3, 'A']);
     assert.equal(s.get('current')?.pointId, 'snmp:pdu-1:current');
     assert.equal(s.get('current')?.source?.address, `127.0.0.1:${agent.port}/${OIDS.pduCurrent}`);

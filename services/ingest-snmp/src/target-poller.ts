@@ -7,14 +7,14 @@ import {
   type Logger,
   messageOf,
   nextPollAt,
+  PollDelivery,
   reasonOf,
   sleep,
   withTimeout,
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { PointConfig, TargetConfig } from './config.js';
-import { STAGE, type Cycle } from './cycle.js';
-import { CycleDelivery } from './cycle-delivery.js';
+import { STAGE, WORKER, type Cycle } from './cycle.js';
 import { badSample, goodSample, type BadFlag, type SampleStamp } from './sample.js';
 import { getVarbinds, openSession, refusalOf } from './session.js';
 import type { Summaries } from './summaries.js';
@@ -36,7 +36,7 @@ export class TargetPoller {
   private session?: snmp.Session;
   private readonly chunks: PointConfig[][];
   private readonly log: Logger;
-  private readonly delivery: CycleDelivery;
+  private readonly delivery: PollDelivery;
   /** Faults already dead-lettered, so a MIB that stays wrong is not dead-lettered every cycle. */
   private readonly reported = new Set<string>();
   private failures = 0;
@@ -51,7 +51,20 @@ export class TargetPoller {
   ) {
     this.chunks = chunksOf(target.points, maxOidsPerRequest);
     this.log = rt.log.child({ target: target.id });
-    this.delivery = new CycleDelivery(rt, target, summaries, signal, this.log);
+    this.delivery = new PollDelivery(
+      rt,
+      {
+        protocol: 'snmp',
+        worker: WORKER,
+        id: target.id,
+        address: `${target.host}:${target.port}`,
+        pollIntervalMs: target.pollIntervalMs,
+        maxBackoffMs: target.maxBackoffMs,
+      },
+      summaries,
+      signal,
+      this.log,
+    );
   }
 
   start(): void {

@@ -1,0 +1,116 @@
+import { context } from '@opentelemetry/api';
+import { headers } from '@nats-io/transport-node';
+import { busway, EventTypes, Subjects } from '@busway/proto';
+import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
+import { Hdr } from './headers.js';
+import type { Logger, LogSummary } from './logger.js';
+import { backoffMs, messageOf, sleep } from './poll.js';
+import { publishFabric } from './publish.js';
+import type { WorkerRuntime } from './worker.js';
+
+/** A read that fails the same way every cycle: dead-lettered once, until it reads again. */
+export interface PollFault {
+  /** Identity of the failing request or point within its device. */
+  key: string;
+  /** The read's address, e.g. `modbus:<host>:<port>/<unit>/<table>/<address>`: the dead letter's origin. */
+  subject: string;
+  /** What was asked and what came back: the dead letter's JSON payload. */
+  detail: Record<string, unknown>;
+  reason: DeadLetterReason;
+}
+
+/** What one poll of one device produced, held until JetStream has it. */
+export interface PollCycle {
+  pollMs: number;
+  samples: busway.v1.ISample[];
+  /** Sent first; each is removed once stored, so a retry never sends one twice. */
+  faults: PollFault[];
+}
+
+/** The polled device, as its deliveries name it. */
+export interface PollSource {
+  protocol: string;
+  worker: string;
+  id: string;
+  /** `host:port[/unit]`: the batch's source address. */
+  address: string;
+  pollIntervalMs: number;
+  maxBackoffMs: number;
+}
+
+/**
+ * Hands a polling bridge's cycles to JetStream: the dead letters, then one SampleBatch (Nats-Msg-Id
+ * `<protocol>:<device>@<poll ms>`), retrying with backoff until stored. The poller waits for it, so a device
+ * holds at most one cycle while JetStream is slow or down.
+ */
+export class PollDelivery {
+  private readonly subject: string;
+
+  constructor(
+    private readonly rt: WorkerRuntime,
+    private readonly source: PollSource,
+    private readonly summaries: { publishFailures: LogSummary; deadLetters: LogSummary },
+    private readonly signal: AbortSignal,
+    private readonly log: Logger,
+  ) {
+    this.subject = Subjects.rawSamples(source.protocol, source.id);
+  }
+
+  /** True once JetStream has the cycle; false when the bridge stopped before it did. */
+  async deliver(cycle: PollCycle): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.publish(cycle);
+        return true;
+      } catch (err) {
+        this.rt.metrics.messages.inc({ stage: 'ingest', outcome: 'publish-failed' });
+        this.summaries.publishFailures.add(this.source.id);
+        if (this.signal.aborted) {
+          this.log.warn(
+            { err: messageOf(err) },
+            'stopping: dropped a poll cycle JetStream did not acknowledge',
+          );
+          return false;
+        }
+        await sleep(backoffMs(attempt, this.source.pollIntervalMs, this.source.maxBackoffMs), this.signal);
+      }
+    }
+  }
+
+  private async publish(cycle: PollCycle): Promise<void> {
+    const { protocol, id, address } = this.source;
+    for (let fault = cycle.faults[0]; fault; fault = cycle.faults[0]) {
+      await this.deadLetter(fault, cycle.pollMs);
+      cycle.faults.shift(); // only once stored: a retry sends the rest, never a duplicate
+    }
+    if (cycle.samples.length === 0) return;
+    const batch = busway.v1.SampleBatch.encode({
+      samples: cycle.samples,
+      source: { protocol, address, sourceId: id },
+    }).finish();
+    await publishFabric(
+      this.rt.js,
+      this.subject,
+      batch,
+      { type: EventTypes.SampleBatch, source: `/${protocol}/${id}`, id: `${protocol}:${id}@${cycle.pollMs}` },
+      context.active(),
+    );
+    this.rt.metrics.samples.inc({ stage: 'ingest', direction: 'out' }, cycle.samples.length);
+    this.rt.metrics.messages.inc({ stage: 'ingest', outcome: 'published' });
+  }
+
+  private async deadLetter(fault: PollFault, pollMs: number): Promise<void> {
+    const h = headers();
+    h.set(Hdr.MsgId, `${this.source.protocol}:${this.source.id}:${fault.key}@${pollMs}`);
+    const payload = new TextEncoder().encode(
+      JSON.stringify({ ...fault.detail, error: fault.reason.message }),
+    );
+    await publishDeadLetter(this.rt.js, this.source.worker, fault.subject, payload, h, fault.reason);
+    this.rt.metrics.deadLetters.inc({ stage: 'ingest', reason: fault.reason.code });
+    this.summaries.deadLetters.add(fault.reason.code);
+    this.log.warn(
+      { reason: fault.reason.message },
+      'dead-lettered a read; reported again only after it reads',
+    );
+  }
+}
