@@ -13,6 +13,20 @@ export class Registry {
     readonly model: SiteModel,
     readonly version: number,
   ) {
+    // JSON.parse gives every repeated value its own string: share one copy of each (100k points: megabytes)
+    const shared = new Map<string, string>();
+    const one = (v: string) => shared.get(v) ?? (shared.set(v, v), v);
+    for (const a of model.assets) {
+      a.class = one(a.class);
+      a.hall = one(a.hall);
+      a.row = one(a.row);
+      a.rack = one(a.rack);
+    }
+    for (const p of model.points) {
+      p.asset = one(p.asset);
+      p.metric = one(p.metric);
+      if (p.unit !== undefined) p.unit = one(p.unit);
+    }
     for (const a of model.assets) {
       this.assets.set(a.id, a);
       for (const f of a.feeds) this.fedBy.set(f, [...(this.fedBy.get(f) ?? []), a.id]);
