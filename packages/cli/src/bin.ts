@@ -10,7 +10,7 @@ import { tail } from './commands/tail.js';
 import { defaultLogDir, up } from './commands/up.js';
 import { parseDurationMs } from './duration.js';
 import { demoDir, ensureLocalStack } from './stack.js';
-import { findWorker, PIPELINE, WORKERS } from './workers.js';
+import { CATALOG, findWorker, loadWorker, PIPELINE, WORKERS } from './workers.js';
 
 const USAGE = `busway — IT/OT telemetry fabric on NATS JetStream
 
@@ -23,7 +23,7 @@ Usage:
   busway workers                                     list the workers
 
 Workers:
-${WORKERS.map((w) => `  ${w.name.padEnd(18)} ${w.description}`).join('\n')}
+${CATALOG.map((w) => `  ${w.name.padEnd(18)} ${w.description}`).join('\n')}
 `;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -52,12 +52,12 @@ async function main(argv: string[]): Promise<number> {
   const env = process.env;
   switch (command) {
     case 'workers':
-      for (const w of WORKERS) process.stdout.write(`${w.name}\t${w.stage}\t${w.description}\n`);
+      for (const w of CATALOG) process.stdout.write(`${w.name}\t${w.stage}\t${w.description}\n`);
       return 0;
     case 'run': {
-      const mod = arg ? findWorker(arg) : undefined;
+      const mod = arg ? await loadWorker(arg) : undefined;
       if (!mod) {
-        err(`unknown worker '${arg ?? ''}'; one of: ${WORKERS.map((w) => w.name).join(', ')}`);
+        err(`unknown worker '${arg ?? ''}'; one of: ${CATALOG.map((w) => w.name).join(', ')}`);
         return 2;
       }
       await runWorker(mod);

@@ -8,4 +8,4 @@ export { decodeFabricMessage, sampleToJson, formatLine } from './decode.js';
 export { parsePrometheus, sumOf } from './prometheus.js';
 export { parseDurationMs } from './duration.js';
 export { Supervisor } from './supervisor.js';
-export { PIPELINE, WORKERS, findWorker } from './workers.js';
+export { PIPELINE, WORKERS, CATALOG, LAZY_WORKERS, findWorker, loadWorker } from './workers.js';

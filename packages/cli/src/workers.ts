@@ -37,3 +37,33 @@ export const WORKERS: readonly WorkerModule[] = [
 export function findWorker(name: string): WorkerModule | undefined {
   return WORKERS.find((w) => w.name === name);
 }
+
+/**
+ * Workers whose libraries are heavy to load (node-opcua takes over a second and tens of MB): loaded only by the
+ * process that runs them, never by every `busway` process. None has consumers to provision.
+ */
+export const LAZY_WORKERS: readonly {
+  name: string;
+  stage: string;
+  description: string;
+  load(): Promise<WorkerModule>;
+}[] = [
+  {
+    name: 'ingest-opcua',
+    stage: 'ingest',
+    description:
+      'OPC UA client: subscriptions with monitored items (deadband, security, reconnect) -> raw samples',
+    load: async () => (await import('@busway/ingest-opcua')).ingestOpcuaModule as unknown as WorkerModule,
+  },
+];
+
+/** Every worker's name, stage and description, without loading the lazy ones. */
+export const CATALOG: readonly { name: string; stage: string; description: string }[] = [
+  ...WORKERS,
+  ...LAZY_WORKERS,
+];
+
+/** A worker module by name, loading it if it is a lazy one. */
+export async function loadWorker(name: string): Promise<WorkerModule | undefined> {
+  return findWorker(name) ?? (await LAZY_WORKERS.find((w) => w.name === name)?.load());
+}
