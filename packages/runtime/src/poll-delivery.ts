@@ -2,7 +2,7 @@ import { context } from '@opentelemetry/api';
 import { headers } from '@nats-io/transport-node';
 import { busway, EventTypes, Subjects } from '@busway/proto';
 import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
-import { Hdr } from './headers.js';
+import { fabricHeaders, Hdr } from './headers.js';
 import type { Logger, LogSummary } from './logger.js';
 import { backoffMs, messageOf, sleep } from './poll.js';
 import { publishFabric } from './publish.js';
@@ -25,7 +25,15 @@ export interface PollCycle {
   samples: busway.v1.ISample[];
   /** Sent first; each is removed once stored, so a retry never sends one twice. */
   faults: PollFault[];
+  /** The raw reads as the device answered them (register words, varbinds), kept on AUDIT as JSON. */
+  original?: unknown[];
 }
+
+/** JSON that keeps what devices answer with: bytes as base64, 64-bit integers as decimal text. */
+const auditJson = (v: unknown) =>
+  JSON.stringify(v, (_k, x: unknown) =>
+    typeof x === 'bigint' ? x.toString() : x instanceof Uint8Array ? Buffer.from(x).toString('base64') : x,
+  );
 
 /** The polled device, as its deliveries name it. */
 export interface PollSource {
@@ -39,7 +47,7 @@ export interface PollSource {
 }
 
 /**
- * Hands a polling bridge's cycles to JetStream: the dead letters, then one SampleBatch (Nats-Msg-Id
+ * Hands a polling bridge's cycles to JetStream: the dead letters, the raw reads to AUDIT, then one SampleBatch (Nats-Msg-Id
  * `<protocol>:<device>@<poll ms>`), retrying with backoff until stored. The poller waits for it, so a device
  * holds at most one cycle while JetStream is slow or down.
  */
@@ -82,6 +90,17 @@ export class PollDelivery {
     for (let fault = cycle.faults[0]; fault; fault = cycle.faults[0]) {
       await this.deadLetter(fault, cycle.pollMs);
       cycle.faults.shift(); // only once stored: a retry sends the rest, never a duplicate
+    }
+    if (cycle.original && cycle.original.length > 0) {
+      const h = fabricHeaders({
+        type: EventTypes.Original,
+        source: `/${protocol}/${id}`,
+        id: `${protocol}:${id}@${cycle.pollMs}:original`,
+        contentType: 'application/json',
+      });
+      const data = new TextEncoder().encode(auditJson(cycle.original));
+      await this.rt.js.publish(Subjects.audit(protocol, id), data, { headers: h, msgID: h.get(Hdr.MsgId) });
+      cycle.original = undefined; // stored: a retry sends only what is left
     }
     if (cycle.samples.length === 0) return;
     const batch = busway.v1.SampleBatch.encode({

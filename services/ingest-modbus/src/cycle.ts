@@ -10,6 +10,8 @@ export interface Cycle {
   stamp: CycleStamp;
   samples: busway.v1.ISample[];
   faults: Fault[];
+  /** Each block as the device answered it, for the AUDIT stream. */
+  original: unknown[];
   /** Set when the device could not be reached: the rest of the cycle is QUALITY_BAD and the loop backs off. */
   unreachable?: string;
 }

@@ -90,12 +90,13 @@ export class DevicePoller {
         this.conn.close();
         const stamp = this.stampOf(started);
         const samples = this.device.points.map((p) => badSample(stamp, p, 'read-failed'));
-        cycle = { stamp, samples, faults: [], unreachable: messageOf(err) };
+        cycle = { stamp, samples, faults: [], original: [], unreachable: messageOf(err) };
       }
       const delivered = await this.delivery.deliver({
         pollMs: cycle.stamp.pollMs,
         samples: cycle.samples,
         faults: cycle.faults,
+        original: cycle.original,
       });
       if (!delivered) break;
       this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
@@ -110,7 +111,7 @@ export class DevicePoller {
   }
 
   private async poll(pollMs: number): Promise<Cycle> {
-    const cycle: Cycle = { stamp: this.stampOf(pollMs), samples: [], faults: [] };
+    const cycle: Cycle = { stamp: this.stampOf(pollMs), samples: [], faults: [], original: [] };
     if (!this.conn.isOpen) {
       try {
         await this.conn.connect();
@@ -134,6 +135,7 @@ export class DevicePoller {
     const key = `${block.table}/${block.start}+${block.count}`;
     try {
       const data = await this.conn.read(block);
+      cycle.original.push({ table: block.table, start: block.start, count: block.count, ...data });
       this.reported.delete(key);
       return data;
     } catch (err) {

@@ -104,6 +104,16 @@ describe('Modbus TCP poller against modbus-serial ServerTCP and a real nats-serv
     assert.equal(s.get('leak')?.source?.address, `${HOST}:${plantPort}/1/discrete/10`);
   });
 
+  it('keeps the raw reads of each cycle, as the device answered them, on the AUDIT stream', async () => {
+    const m = await waitFor('an AUDIT copy', () =>
+      jsm.streams.getMessage('AUDIT', { last_by_subj: 'audit.v1.modbus.plc-1' }).catch(() => undefined),
+    );
+    assert.equal(m.header.get(Hdr.Type), 'busway.v1.Original');
+    const reads = JSON.parse(new TextDecoder().decode(m.data)) as unknown[];
+    const first = reads[0] as Record<string, unknown>;
+    assert.ok(reads.length > 0 && ('words' in first || 'bits' in first), JSON.stringify(reads).slice(0, 200));
+  });
+
   it('keeps polling a good device at its interval while a refused and a hung device back off', async () => {
     await waitFor('plc-1 polled 30 times', async () => (await countOf(jsm, 'plc-1')) >= 30, 30_000, 100);
     const good = await countOf(jsm, 'plc-1');

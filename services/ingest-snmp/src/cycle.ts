@@ -10,6 +10,8 @@ export interface Cycle {
   pollMs: number;
   samples: busway.v1.ISample[];
   faults: Fault[];
+  /** Each GET's varbinds as the agent answered them, for the AUDIT stream. */
+  original?: unknown[];
   /** Set when the target did not answer: the rest of the cycle is QUALITY_BAD and the loop backs off. */
   unreachable?: string;
 }

@@ -5,7 +5,7 @@ import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import snmp from 'net-snmp';
 import { busway, msFromTimeNs } from '@busway/proto';
-import { runWorker, type WorkerRuntime } from '@busway/runtime';
+import { Hdr, runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startNats, waitFor, type TestServer } from '@busway/testkit';
 import { ingestSnmpModule } from './index.js';
 import {
@@ -166,6 +166,19 @@ describe('SNMP bridge against net-snmp agent, net-snmp trap senders and a real n
     assert.equal(
       await rt.metrics.value('busway_dead_letters_total', { stage: 'ingest', reason: 'decode-error' }),
       1,
+    );
+  });
+
+  it('keeps the raw reads of each cycle, as the device answered them, on the AUDIT stream', async () => {
+    const m = await waitFor('an AUDIT copy', () =>
+      jsm.streams.getMessage('AUDIT', { last_by_subj: 'audit.v1.snmp.pdu-1' }).catch(() => undefined),
+    );
+    assert.equal(m.header.get(Hdr.Type), 'busway.v1.Original');
+    const reads = JSON.parse(new TextDecoder().decode(m.data)) as unknown[];
+    const first = reads[0] as Record<string, unknown>;
+    assert.ok(
+      reads.length > 0 && Array.isArray(first) && typeof (first[0] as { oid?: unknown }).oid === 'string',
+      JSON.stringify(reads).slice(0, 200),
     );
   });
 

@@ -149,6 +149,7 @@ export class TargetPoller {
       return;
     }
     this.reported.delete(key);
+    (cycle.original ??= []).push(varbinds.map((vb) => ({ oid: vb.oid, type: vb.type, value: vb.value })));
     chunk.forEach((point, i) => this.decode(point, varbinds[i], stamp, cycle));
   }
 
