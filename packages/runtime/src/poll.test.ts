@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs, nextPollAt } from './poll.js';
+import { backoffMs, nextPollAt, PollScheduler } from './poll.js';
+import { createLogger, LogSummary } from './logger.js';
+import { StageMetrics } from './metrics.js';
 
 describe('poll schedule', () => {
   it('backs off from the poll interval, doubling, up to the cap', () => {
@@ -16,5 +18,32 @@ describe('poll schedule', () => {
     assert.deepEqual(nextPollAt(1000, 100, 1100), { atMs: 1100, skipped: 0 });
     assert.deepEqual(nextPollAt(1000, 100, 1101), { atMs: 1200, skipped: 1 });
     assert.deepEqual(nextPollAt(1000, 100, 1550), { atMs: 1600, skipped: 5 });
+  });
+});
+
+describe('poll scheduler', () => {
+  it('backs off while a device is quiet, then returns to its grid, skipping and counting overrun ticks', async () => {
+    const metrics = new StageMetrics('t');
+    const log = createLogger('t', 'silent');
+    const summaries = { readFailures: new LogSummary(log, 'r'), skippedPolls: new LogSummary(log, 's') };
+    const s = new PollScheduler(
+      { id: 'd', pollIntervalMs: 100, maxBackoffMs: 350 },
+      metrics,
+      summaries,
+      log,
+      {
+        quiet: 'quiet',
+        back: 'back',
+      },
+    );
+    assert.equal(s.next('timeout', 0, 1000), 1100);
+    assert.equal(s.next('timeout', 0, 1000), 1200);
+    assert.equal(s.next('timeout', 0, 1000), 1350, 'capped at maxBackoffMs');
+    assert.equal(s.next(undefined, 1000, 1050), 1100, 'answering again: back on the grid');
+    assert.equal(s.next(undefined, 1100, 1420), 1500, 'a cycle that overran three ticks skips them');
+    assert.equal(await metrics.value('busway_messages_total', { outcome: 'read-failed' }), 3);
+    assert.equal(await metrics.value('busway_messages_total', { outcome: 'poll-skipped' }), 3);
+    summaries.readFailures.close();
+    summaries.skippedPolls.close();
   });
 });

@@ -1,4 +1,6 @@
 import { TransientError } from './errors.js';
+import type { Logger, LogSummary } from './logger.js';
+import type { StageMetrics } from './metrics.js';
 
 // What every polling bridge (Modbus, SNMP, ...) needs: backoff, the poll grid, abortable sleep, request guards.
 
@@ -56,4 +58,42 @@ export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   const message = (err as { message?: unknown } | null)?.message;
   return typeof message === 'string' ? message : String(err);
+}
+
+/**
+ * When a device is polled next: on its interval grid while it answers (ticks a slow cycle overran are skipped
+ * and counted as `poll-skipped`), after an exponential backoff while it does not (counted as `read-failed`),
+ * with one warning when it goes quiet and one line when it answers again.
+ */
+export class PollScheduler {
+  private failures = 0;
+
+  constructor(
+    private readonly device: { id: string; pollIntervalMs: number; maxBackoffMs: number },
+    private readonly metrics: StageMetrics,
+    private readonly summaries: { readFailures: LogSummary; skippedPolls: LogSummary },
+    private readonly log: Logger,
+    private readonly says: { quiet: string; back: string },
+  ) {}
+
+  /** The time of the next poll, given whether the last cycle reached the device and when it was scheduled. */
+  next(unreachable: string | undefined, scheduledMs: number, nowMs = Date.now()): number {
+    const { id, pollIntervalMs, maxBackoffMs } = this.device;
+    if (unreachable !== undefined) {
+      this.failures++;
+      this.metrics.messages.inc({ stage: 'ingest', outcome: 'read-failed' });
+      this.summaries.readFailures.add(id);
+      const waitMs = backoffMs(this.failures, pollIntervalMs, maxBackoffMs);
+      if (this.failures === 1) this.log.warn({ err: unreachable, waitMs }, this.says.quiet);
+      return nowMs + waitMs;
+    }
+    if (this.failures > 0) this.log.info({ failures: this.failures }, this.says.back);
+    this.failures = 0;
+    const { atMs, skipped } = nextPollAt(scheduledMs, pollIntervalMs, nowMs);
+    if (skipped > 0) {
+      this.metrics.messages.inc({ stage: 'ingest', outcome: 'poll-skipped' }, skipped);
+      this.summaries.skippedPolls.add(id, skipped);
+    }
+    return atMs;
+  }
 }

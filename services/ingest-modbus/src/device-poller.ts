@@ -1,12 +1,11 @@
 import { nowNs } from '@busway/proto';
 import {
-  backoffMs,
   ContractViolation,
   DecodeError,
   type Logger,
   messageOf,
-  nextPollAt,
   PollDelivery,
+  PollScheduler,
   reasonOf,
   sleep,
   type WorkerRuntime,
@@ -32,7 +31,7 @@ export class DevicePoller {
   private readonly delivery: PollDelivery;
   /** Faults already dead-lettered, so a register map that stays wrong is not dead-lettered every cycle. */
   private readonly reported = new Set<string>();
-  private failures = 0;
+  private readonly schedule: PollScheduler;
   private loop?: Promise<void>;
 
   constructor(
@@ -59,6 +58,10 @@ export class DevicePoller {
       signal,
       this.log,
     );
+    this.schedule = new PollScheduler(device, rt.metrics, summaries, this.log, {
+      quiet: 'device unreachable; backing off',
+      back: 'device reachable again',
+    });
   }
 
   start(): void {
@@ -100,7 +103,7 @@ export class DevicePoller {
       });
       if (!delivered) break;
       this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
-      scheduled = this.nextPoll(cycle, scheduled);
+      scheduled = this.schedule.next(cycle.unreachable, scheduled);
       await sleep(scheduled - Date.now(), this.signal);
     }
     this.conn.close();
@@ -203,28 +206,5 @@ export class DevicePoller {
       detail: { device: this.device.id, ...detail },
       reason: reasonOf(err),
     });
-  }
-
-  /** The next poll time: on the interval grid when the cycle reached the device, after a backoff when not. */
-  private nextPoll(cycle: Cycle, scheduled: number): number {
-    const now = Date.now();
-    const { id, pollIntervalMs, maxBackoffMs } = this.device;
-    if (cycle.unreachable !== undefined) {
-      this.failures++;
-      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'read-failed' });
-      this.summaries.readFailures.add(id);
-      const waitMs = backoffMs(this.failures, pollIntervalMs, maxBackoffMs);
-      if (this.failures === 1)
-        this.log.warn({ err: cycle.unreachable, waitMs }, 'device unreachable; backing off');
-      return now + waitMs;
-    }
-    if (this.failures > 0) this.log.info({ failures: this.failures }, 'device reachable again');
-    this.failures = 0;
-    const { atMs, skipped } = nextPollAt(scheduled, pollIntervalMs, now);
-    if (skipped > 0) {
-      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'poll-skipped' }, skipped);
-      this.summaries.skippedPolls.add(id, skipped);
-    }
-    return atMs;
   }
 }

@@ -1,13 +1,12 @@
 import type snmp from 'net-snmp';
 import { nowNs } from '@busway/proto';
 import {
-  backoffMs,
   ContractViolation,
   DecodeError,
   type Logger,
   messageOf,
-  nextPollAt,
   PollDelivery,
+  PollScheduler,
   reasonOf,
   sleep,
   withTimeout,
@@ -39,7 +38,7 @@ export class TargetPoller {
   private readonly delivery: PollDelivery;
   /** Faults already dead-lettered, so a MIB that stays wrong is not dead-lettered every cycle. */
   private readonly reported = new Set<string>();
-  private failures = 0;
+  private readonly schedule: PollScheduler;
   private loop?: Promise<void>;
 
   constructor(
@@ -65,6 +64,10 @@ export class TargetPoller {
       signal,
       this.log,
     );
+    this.schedule = new PollScheduler(target, rt.metrics, summaries, this.log, {
+      quiet: 'target not answering (down, or a wrong community or user); backing off',
+      back: 'target answering again',
+    });
   }
 
   start(): void {
@@ -99,7 +102,7 @@ export class TargetPoller {
       }
       if (!(await this.delivery.deliver(cycle))) break;
       this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
-      scheduled = this.nextPoll(cycle, scheduled);
+      scheduled = this.schedule.next(cycle.unreachable, scheduled);
       await sleep(scheduled - Date.now(), this.signal);
     }
     this.closeSession();
@@ -193,32 +196,6 @@ export class TargetPoller {
       detail: { target: id, oid, ...detail },
       reason: reasonOf(err),
     });
-  }
-
-  /** The next poll time: on the interval grid when the agent answered, after a backoff when not. */
-  private nextPoll(cycle: Cycle, scheduled: number): number {
-    const now = Date.now();
-    const { id, pollIntervalMs, maxBackoffMs } = this.target;
-    if (cycle.unreachable !== undefined) {
-      this.failures++;
-      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'read-failed' });
-      this.summaries.readFailures.add(id);
-      const waitMs = backoffMs(this.failures, pollIntervalMs, maxBackoffMs);
-      if (this.failures === 1)
-        this.log.warn(
-          { err: cycle.unreachable, waitMs },
-          'target not answering (down, or a wrong community or user); backing off',
-        );
-      return now + waitMs;
-    }
-    if (this.failures > 0) this.log.info({ failures: this.failures }, 'target answering again');
-    this.failures = 0;
-    const { atMs, skipped } = nextPollAt(scheduled, pollIntervalMs, now);
-    if (skipped > 0) {
-      this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'poll-skipped' }, skipped);
-      this.summaries.skippedPolls.add(id, skipped);
-    }
-    return atMs;
   }
 
   /** A datagram net-snmp could not parse: the request it answered times out, so it is only counted here. */
