@@ -2,6 +2,7 @@ import type { WorkerModule } from '@busway/runtime';
 import { anomalyModule } from '@busway/anomaly';
 import { correlatorModule } from '@busway/correlator';
 import { fanoutModule } from '@busway/fanout';
+import { ingestBacnetModule } from '@busway/ingest-bacnet';
 import { ingestDsxModule } from '@busway/ingest-dsx';
 import { ingestModbusModule } from '@busway/ingest-modbus';
 import { ingestMqttJsonModule } from '@busway/ingest-mqtt-json';
@@ -25,6 +26,7 @@ export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [
   ingestMqttJsonModule as unknown as WorkerModule,
   ingestModbusModule as unknown as WorkerModule,
   ingestSnmpModule as unknown as WorkerModule,
+  ingestBacnetModule as unknown as WorkerModule,
 ];
 
 /** Every runnable worker, the simulator included. */
