@@ -72,8 +72,11 @@ function schemasOf(rootNs, typeName, out = {}) {
         ? { allOf: [schema], 'x-protobuf-field': field.id, ...described }
         : { ...schema, 'x-protobuf-field': field.id, ...described };
   }
-  for (const oneof of type.oneofsArray)
+  for (const oneof of type.oneofsArray) {
+    // a proto3 `optional` field makes a synthetic oneof of its own: not a choice between fields
+    if (oneof.fieldsArray.every((f) => f.options?.proto3_optional)) continue;
     out[name][`x-protobuf-oneof-${oneof.name}`] = oneof.fieldsArray.map((f) => f.name);
+  }
   return out;
 }
 
