@@ -15,6 +15,7 @@ const MESSAGES = {
   EventBatch: 'busway.v1.EventBatch',
   Incident: 'busway.v1.Incident',
   AnomalyBatch: 'busway.v1.AnomalyBatch',
+  Rollup: 'busway.v1.Rollup',
   SparkplugPayload: 'org.eclipse.tahu.protobuf.Payload',
 };
 
@@ -102,6 +103,7 @@ const P = {
     ['temperature.coolant.supply'],
   ),
   kind: param('event or incident kind', ['job']),
+  period: param('rollup window: 1m or 1h', ['1m']),
   worker: param('worker that dead-lettered the message', ['normalizer']),
   group: param('Sparkplug group id', ['ai1-h1']),
   messageType: param('Sparkplug message type: NBIRTH, NDATA, NDEATH, DBIRTH, DDATA, DDEATH, NCMD, DCMD', [
@@ -188,7 +190,14 @@ const CHANNELS = [
     'uns.v1.{site}.{hall}.{row}.{rack}.{assetClass}.{asset}.{metric}',
     'SampleBatch',
     'fanout',
-    'The Unified Namespace: the current value of every point, one sample per message (core NATS; history is in the streams). Example: `uns.v1.ai1.*.*.*.cdu.>` is every CDU metric of site ai1.',
+    'The Unified Namespace: the current value of every point, one sample per message, stored in stream UNS (the normalized history, retention by configuration). Example: `uns.v1.ai1.*.*.*.cdu.>` is every CDU metric of site ai1.',
+  ],
+  [
+    'rollups',
+    'rollup.v1.{period}.{site}.{hall}.{row}.{rack}.{assetClass}.{asset}.{metric}',
+    'Rollup',
+    'history',
+    'Min, max, sum and count of one point over a closed event-time window (1 minute or 1 hour), one message per point and window. Streams ROLLUP_1M and ROLLUP_1H.',
   ],
   [
     'incidentEvents',

@@ -9,6 +9,12 @@ export const Streams = {
   Anomalies: { name: 'ANOMALIES', subjects: ['anomaly.v1.>'] },
   DeadLetter: { name: 'DLQ', subjects: ['dlq.v1.>'] },
   Audit: { name: 'AUDIT', subjects: ['audit.v1.>'] },
+  /** Normalized history, one subject per point: what fan-out publishes on the UNS. */
+  Uns: { name: 'UNS', subjects: ['uns.v1.>'] },
+  /** 1-minute rollups (min/max/sum/count) of every numeric point. */
+  Rollup1m: { name: 'ROLLUP_1M', subjects: ['rollup.v1.1m.>'] },
+  /** 1-hour rollups, kept longest. */
+  Rollup1h: { name: 'ROLLUP_1H', subjects: ['rollup.v1.1h.>'] },
 } as const;
 export type StreamKey = keyof typeof Streams;
 
@@ -21,6 +27,7 @@ export const EventTypes = {
   SparkplugPayload: 'org.eclipse.tahu.protobuf.Payload',
   /** A source's message exactly as it arrived (any format), kept briefly for audit and replay. */
   Original: 'busway.v1.Original',
+  Rollup: 'busway.v1.Rollup',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -47,6 +54,9 @@ export const Subjects = {
   audit: (protocol: string, source: string) => `audit.v1.${token(protocol)}.${token(source)}`,
   /** Dead letters of one stage: dlq.v1.<stage> */
   deadLetter: (stage: string) => `dlq.v1.${token(stage)}`,
+  /** Rollup of one point: rollup.v1.<1m|1h>.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric...>, from its UNS subject */
+  rollup: (period: '1m' | '1h', unsSubject: string) =>
+    `rollup.v1.${period}.${unsSubject.replace(/^uns\.v1\./, '')}`,
 } as const;
 
 const UNSAFE = /[^a-z0-9_-]+/g;
