@@ -41,7 +41,8 @@ export type { Outcome, BatchHandler, ConsumeLoop, ConsumeLoopOptions } from './c
 export { WorkerRuntime } from './worker.js';
 export { serverFeatures, atLeast } from './features.js';
 export type { ServerFeatures } from './features.js';
-export { fabricStreams, DEFAULT_RETENTION_MS } from './streams.js';
+export { fabricStreams, DEFAULT_RETENTION_MS, StreamLimitsSchema, StreamLimitSchema } from './streams.js';
+export type { StreamLimits } from './streams.js';
 export { runWorker, provisionModule } from './worker-module.js';
 export type { WorkerModule, RunningWorker } from './worker-module.js';
 export { Prng } from './prng.js';

@@ -25,6 +25,8 @@ export interface StreamSpec {
   replicas?: number;
   /** @default file */
   storage?: 'file' | 'memory';
+  /** Direct get (reads by subject and sequence served by any replica), for history reads. @default false */
+  allowDirect?: boolean;
 }
 
 /** A durable pull consumer with the stage's backpressure limits. */
@@ -49,6 +51,7 @@ function streamConfig(spec: StreamSpec): Partial<StreamConfig> & { name: string 
     max_bytes: spec.maxBytes ?? 1024 ** 3,
     duplicate_window: nanos(spec.duplicateWindowMs ?? 120_000),
     num_replicas: spec.replicas ?? 1,
+    ...(spec.allowDirect ? { allow_direct: true } : {}),
   };
 }
 
