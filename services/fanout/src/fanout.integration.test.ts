@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { busway, EventTypes, timeNsFromMs } from '@busway/proto';
 import { fabricHeaders, Hdr, runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
-import { fanoutModule, lastValueKey } from './index.js';
+import { anomalyKey, fanoutModule, lastValueKey, RedisKeys } from './index.js';
 
 const path = { site: 'ai1', hall: 'h1', row: 'r1', rack: 'plant-r1', assetClass: 'cdu', asset: 'cdu-r1' };
 const UNS = 'uns.v1.ai1.h1.r1.plant-r1.cdu.cdu-r1.temperature.coolant.return';
@@ -82,6 +82,41 @@ describe('fan-out against real nats-server and Redis', () => {
     assert.equal(lv.value, '42');
     assert.equal(lv.unit, 'Cel');
     assert.equal(lv.time, '2027-01-15T08:00:02.000000000Z');
+  });
+
+  it('stores each sample once in stream UNS under its point subject, even when the batch comes again', async () => {
+    const countOf = async () =>
+      (await rt.jsm.streams.info('UNS', { subjects_filter: UNS })).state.subjects?.[UNS] ?? 0;
+    const before = await countOf();
+    const t = T + 10_000;
+    await publish(batchOf(44, t));
+    await publish(batchOf(44, t)); // the correlator re-emitting after a restart: a new message, the same sample
+    await waitFor(
+      'both batches consumed',
+      async () => (await rt.jsm.consumers.info('ORDERED', 'fanout-samples')).num_pending === 0,
+    );
+    assert.equal(await countOf(), before + 1, 'the repeated sample was stored once');
+    const stored = await rt.jsm.streams.getMessage('UNS', { last_by_subj: UNS });
+    assert.equal(busway.v1.SampleBatch.decode(stored?.data ?? new Uint8Array()).samples[0]?.doubleValue, 44);
+    assert.equal(stored?.header.get(Hdr.Time), '2027-01-15T08:00:10.000000000Z', 'ce-time is the event time');
+  });
+
+  it('indexes anomaly scores so they can be found by pattern', async () => {
+    const score = busway.v1.AnomalyBatch.encode({
+      scores: [
+        { pointId: 'p:cdu-r1:ret', path, metric: 'temperature.coolant.return', score: 0.3, label: 'normal' },
+      ],
+    }).finish();
+    const id = `a-${++n}`;
+    await rt.js.publish('anomaly.v1.ai1.h1.r1.plant-r1', score, {
+      headers: fabricHeaders({ type: EventTypes.AnomalyBatch, source: '/test', id }),
+      msgID: id,
+    });
+    await waitFor(
+      'indexed score',
+      async () => (await redis.sismember(RedisKeys.anomalyIndex, anomalyKey(UNS))) === 1,
+    );
+    assert.equal(await redis.hget(anomalyKey(UNS), 'score'), '0.3');
   });
 
   it('dead-letters a payload that does not decode', async () => {

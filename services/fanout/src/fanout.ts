@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import type { JsMsg } from '@nats-io/jetstream';
+import type { JsMsg, PubAck } from '@nats-io/jetstream';
 import { Redis, type ChainableCommander } from 'ioredis';
 import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
 import {
@@ -57,15 +57,16 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
   });
   redis.on('error', () => undefined); // surfaced per batch as a retry
   redis.defineCommand('buswaySetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER_LUA });
-  const transient = (err: unknown): Outcome => ({
+  const transient = (err: unknown, what = 'redis'): Outcome => ({
     kind: 'retry',
     code: 'transient',
-    message: `redis: ${(err as Error).message}`,
+    message: `${what}: ${(err as Error).message}`,
   });
 
   const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
     const pipe = redis.pipeline() as LvPipeline;
+    const stored: Promise<PubAck>[] = [];
     let n = 0;
     for (const msg of batch) {
       const decoded = decodeOrPoison(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
@@ -76,14 +77,21 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       for (const s of decoded.samples) {
         if (!s.path || !s.metric) continue;
         const subject = unsSubject(s.path, s.metric);
+        const id = `${s.pointId}@${s.eventTimeNs?.toString()}`;
         const h = fabricHeaders({
           type: EventTypes.SampleBatch,
           source: '/busway/fanout',
-          id: `${s.pointId}@${s.eventTimeNs?.toString()}`,
-          time: rfc3339Nano(s.eventTimeNs),
+          id,
+          time: rfc3339Nano(s.eventTimeNs), // the event time: history reads search by it
         });
         injectTrace(h, ctx);
-        rt.nc.publish(subject, busway.v1.SampleBatch.encode({ samples: [s] }).finish(), { headers: h });
+        // through JetStream: stream UNS keeps the history, live subscribers still get every message
+        stored.push(
+          rt.js.publish(subject, busway.v1.SampleBatch.encode({ samples: [s] }).finish(), {
+            headers: h,
+            msgID: id,
+          }),
+        );
         const [value, type] = valueFields(s);
         const p = s.path;
         pipe.buswaySetIfNewer(
@@ -124,12 +132,10 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       outcomes.push(ACK);
       rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, decoded.samples.length);
     }
-    try {
-      if (n > 0) await execAll(pipe);
-      await rt.nc.flush(); // the UNS publishes have left this process before the input is acked
-    } catch (err) {
-      return batch.map(() => transient(err));
-    }
+    // the input is acked only once stream UNS holds every sample (PubAck) and Redis has the last values
+    const settled = await Promise.allSettled([n > 0 ? execAll(pipe) : Promise.resolve(), ...stored]);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) return batch.map(() => transient(failed.reason, 'uns-or-redis'));
     rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, n);
     return outcomes;
   };
@@ -180,12 +186,14 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       const alarms = decoded.scores.filter((s) => (s.score ?? 0) >= config.alarmScore);
       for (const s of decoded.scores) {
         if (!s.path || !s.metric) continue;
-        pipe.hset(anomalyKey(unsSubject(s.path, s.metric)), {
+        const key = anomalyKey(unsSubject(s.path, s.metric));
+        pipe.hset(key, {
           score: String(s.score),
           label: s.label,
           reason: s.reason,
           time: rfc3339Nano(s.eventTimeNs),
         });
+        pipe.sadd(RedisKeys.anomalyIndex, key); // lets readers find scores by pattern without SCAN
       }
       if (alarms.length > 0) {
         const p = alarms[0]?.path ?? {};

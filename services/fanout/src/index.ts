@@ -1,4 +1,4 @@
-// Fan-out: ordered samples to UNS subjects and a Redis last-value cache; incidents and anomaly scores too.
+// Fan-out: ordered samples to UNS subjects (kept in stream UNS) and a Redis last-value cache; incidents and anomaly scores too.
 import { Streams } from '@busway/proto';
 import { consumerSpecOf, type WorkerModule } from '@busway/runtime';
 import { FanoutConfigSchema } from './config.js';
@@ -12,7 +12,8 @@ export { startFanout } from './fanout.js';
 export const fanoutModule: WorkerModule<typeof FanoutConfigSchema> = {
   name: 'fanout',
   stage: 'fanout',
-  description: 'delivery: UNS subjects on NATS, Redis last values, incidents and anomaly alarms',
+  description:
+    'delivery: UNS subjects (stored in stream UNS), Redis last values, incidents and anomaly alarms',
   configSchema: FanoutConfigSchema,
   consumers: (c) => [
     consumerSpecOf(Streams.Ordered.name, 'fanout-samples', 'ordered.v1.samples.>', c),

@@ -4,6 +4,8 @@ export const RedisKeys = {
   lastValueIndex: 'busway:lv:v1:index',
   /** List of the latest incidents, newest first (JSON). */
   incidents: 'busway:incidents:v1',
+  /** Set of anomaly-score hash keys (anomalyKey), so readers can match them by pattern. */
+  anomalyIndex: 'busway:anomaly:v1:index',
 } as const;
 
 /** Hash with the last value of one UNS subject. */
