@@ -1,32 +1,14 @@
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
-import mqtt from 'mqtt';
 import { decodePayload, ingestSparkplugModule, metricsToSamples } from '@busway/ingest-sparkplug';
-import { busway, Long, nowNs, org } from '@busway/proto';
+import { busway, nowNs } from '@busway/proto';
 import { connectMqttIngest, createLogger, ensureStream, fabricStreams, runWorker } from '@busway/runtime';
 import { startMosquitto, startNats, waitFor } from '@busway/testkit';
 import type { BenchRow } from './normalizer.bench.js';
-
-const u64 = (n: number) => Long.fromNumber(n, true);
-
-/** NDATA payloads of a rack gateway: `metrics` metrics by name, each with its own timestamp, like a busy edge node. */
-function ndataPayloads(count: number, metrics: number): Buffer[] {
-  const t0 = Date.now();
-  return Array.from({ length: count }, (_, i) =>
-    Buffer.from(
-      org.eclipse.tahu.protobuf.Payload.encode({
-        timestamp: u64(t0 + i),
-        seq: u64(i % 256),
-        metrics: Array.from({ length: metrics }, (_, k) => ({
-          name: `Rack ${k % 40}/Node ${k}/Power`,
-          datatype: 10,
-          doubleValue: 1000 + Math.random() * 5000,
-          timestamp: u64(t0 + i),
-        })),
-      }).finish(),
-    ),
-  );
-}
+import { ndataPayloads } from './sparkplug-payloads.js';
 
 /** The bridge's CPU path alone on one core: decode the Sparkplug payload, map its metrics, encode the batch. */
 function cpuPath(payloads: Buffer[]): { metricsPerS: number; bytesIn: number; bytesOut: number } {
@@ -54,21 +36,56 @@ function cpuPath(payloads: Buffer[]): { metricsPerS: number; bytesIn: number; by
   return { metricsPerS: metrics / seconds, bytesIn, bytesOut };
 }
 
-/** Publishes every payload at QoS 1 and resolves when the broker has them all. */
-async function publishAll(url: string, topic: string, payloads: Buffer[]): Promise<void> {
-  const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}-${Math.random()}` });
-  await Promise.all(payloads.map((p) => client.publishAsync(topic, p, { qos: 1 })));
-  await client.endAsync();
+const PUBLISHER = join(dirname(fileURLToPath(import.meta.url)), 'mqtt-publisher.js');
+
+/** Publishes the payloads from a separate process (its CPU is not counted) and resolves when it is done. */
+function publishFromChild(url: string, topic: string, qos: 0 | 1, messages: number, metrics: number) {
+  return new Promise<void>((resolve, reject) => {
+    const args = [PUBLISHER, url, topic, String(qos), String(messages), String(metrics)];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))));
+  });
 }
+
+interface Phase {
+  seconds: number;
+  /** CPU time of this process (the bridge or the pass-through; the publisher runs elsewhere) per message. */
+  cpuUsPerMessage: number;
+}
+
+/** Runs `publish` and waits for `arrived` to reach `messages`, timing it and the CPU this process spent. */
+async function measure(messages: number, publish: () => Promise<void>, arrived: () => Promise<number>) {
+  const cpu0 = process.cpuUsage();
+  const start = performance.now();
+  const published = publish();
+  await waitFor('every message stored', async () => (await arrived()) >= messages, 600_000, 20);
+  const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  await published;
+  return { seconds, cpuUsPerMessage: (cpu.user + cpu.system) / messages } satisfies Phase;
+}
+
+const ratioRow = (name: string, value: number, baseline: { name: string; value: number }): BenchRow => ({
+  name,
+  value,
+  unit: 'metrics/s',
+  baseline,
+  ratio: value / baseline.value,
+  target: '>= 0.6 of pass-through',
+  pass: value / baseline.value >= 0.6,
+});
 
 /**
  * Sparkplug ingest end to end (Mosquitto → bridge → JetStream) beside a pass-through that moves the same MQTT
- * messages into JetStream unread (same MQTT session settings, same PubAck before PUBACK), in the same run. The
- * bridge also keeps each message on the AUDIT stream, so it makes two JetStream writes per message to one.
+ * messages into JetStream unread (same MQTT session settings, PubAck before PUBACK, same NATS client options),
+ * in the same run, at QoS 1 and at QoS 0 (the Sparkplug specification's choice for data). The publisher is a
+ * separate process. The bridge also keeps each message on the AUDIT stream, so it makes two JetStream writes per
+ * message to the pass-through's one.
  */
 export async function benchSparkplugIngest(messages: number, metricsPerMessage: number): Promise<BenchRow[]> {
   const [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
-  const nc = await connect({ servers: nats.url });
+  const nc = await connect({ servers: nats.url, noAsyncTraces: true }); // as the workers connect
   try {
     const jsm = await jetstreamManager(nc);
     const js = jsm.jetstream();
@@ -79,56 +96,70 @@ export async function benchSparkplugIngest(messages: number, metricsPerMessage: 
       { name: 'PASS', subjects: ['pass.>'], maxAgeMs: 3_600_000, maxBytes: 1024 ** 3, replicas: 1 },
       log,
     );
-    const payloads = ndataPayloads(messages, metricsPerMessage);
-    const cpu = cpuPath(payloads);
+    const cpu = cpuPath(ndataPayloads(messages, metricsPerMessage));
+    const publish = (topic: string, qos: 0 | 1) => () =>
+      publishFromChild(broker.url, topic, qos, messages, metricsPerMessage);
 
-    // baseline: MQTT → JetStream, no decoding
-    let passed = 0;
-    const pass = await connectMqttIngest(
-      { mqttUrl: broker.url, mqttClientId: 'bench-pass', receiveMaximum: 64 },
-      log,
-      async (_topic, payload) => {
-        await js.publish('pass.sparkplug', payload);
-        passed++;
-      },
-    );
-    await pass.subscribeAsync('spBv1.0/pass/#', { qos: 1 });
-    let start = performance.now();
-    await publishAll(broker.url, 'spBv1.0/pass/NDATA/gw', payloads);
-    await waitFor('the pass-through', async () => passed === messages, 600_000, 20);
-    const passSeconds = (performance.now() - start) / 1000;
-    await pass.endAsync();
+    const phases: { qos: 0 | 1; pass: Phase; bridge: Phase }[] = [];
+    for (const qos of [1, 0] as const) {
+      let passed = 0;
+      const pass = await connectMqttIngest(
+        { mqttUrl: broker.url, mqttClientId: `bench-pass-${qos}`, receiveMaximum: 64 },
+        log,
+        async (_topic, payload) => {
+          await js.publish('pass.sparkplug', payload);
+          passed++;
+        },
+      );
+      await pass.subscribeAsync(`spBv1.0/pass${qos}/#`, { qos: 1 });
+      const passPhase = await measure(
+        messages,
+        publish(`spBv1.0/pass${qos}/NDATA/gw`, qos),
+        async () => passed,
+      );
+      await pass.endAsync();
 
-    const { rt } = await runWorker(ingestSparkplugModule, {
-      env: { NATS_URL: nats.url, MQTT_URL: broker.url, BUSWAY_LOG_LEVEL: 'warn', BUSWAY_GROUPS: 'bench' },
-      signals: false,
-    });
-    start = performance.now();
-    await publishAll(broker.url, 'spBv1.0/bench/NDATA/gw', payloads);
-    await waitFor(
-      'the bridge',
-      async () => (await jsm.streams.info('RAW')).state.messages >= messages,
-      600_000,
-      50,
-    );
-    const bridgeSeconds = (performance.now() - start) / 1000;
-    await rt.stop();
+      const before = (await jsm.streams.info('RAW')).state.messages;
+      const { rt } = await runWorker(ingestSparkplugModule, {
+        env: {
+          NATS_URL: nats.url,
+          MQTT_URL: broker.url,
+          BUSWAY_LOG_LEVEL: 'warn',
+          BUSWAY_GROUPS: `bench${qos}`,
+          BUSWAY_MQTT_CLIENT_ID: `bench-bridge-${qos}`,
+        },
+        signals: false,
+      });
+      const bridgePhase = await measure(
+        messages,
+        publish(`spBv1.0/bench${qos}/NDATA/gw`, qos),
+        async () => (await jsm.streams.info('RAW')).state.messages - before,
+      );
+      await rt.stop();
+      phases.push({ qos, pass: passPhase, bridge: bridgePhase });
+    }
 
-    const baseline = {
-      name: 'MQTT → JetStream pass-through',
-      value: (messages * metricsPerMessage) / passSeconds,
-    };
-    const value = (messages * metricsPerMessage) / bridgeSeconds;
-    return [
-      {
-        name: `Sparkplug ingest metrics/s (${metricsPerMessage} metrics per NDATA, end to end)`,
-        value,
-        unit: 'metrics/s',
-        baseline,
-        ratio: value / baseline.value,
-        target: '>= 0.6 of pass-through',
-        pass: value / baseline.value >= 0.6,
-      },
+    const metrics = messages * metricsPerMessage;
+    const rows: BenchRow[] = [];
+    for (const { qos, pass, bridge } of phases) {
+      const baseline = { name: `MQTT → JetStream pass-through, QoS ${qos}`, value: metrics / pass.seconds };
+      rows.push(
+        ratioRow(
+          `Sparkplug ingest metrics/s, QoS ${qos} (${metricsPerMessage} metrics per NDATA, end to end)`,
+          metrics / bridge.seconds,
+          baseline,
+        ),
+        {
+          name: `CPU per message of the bridge process, QoS ${qos} (ratio: pass-through's / bridge's)`,
+          value: bridge.cpuUsPerMessage,
+          unit: 'µs',
+          baseline: { name: 'pass-through process', value: pass.cpuUsPerMessage },
+          ratio: pass.cpuUsPerMessage / bridge.cpuUsPerMessage,
+        },
+      );
+    }
+    const best = Math.max(...phases.map((p) => metrics / p.bridge.seconds));
+    rows.push(
       {
         name: 'bridge CPU path alone (decode, map, encode), one core',
         value: cpu.metricsPerS,
@@ -142,13 +173,14 @@ export async function benchSparkplugIngest(messages: number, metricsPerMessage: 
         unit: 'x',
       },
       {
-        name: 'Sparkplug ingest metrics/s, end to end, absolute',
-        value,
+        name: 'Sparkplug ingest metrics/s, end to end, absolute (best QoS)',
+        value: best,
         unit: 'metrics/s',
         target: '>= 200k metrics/s per core (machine-dependent: compare the pass-through)',
-        pass: value >= 200_000,
+        pass: best >= 200_000,
       },
-    ];
+    );
+    return rows;
   } finally {
     await nc.close();
     await Promise.all([nats.dispose(), broker.dispose()]);

@@ -8,6 +8,7 @@ import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
 import { reasonOf } from './errors.js';
 import { LogSummary, type Logger } from './logger.js';
 import type { StageMetrics } from './metrics.js';
+import { OrderedAcks } from './ordered-acks.js';
 
 /**
  * Keeps an MQTT message exactly as it arrived on the AUDIT stream (short retention) before it is read: what a
@@ -75,33 +76,53 @@ export async function connectMqttIngest(
     : process;
   const buffer = new ByteBuffer(config.maxBufferBytes ?? 8 * 2 ** 20, log, options.metrics);
   const retry = new RetryState(log, options.metrics);
-  const handle = async (topic: string, payload: Buffer) => {
+  // held from arrival until stored (or the bridge stops): the buffer bounds what waits on JetStream
+  const store = (topic: string, payload: Buffer): Promise<boolean> => {
     buffer.hold(payload.length);
-    try {
-      await read(topic, payload);
-    } finally {
-      buffer.release(payload.length);
-    }
+    return untilStored(() => read(topic, payload), retry).finally(() => buffer.release(payload.length));
   };
-  const client = await mqtt.connectAsync(config.mqttUrl, {
+  const client = mqtt.connect(config.mqttUrl, {
     ...options.client,
     clientId: config.mqttClientId,
     clean: false, // the broker keeps our subscription and unacked messages while we restart
     protocolVersion: 5,
     properties: { receiveMaximum: config.receiveMaximum, sessionExpiryInterval: 3600 },
     reconnectPeriod: 1000,
-    customHandleAcks: (topic, message, _packet, done) => {
-      // a failure never becomes a PUBACK (an MQTT 5 error PUBACK would end the delivery): retry until stored
-      void untilStored(() => handle(topic, message), retry).then((stored) => {
-        if (stored) done(0);
-      });
+    customHandleAcks: (topic, message, packet, done) => {
+      // stored concurrently; the PUBACK waits for its store and for every earlier PUBACK (OrderedAcks)
+      acks.track(packet.messageId ?? -1, store(topic, message));
+      done(0);
     },
   });
-  client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
+  // installed before the first packet is read: a resumed session's messages arrive right after the CONNACK
+  const acks = new OrderedAcks(client);
   buffer.attach(client);
   client.on('end', () => retry.close());
-  handleQos0(client, buffer, retry, read);
+  client.on('message', (topic, message, packet) => {
+    // QoS 0 (Sparkplug's choice for births and data) has no PUBACK to withhold: one still unstored when the
+    // bridge stops is lost. Each is read on arrival, so a bridge's decoding follows arrival order.
+    if (packet.qos === 0) void store(topic, message);
+  });
+  await connected(client);
+  client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
   return client;
+}
+
+/** Resolves on the first CONNACK, like mqtt.connectAsync; a connection error before it ends the client. */
+function connected(client: MqttClient): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onConnect = () => {
+      client.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      client.off('connect', onConnect);
+      client.end(true);
+      reject(err);
+    };
+    client.once('connect', onConnect);
+    client.once('error', onError);
+  });
 }
 
 /**
@@ -147,27 +168,6 @@ class ByteBuffer {
       this.client.stream.resume();
     }
   }
-}
-
-/**
- * QoS 0 messages (Sparkplug NBIRTH/NDATA are QoS 0 by the specification) never reach customHandleAcks: they are
- * handled here, one at a time in arrival order, their bytes held in the bridge's buffer from arrival, so a flood
- * pauses the socket like QoS 1 does. There is no PUBACK to withhold: a message JetStream refuses is logged lost.
- */
-function handleQos0(
-  client: MqttClient,
-  buffer: ByteBuffer,
-  retry: RetryState,
-  read: (topic: string, payload: Buffer) => Promise<void>,
-): void {
-  let chain: Promise<unknown> = Promise.resolve();
-  client.on('message', (topic, message, packet) => {
-    if (packet.qos !== 0) return;
-    buffer.hold(message.length);
-    chain = chain
-      .then(() => untilStored(() => read(topic, message), retry))
-      .finally(() => buffer.release(message.length));
-  });
 }
 
 /** Shared by every message of one bridge: the retry log summary, and whether the bridge is stopping. */

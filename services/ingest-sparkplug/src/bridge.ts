@@ -37,6 +37,11 @@ export class SparkplugBridge {
   private readonly rebirthAsked = new Map<string, number>();
   private readonly deadLetters: LogSummary;
   private readonly seqGaps: LogSummary;
+  /** Messages decoded once, kept while their Buffer lives (until stored). */
+  private readonly decoded = new WeakMap<
+    Buffer,
+    { batch: busway.v1.ISampleBatch; msgId: string; birth?: StoredBirth }
+  >();
 
   constructor(
     private readonly rt: WorkerRuntime,
@@ -85,7 +90,10 @@ export class SparkplugBridge {
     try {
       t = parseTopic(topic);
       if (t.type === 'NCMD' || t.type === 'DCMD' || t.type === 'STATE') return; // commands are not telemetry
-      ({ batch, msgId, birth } = this.decode(t, topic, message));
+      // a retry (JetStream was down) must not replay the message through the seq and birth state
+      const decoded = this.decoded.get(message) ?? this.decode(t, topic, message);
+      this.decoded.set(message, decoded);
+      ({ batch, msgId, birth } = decoded);
     } catch (err) {
       if (!isPoison(err)) throw err;
       if (err instanceof UnknownAlias) this.requestRebirth(topic);

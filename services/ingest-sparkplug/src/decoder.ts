@@ -192,6 +192,7 @@ export function metricsToSamples(
 ): { samples: busway.v1.ISample[]; skipped: number } {
   const sourceId = sourceIdOf(ctx.topic);
   const samples: busway.v1.ISample[] = [];
+  const times = new TimeCache();
   let skipped = 0;
   const payloadTime = toNum(payload.timestamp);
   for (const m of payload.metrics) {
@@ -201,19 +202,25 @@ export function metricsToSamples(
     if (!def) throw new UnknownAlias(toNum(m.alias), sourceId);
     if (def.name === 'bdSeq' || def.name.startsWith('Node Control/')) continue;
     const unit = engUnitOf(m) || def.unit;
-    for (const leaf of leavesOf(def.name, m, m.datatype || def.datatype)) {
+    const flags = flagsOf(m);
+    const datatype = m.datatype || def.datatype;
+    // scalars (nearly every metric) skip leavesOf's array and leaf objects: this loop runs per metric
+    const leaves =
+      datatype === SpType.DataSet || datatype === SpType.Template
+        ? leavesOf(def.name, m, datatype)
+        : [{ name: def.name, m, datatype }];
+    for (const leaf of leaves) {
       const timeMs = toNum(leaf.m.timestamp) || toNum(m.timestamp) || payloadTime;
-      const flags = [...(m.isHistorical ? ['historical'] : []), ...(m.isTransient ? ['transient'] : [])];
       const sample: busway.v1.ISample = {
         pointId: `sparkplug:${sourceId}:${leaf.name}`,
         unit,
-        eventTimeNs: timeMs ? timeNsFromMs(timeMs) : undefined,
+        eventTimeNs: timeMs ? times.ns(timeMs) : undefined,
         clockSource: timeMs
           ? busway.v1.ClockSource.CLOCK_SOURCE_DEVICE
           : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
         ingestTimeNs: ctx.ingestTimeNs,
         quality: busway.v1.Quality.QUALITY_GOOD,
-        sequence: Long.fromNumber(timeMs, true),
+        sequence: times.sequence(timeMs),
         flags,
       };
       if (leaf.m.isNull) {
@@ -228,4 +235,35 @@ export function metricsToSamples(
     }
   }
   return { samples, skipped };
+}
+
+const NO_FLAGS: readonly string[] = Object.freeze([]);
+
+function flagsOf(m: Metric): string[] {
+  if (!m.isHistorical && !m.isTransient) return NO_FLAGS as string[]; // shared: never mutated, only replaced
+  return [...(m.isHistorical ? ['historical'] : []), ...(m.isTransient ? ['transient'] : [])];
+}
+
+/** The metrics of one payload mostly share one timestamp: its Long forms are made once, not per metric. */
+class TimeCache {
+  private ms = Number.NaN;
+  private nsLong?: Long;
+  private seqLong?: Long;
+
+  private at(ms: number): void {
+    if (ms === this.ms) return;
+    this.ms = ms;
+    this.nsLong = undefined;
+    this.seqLong = undefined;
+  }
+
+  ns(ms: number): Long {
+    this.at(ms);
+    return (this.nsLong ??= timeNsFromMs(ms));
+  }
+
+  sequence(ms: number): Long {
+    this.at(ms);
+    return (this.seqLong ??= Long.fromNumber(ms, true));
+  }
 }

@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import mqtt, { type MqttClient } from 'mqtt';
+import { startMosquitto, waitFor, type TestServer } from '@busway/testkit';
+import { createLogger } from './logger.js';
+import { connectMqttIngest } from './mqtt-ingest.js';
+
+/** A store the test completes by hand, one message at a time. */
+class ManualStore {
+  readonly started: string[] = [];
+  private readonly pending = new Map<string, () => void>();
+
+  readonly process = (_topic: string, payload: Buffer): Promise<void> => {
+    const body = payload.toString();
+    this.started.push(body);
+    return new Promise((resolve) => this.pending.set(body, resolve));
+  };
+
+  complete(...bodies: string[]): void {
+    for (const b of bodies) this.pending.get(b)?.();
+  }
+}
+
+const log = createLogger('mqtt-ingest-test', 'silent');
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('an MQTT ingest session (QoS 1)', () => {
+  let broker: TestServer;
+  let publisher: MqttClient;
+
+  before(async () => {
+    broker = await startMosquitto();
+    publisher = await mqtt.connectAsync(broker.url, { clientId: 'publisher' });
+  });
+  after(async () => {
+    await publisher.endAsync();
+    await broker.dispose();
+  });
+
+  /** Connects the bridge session `clientId`, subscribed to `<clientId>/#` at QoS 1. */
+  async function session(clientId: string, process: ManualStore['process']): Promise<MqttClient> {
+    const client = await connectMqttIngest(
+      { mqttUrl: broker.url, mqttClientId: clientId, receiveMaximum: 16 },
+      log,
+      process,
+    );
+    await client.subscribeAsync(`${clientId}/#`, { qos: 1 });
+    return client;
+  }
+
+  /** What the broker delivers again to a new session of `clientId`: the messages it holds unacknowledged. */
+  async function redelivered(clientId: string): Promise<string[]> {
+    const store = new ManualStore();
+    const client = await session(clientId, store.process);
+    // the broker sends a session's unacknowledged messages before new ones: once the marker is in, they all are
+    await publisher.publishAsync(`${clientId}/x`, 'marker', { qos: 1 });
+    await waitFor('the marker', async () => store.started.includes('marker'));
+    await client.endAsync(true);
+    return store.started.filter((m) => m !== 'marker').sort();
+  }
+
+  it('stores every message in flight at once instead of one at a time', async () => {
+    const store = new ManualStore();
+    const client = await session('concurrent', store.process);
+    for (const m of ['m1', 'm2', 'm3', 'm4', 'm5'])
+      await publisher.publishAsync('concurrent/x', m, { qos: 1 });
+    // none is stored yet, and all five are being stored: the next message did not wait for the previous PUBACK
+    await waitFor('five stores in progress', async () => store.started.length === 5);
+    assert.deepEqual(store.started, ['m1', 'm2', 'm3', 'm4', 'm5']);
+    store.complete('m1', 'm2', 'm3', 'm4', 'm5');
+    await tick();
+    await client.endAsync();
+    assert.deepEqual(await redelivered('concurrent'), []);
+  });
+
+  it('acknowledges a stored message only after every earlier one is stored too', async () => {
+    const store = new ManualStore();
+    const client = await session('ordered', store.process);
+    for (const m of ['m1', 'm2', 'm3', 'm4']) await publisher.publishAsync('ordered/x', m, { qos: 1 });
+    await waitFor('four stores in progress', async () => store.started.length === 4);
+    store.complete('m2', 'm4'); // stored out of order: m1 still unstored holds back every later PUBACK
+    await tick();
+    await client.endAsync();
+    assert.deepEqual(await redelivered('ordered'), ['m1', 'm2', 'm3', 'm4']);
+  });
+
+  it('acknowledges the stored prefix and leaves the rest with the broker', async () => {
+    const store = new ManualStore();
+    const client = await session('prefix', store.process);
+    for (const m of ['m1', 'm2', 'm3', 'm4']) await publisher.publishAsync('prefix/x', m, { qos: 1 });
+    await waitFor('four stores in progress', async () => store.started.length === 4);
+    store.complete('m1', 'm2', 'm4');
+    await tick();
+    await client.endAsync();
+    assert.deepEqual(await redelivered('prefix'), ['m3', 'm4']);
+  });
+});
