@@ -172,6 +172,13 @@ const CHANNELS = [
     'Anomaly scores of the samples of one rack or area. Stream ANOMALIES.',
   ],
   [
+    'alarms',
+    'alarm.v1.{site}.{hall}.{row}.{rack}',
+    'EventBatch',
+    'anomaly',
+    'Anomaly alarms with hysteresis: one Event of kind ALARM when the score of a series reaches the alarm threshold (Alarm.active true) and one when it has stayed below the clear threshold for the hold time (active false); both carry the same alarm_id, the raising or clearing AnomalyScore and the peak score. Stream ALARMS.',
+  ],
+  [
     'audit',
     'audit.v1.{protocol}.{source}',
     'Original',

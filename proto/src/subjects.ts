@@ -9,6 +9,8 @@ export const Streams = {
   Anomalies: { name: 'ANOMALIES', subjects: ['anomaly.v1.>'] },
   DeadLetter: { name: 'DLQ', subjects: ['dlq.v1.>'] },
   Audit: { name: 'AUDIT', subjects: ['audit.v1.>'] },
+  /** Anomaly alarms, raised and cleared (EventBatch, one Event of kind ALARM each). */
+  Alarms: { name: 'ALARMS', subjects: ['alarm.v1.>'] },
   /** Normalized history, one subject per point: what fan-out publishes on the UNS. */
   Uns: { name: 'UNS', subjects: ['uns.v1.>'] },
   /** 1-minute rollups (min/max/sum/count) of every numeric point. */
@@ -50,6 +52,9 @@ export const Subjects = {
   /** Anomaly scores of one rack or area: anomaly.v1.<site>.<hall>.<row>.<rack> */
   anomaly: (site: string, hall: string, row: string, rack: string) =>
     `anomaly.v1.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
+  /** Anomaly alarms of one rack or area: alarm.v1.<site>.<hall>.<row>.<rack> */
+  alarm: (site: string, hall: string, row: string, rack: string) =>
+    `alarm.v1.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
   /** Source messages as they arrived, for audit and replay: audit.v1.<protocol>.<source> */
   audit: (protocol: string, source: string) => `audit.v1.${token(protocol)}.${token(source)}`,
   /** Dead letters of one stage: dlq.v1.<stage> */

@@ -12,6 +12,7 @@ export const DEFAULT_RETENTION_MS: Record<keyof typeof Streams, number> = {
   Ordered: DAY_MS,
   Incidents: 30 * DAY_MS,
   Anomalies: 7 * DAY_MS,
+  Alarms: 30 * DAY_MS,
   DeadLetter: 7 * DAY_MS,
   Audit: HOUR_MS,
   Uns: 7 * DAY_MS,
