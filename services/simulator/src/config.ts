@@ -34,6 +34,8 @@ export const SimulatorConfigSchema = RuntimeConfigSchema.extend({
   groundTruthPath: z.string().optional(),
   /** Sparkplug group id. @default <site>-<hall> */
   sparkplugGroup: z.string().optional(),
+  /** First port of the simulated rack BMCs (Redfish, one per rack on consecutive ports); 0: none. @default 0 */
+  redfishPort: z.coerce.number().int().min(0).max(65000).default(0),
 });
 export type SimulatorConfig = z.infer<typeof SimulatorConfigSchema>;
 

@@ -13,6 +13,14 @@ export { Physics, coolantRiseC, nodePowerKw } from './physics.js';
 export { SparkplugEdgeNode } from './sparkplug-edge.js';
 export { GroundTruthLog, readGroundTruth } from './ground-truth.js';
 export { startSimulator, jobEventBatch } from './simulator.js';
+export { RedfishService } from './redfish/service.js';
+export type { RedfishServiceOptions, RedfishFeatures } from './redfish/service.js';
+export type { ChassisState, RedfishQuirks } from './redfish/model.js';
+export type { PushAttempt } from './redfish/events.js';
+export { formatRedfishTime } from './redfish/model.js';
+export { parseEventFilter } from './redfish/filter.js';
+export { RackBmcs, redfishEndpointsOf, SIM_REDFISH_USER, SIM_REDFISH_PASSWORD } from './redfish/rack-bmcs.js';
+export { redfishPointsOf, redfishPowerMetric, redfishGpuTempMetric } from './redfish/points.js';
 
 export const simulatorModule: WorkerModule<typeof SimulatorConfigSchema> = {
   name: 'simulator',

@@ -1,5 +1,6 @@
 import type { SiteModel } from '@busway/registry';
 import { groupOf, type SimulatorConfig } from './config.js';
+import { redfishPointsOf } from './redfish/points.js';
 
 /** Sparkplug datatypes used by the simulator (Sparkplug 3.0, table 6.4.16). */
 export const DataType = { Double: 10, Boolean: 11, String: 12 } as const;
@@ -203,5 +204,6 @@ export function buildSiteModel(config: SimulatorConfig): SiteModel {
       unit: p.unit,
     })),
   );
+  points.push(...redfishPointsOf(plant));
   return { site: plant.site, assets, points };
 }

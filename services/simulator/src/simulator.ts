@@ -5,6 +5,7 @@ import type { SimulatorConfig } from './config.js';
 import { GroundTruthLog } from './ground-truth.js';
 import { PlantSim, TICK_MS, type JobEventOut, type Reading } from './plant-sim.js';
 import { SparkplugEdgeNode } from './sparkplug-edge.js';
+import { RackBmcs } from './redfish/rack-bmcs.js';
 
 const PHASE = {
   started: busway.v1.JobPhase.JOB_PHASE_STARTED,
@@ -39,6 +40,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
     edges.set(row.edge, new SparkplugEdgeNode(config.mqttUrl, sim.plant.group, row.edge, devices, bdSeq));
   }
   for (const edge of edges.values()) await edge.connect();
+  const bmcs = config.redfishPort > 0 ? await RackBmcs.start(sim.plant, config, rt.log) : undefined;
   rt.log.info(
     { devices: sim.plant.devices.length, edges: edges.size, seed: config.seed },
     'plant simulator publishing',
@@ -69,6 +71,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
         context.active(),
       );
     }
+    bmcs?.observe(out.readings, config.thermalIntervalMs);
     await publishReadings(out.readings);
   };
   const timer = setInterval(() => {
@@ -82,6 +85,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
       clearInterval(timer);
       await running;
       for (const edge of edges.values()) await edge.close();
+      await bmcs?.close();
     },
   };
 }
