@@ -27,6 +27,10 @@ export const QuantityKinds = {
   sound: '',
   /** Dimensionless ratios such as a power factor. */
   ratio: '',
+  /** Amounts of information: memory in use, bytes transferred. */
+  data: 'By',
+  /** Events counted since a reset (errors, retries): a counter, no unit. */
+  count: '',
 } as const;
 export type QuantityKind = keyof typeof QuantityKinds;
 
@@ -79,6 +83,15 @@ export const Metrics: Record<string, { description: string; unit?: string }> = {
   'current.limit': { description: 'rated current of a breaker or busway' },
   'pressure.air.differential': { description: 'air pressure difference (containment)' },
   'state.leak': { description: 'a leak is detected' },
+  'energy.gpu': { description: 'GPU energy since boot, cumulative (a counter)' },
+  'frequency.gpu.sm': { description: 'GPU SM clock' },
+  'frequency.gpu.memory': { description: 'GPU memory clock' },
+  'utilization.gpu.memory-copy': { description: 'GPU memory copy engine utilization' },
+  'utilization.gpu.tensor': { description: 'ratio of cycles the GPU tensor pipe is active' },
+  'data.gpu.memory.used': { description: 'GPU framebuffer memory in use' },
+  'data.gpu.memory.free': { description: 'GPU framebuffer memory free' },
+  'state.gpu.xid': { description: 'code of the last XID error a GPU reported (0: none)' },
+  'count.gpu.pcie-replay': { description: 'PCIe retries of a GPU, cumulative' },
 };
 
 /** The quantity kind of a metric name, or undefined when its first token is not one. */

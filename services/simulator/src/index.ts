@@ -21,6 +21,19 @@ export { formatRedfishTime } from './redfish/model.js';
 export { parseEventFilter } from './redfish/filter.js';
 export { RackBmcs, redfishEndpointsOf, SIM_REDFISH_USER, SIM_REDFISH_PASSWORD } from './redfish/rack-bmcs.js';
 export { redfishPointsOf, redfishPowerMetric, redfishGpuTempMetric } from './redfish/points.js';
+export { DcgmExporter, gpuUuidOf } from './dcgm/exporter.js';
+export type { DcgmGpu, DcgmExporterOptions } from './dcgm/exporter.js';
+export { DCGM_FIELDS } from './dcgm/fields.js';
+export type { DcgmFieldDef } from './dcgm/fields.js';
+export { SimGpuFleet } from './dcgm/sim-gpus.js';
+export { SlurmRestServer } from './scheduler/slurm-server.js';
+export type { SlurmJob, SlurmState, SlurmRestServerOptions } from './scheduler/slurm-server.js';
+export { KubeApiServer } from './scheduler/kube-server.js';
+export type { KubeApiServerOptions } from './scheduler/kube-server.js';
+export { newPod, bindPod, runPod, finishPod, k8sTime } from './scheduler/kube-pods.js';
+export type { Pod, PodInput } from './scheduler/kube-pods.js';
+export { compressHostlist } from './scheduler/hostlist.js';
+export { SimSchedulerApis, SIM_NAMESPACE, simPodName } from './scheduler/sim-scheduler.js';
 
 export const simulatorModule: WorkerModule<typeof SimulatorConfigSchema> = {
   name: 'simulator',
