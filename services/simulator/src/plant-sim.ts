@@ -1,5 +1,18 @@
 import type { SimulatorConfig } from './config.js';
 import { coolantRiseC, lagStep, nodePowerKw, Physics } from './physics.js';
+import {
+  dpFactor,
+  flowFactor,
+  physicalFault,
+  PHYSICAL_FAULTS,
+  PUMP_CURRENT,
+  PUMP_NOMINAL_A,
+  pumpCurrentFactor,
+  sensorFault,
+  sensorReading,
+  type Fault,
+  type FaultType,
+} from './faults.js';
 import { buildPlant, pointIdOf, type DeviceDef, type Plant, type RackDef } from './plant.js';
 import { Prng } from '@busway/runtime';
 
@@ -37,7 +50,21 @@ export type TruthEntry =
       thermalTimeConstantMs: number;
     }
   | { kind: 'job-end'; timeMs: number; jobId: string; racks: string[] }
-  | { kind: 'fault-start' | 'fault-end'; timeMs: number; fault: 'spike' | 'stuck'; pointId: string };
+  | {
+      kind: 'fault-start' | 'fault-end';
+      timeMs: number;
+      fault: FaultType;
+      /** The point the fault shows first on. */
+      pointId: string;
+      /** Every point the fault changes (the primary one first). */
+      pointIds?: string[];
+      /** The fault's window: from its start to when the injected effect is removed. */
+      startMs?: number;
+      endMs?: number;
+      asset?: string;
+      magnitude?: number;
+      description?: string;
+    };
 
 export interface StepOutput {
   readings: Reading[];
@@ -54,15 +81,6 @@ interface Job {
   ended: boolean;
 }
 
-interface Fault {
-  type: 'spike' | 'stuck';
-  device: DeviceDef;
-  name: string;
-  startMs: number;
-  endMs: number;
-  stuckValue?: number;
-}
-
 export const TICK_MS = 100;
 
 /**
@@ -72,6 +90,8 @@ export const TICK_MS = 100;
 export class PlantSim {
   readonly plant: Plant;
   private readonly rng: Prng;
+  /** Chooses the physical faults and draws the pump current noise, leaving the plant's own draws as they were. */
+  private readonly faultRng: Prng;
   private nowMs: number;
   private readonly utilization = new Map<string, number>();
   private readonly busyNodes = new Set<string>();
@@ -89,6 +109,7 @@ export class PlantSim {
   ) {
     this.plant = buildPlant(config);
     this.rng = new Prng(config.seed);
+    this.faultRng = new Prng((config.seed ^ 0x5eed_fa17) >>> 0);
     this.nowMs = startMs;
     for (const row of this.plant.rows)
       for (const rack of row.racks)
@@ -135,14 +156,7 @@ export class PlantSim {
     this.jobs = this.jobs.filter((j) => !j.ended);
     this.updateThermal();
     this.emitReadings(out);
-    for (const f of this.faults)
-      if (t >= f.endMs)
-        out.truth.push({
-          kind: 'fault-end',
-          timeMs: f.endMs,
-          fault: f.type,
-          pointId: pointIdOf(this.plant, f.device, f.name),
-        });
+    for (const f of this.faults) if (t >= f.endMs) out.truth.push(this.truthOf('fault-end', f, f.endMs));
     this.faults = this.faults.filter((f) => t < f.endMs);
   }
 
@@ -208,16 +222,31 @@ export class PlantSim {
       (d) => d.id.startsWith('sensor-') || d.id.startsWith('cdu-'),
     );
     const device = this.rng.pick(candidates);
-    const name = device.id.startsWith('sensor-') ? 'Air/Inlet Temp' : 'Coolant/Supply Temp';
-    const type = this.rng.next() < 0.5 ? 'spike' : 'stuck';
-    const endMs = this.nowMs + (type === 'spike' ? this.config.thermalIntervalMs : 15_000);
-    this.faults.push({ type, device, name, startMs: this.nowMs, endMs });
-    out.truth.push({
-      kind: 'fault-start',
-      timeMs: this.nowMs,
-      fault: type,
-      pointId: pointIdOf(this.plant, device, name),
-    });
+    const u = this.rng.next();
+    // a third are the sensor spikes and freezes of old (same draws), the rest physical or slow faults
+    const fault =
+      u < 1 / 3
+        ? sensorFault(u < 1 / 6 ? 'spike' : 'stuck', device, this.nowMs, this.config.thermalIntervalMs)
+        : physicalFault(this.faultRng.pick(PHYSICAL_FAULTS), this.plant, this.faultRng, this.nowMs);
+    // one fault per device at a time, so every labelled window has one cause
+    if (this.faults.some((f) => f.device === fault.device)) return;
+    this.faults.push(fault);
+    out.truth.push(this.truthOf('fault-start', fault, this.nowMs));
+  }
+
+  private truthOf(kind: 'fault-start' | 'fault-end', f: Fault, timeMs: number): TruthEntry {
+    return {
+      kind,
+      timeMs,
+      fault: f.type,
+      pointId: pointIdOf(this.plant, f.device, f.name),
+      pointIds: f.names.map((n) => pointIdOf(this.plant, f.device, n)),
+      startMs: f.startMs,
+      endMs: f.endMs,
+      asset: f.device.id,
+      magnitude: f.magnitude,
+      description: f.description,
+    };
   }
 
   private rackKw(rack: RackDef): number {
@@ -238,7 +267,8 @@ export class PlantSim {
       while (history.length > 1 && (history[1]?.t ?? Infinity) <= this.nowMs - Physics.transportDelayMs)
         history.shift();
       const delayedKw = history[0]?.kw ?? 0;
-      const target = Physics.supplyTempC + coolantRiseC(delayedKw, Physics.coolantFlowLpm);
+      const flowLpm = Physics.coolantFlowLpm * flowFactor(this.faults, row.cdu, this.nowMs);
+      const target = Physics.supplyTempC + coolantRiseC(delayedKw, flowLpm);
       this.returnC.set(
         row.cdu,
         lagStep(this.returnC.get(row.cdu) ?? target, target, TICK_MS, Physics.thermalTimeConstantMs),
@@ -268,8 +298,16 @@ export class PlantSim {
       if (!thermalDue) continue;
       push(dev(row.cdu), 'Coolant/Supply Temp', round(Physics.supplyTempC + noise(0.05), 2));
       push(dev(row.cdu), 'Coolant/Return Temp', round((this.returnC.get(row.cdu) ?? 0) + noise(0.05), 2));
-      push(dev(row.cdu), 'Coolant/Flow', round(Physics.coolantFlowLpm + noise(1.5), 1));
-      push(dev(row.cdu), 'Coolant/Differential Pressure', round(120 + noise(0.8), 1));
+      const t = this.nowMs;
+      const flow = Physics.coolantFlowLpm * flowFactor(this.faults, row.cdu, t);
+      push(dev(row.cdu), 'Coolant/Flow', round(flow + noise(1.5), 1));
+      push(
+        dev(row.cdu),
+        'Coolant/Differential Pressure',
+        round(120 * dpFactor(this.faults, row.cdu, t) + noise(0.8), 1),
+      );
+      const pumpA = PUMP_NOMINAL_A * pumpCurrentFactor(this.faults, row.cdu, t);
+      push(dev(row.cdu), PUMP_CURRENT, round(pumpA + this.faultRng.gaussian() * 0.05, 2));
       for (const rack of row.racks) {
         push(dev(rack.pdu), 'Voltage/L1', round(230 + noise(0.6), 1));
         const inletC = Physics.inletBaseC + Physics.inletCPerKw * (this.rackKw(rack) - 8) + noise(0.1);
@@ -288,11 +326,7 @@ export class PlantSim {
   }
 
   private applyFault(device: DeviceDef, name: string, value: number): number {
-    const f = this.faults.find((x) => x.device === device && x.name === name && this.nowMs >= x.startMs);
-    if (!f) return value;
-    if (f.type === 'spike') return value + (name === 'Air/Inlet Temp' ? 40 : 15);
-    f.stuckValue ??= value;
-    return f.stuckValue;
+    return this.faults.length === 0 ? value : sensorReading(this.faults, device, name, value, this.nowMs);
   }
 }
 

@@ -66,6 +66,7 @@ const CDU_POINTS: PointDef[] = [
     metric: 'pressure.coolant.differential',
     kind: 'thermal',
   },
+  { name: 'Pump/Current', unit: 'A', metric: 'current.pump', kind: 'thermal' },
 ];
 const SENSOR_POINTS: PointDef[] = [
   { name: 'Air/Inlet Temp', unit: 'degF', metric: 'temperature.air.inlet', kind: 'thermal' },
