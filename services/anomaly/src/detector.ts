@@ -1,99 +1,286 @@
 import type { DetectorOptions } from './config.js';
+import { CUSUM_ALLOWANCE, resetCusum, updateCusum } from './detectors/change-point.js';
+import { updateDrift, updateSlope } from './detectors/drift.js';
+import {
+  initBaseline,
+  sigmaOf,
+  tailFactorOf,
+  updateBaseline,
+  updateTail,
+} from './detectors/robust-baseline.js';
+import { seasonalOffset, updateSeasonal } from './detectors/seasonal.js';
+import { updateStuck } from './detectors/stuck.js';
+import { spikeSeverity } from './detectors/transient.js';
+import { SeriesStore } from './series-store.js';
+import { F, Flag, hasFlag, PROFILE_BUCKETS, STRIDE } from './state-layout.js';
 
-/**
- * State of one series: 7 numbers and a boolean, about 80 bytes with the Map entry and key (~150 bytes for a
- * typical point id), so 200k series stay near 50 MB.
- */
-interface SeriesState {
-  n: number;
-  mean: number;
-  dev: number;
-  last: number;
-  same: number;
-  highRun: number;
-  varied: boolean;
-}
+export const Label = {
+  Learning: 'learning',
+  Normal: 'normal',
+  Missing: 'missing',
+  Spike: 'spike',
+  LevelShift: 'level-shift',
+  Drift: 'drift',
+  Stuck: 'stuck',
+  Expected: 'expected',
+  Physics: 'physics-inconsistent',
+} as const;
+export type Label = (typeof Label)[keyof typeof Label];
 
+/** Which changes something outside the series explains: bit 1 a rise, bit 2 a fall. */
+export const Explains = { None: 0, Rise: 1, Fall: 2 } as const;
+
+/** One scored sample. Reused between calls on the hot path: copy what you keep. */
 export interface Score {
+  /** [0, 1]; 0.5 where the strongest detector crosses its own threshold. */
   score: number;
-  label: 'learning' | 'normal' | 'spike' | 'level-shift' | 'stuck';
+  label: Label;
+  /** The detector behind the label (for `expected`: the one whose finding was explained). */
   detector: string;
   expected: number;
   observed: number;
+  /** Empty for normal and learning samples (built only when there is something to say). */
   reason: string;
+  /** +1 a rise, -1 a fall, 0 neither (stuck, normal). */
+  direction: number;
 }
 
-const MAD_TO_SIGMA = 1.4826;
+export const newScore = (): Score => ({
+  score: 0,
+  label: Label.Learning,
+  detector: 'robust-baseline',
+  expected: 0,
+  observed: 0,
+  reason: '',
+  direction: 0,
+});
 
-/** Scores every series online with a robust baseline (EWMA of value and of absolute deviation). */
+/** Severity (1 at a detector's threshold) to a score: 0.5 at 1, 0.94 at 2, 0.06 at 0.5. */
+export function scoreOf(severity: number): number {
+  const a = Math.abs(severity);
+  if (!(a > 0)) return 0;
+  if (a > 1e3) return 1;
+  const a4 = a * a * a * a;
+  return a4 / (1 + a4);
+}
+
+/** Changes in one direction this close together are one trend, not separate level shifts. */
+const TREND_SAMPLES_PER_ALPHA = 5;
+
+const fmt = (v: number): string => (Number.isFinite(v) ? String(Number(v.toPrecision(5))) : String(v));
+
+/**
+ * Scores every series online with bounded, fixed-size state: a robust baseline (Huber EWMA of level and
+ * scale, tail-corrected), the fast path for spikes, a CUSUM change-point detector, a drift detector against a
+ * long-term anchor, a stuck-value detector and a daily profile once the series has shown one. The strongest
+ * finding gives the score, the label and the reason.
+ */
 export class Detector {
-  private readonly series = new Map<string, SeriesState>();
+  readonly store: SeriesStore;
+  /** Slot of the series the last call to score() used (-1 when it kept no state). */
+  lastSlot = -1;
 
-  constructor(private readonly opts: DetectorOptions) {}
-
-  get size(): number {
-    return this.series.size;
+  constructor(private readonly opts: DetectorOptions) {
+    this.store = new SeriesStore(opts.maxSeries);
   }
 
-  score(key: string, x: number): Score {
-    let s = this.series.get(key);
-    if (s)
-      this.series.delete(key); // re-insert: Map order is recency order for eviction
-    else {
-      s = { n: 0, mean: x, dev: 0, last: x, same: 0, highRun: 0, varied: false };
-      if (this.series.size >= this.opts.maxSeries) {
-        const oldest = this.series.keys().next().value;
-        if (oldest !== undefined) this.series.delete(oldest);
+  get size(): number {
+    return this.store.size;
+  }
+
+  /** Scores `x` at `tMs` on series `key` into `out` (also returned). `explains`: see Explains. */
+  score(key: string, tMs: number, x: number, out: Score = newScore(), explains = 0): Score {
+    out.observed = x;
+    out.reason = '';
+    out.direction = 0;
+    out.score = 0;
+    out.detector = 'robust-baseline';
+    let slot = this.store.find(key);
+    this.lastSlot = slot;
+    if (!Number.isFinite(x) || !Number.isFinite(tMs)) {
+      out.label = Label.Missing;
+      out.expected = slot >= 0 ? this.store.f64[slot * STRIDE + F.level]! : 0;
+      return out;
+    }
+    if (slot < 0) {
+      slot = this.store.allocate(key);
+      this.lastSlot = slot;
+      this.init(slot, tMs, x);
+      return this.learning(out, x, 1);
+    }
+    this.update(slot, tMs, x, out, explains);
+    const o = slot * STRIDE;
+    const f = this.store.f64;
+    if (!Number.isFinite(f[o + F.level]! + f[o + F.scale]! + f[o + F.anchor]! + f[o + F.wander]!)) {
+      // values near the float limit overflowed the baseline: start the series over rather than carry NaN
+      this.store.f64.fill(0, o, o + STRIDE);
+      this.init(slot, tMs, x);
+    }
+    return out;
+  }
+
+  private init(slot: number, tMs: number, x: number): void {
+    const s = this.store.f64;
+    const o = slot * STRIDE;
+    initBaseline(s, o, x);
+    s[o + F.n] = 1;
+    s[o + F.lastT] = tMs;
+    s[o + F.lastX] = x;
+    s[o + F.anchor] = x;
+    s[o + F.wander] = 0.1;
+    s[o + F.firstT] = tMs;
+    s[o + F.visitBucket] = -1;
+    updateSeasonal(s, o, this.store.f32, slot * PROFILE_BUCKETS, tMs, x, this.opts.seasonalMinDays);
+  }
+
+  private learning(out: Score, x: number, n: number): Score {
+    out.label = Label.Learning;
+    out.expected = x;
+    out.reason = n === 1 ? 'first sample' : '';
+    return out;
+  }
+
+  private update(slot: number, tMs: number, x: number, out: Score, explains: number): Score {
+    const { opts } = this;
+    const s = this.store.f64;
+    const o = slot * STRIDE;
+    const po = slot * PROFILE_BUCKETS;
+    const dtMs = Math.max(0, tMs - s[o + F.lastT]!);
+    const wasVaried = hasFlag(s, o, Flag.Varied);
+    const repeated = x === s[o + F.lastX];
+    const stuck = updateStuck(s, o, x, opts.stuckSamples);
+    if (!wasVaried && hasFlag(s, o, Flag.Varied) && s[o + F.n]! >= opts.warmupSamples) {
+      // flat until now: its noise is unknown, so it learns afresh from its first change
+      initBaseline(s, o, x);
+      s[o + F.n] = 0;
+      s[o + F.anchor] = x;
+    }
+    const shift = updateSeasonal(s, o, this.store.f32, po, tMs, x, opts.seasonalMinDays);
+    if (shift !== 0) {
+      s[o + F.level] = s[o + F.level]! - shift;
+      s[o + F.fast] = s[o + F.fast]! - shift;
+      s[o + F.anchor] = s[o + F.anchor]! - shift;
+    }
+    const seasonal = hasFlag(s, o, Flag.Seasonal) ? seasonalOffset(s, o, this.store.f32, po, tMs) : 0;
+    const y = x - seasonal;
+    const n = s[o + F.n]!;
+    const learning = n < opts.warmupSamples || !hasFlag(s, o, Flag.Varied);
+    const level = s[o + F.level]!;
+    const sigma = sigmaOf(s, o);
+    const tail = tailFactorOf(s, o);
+    const z = (y - level) / sigma;
+    const zn = z / tail;
+    updateBaseline(s, o, y, sigma, tail, learning, opts.alpha, repeated);
+    s[o + F.n] = n + 1;
+    s[o + F.lastT] = tMs;
+    s[o + F.lastX] = x;
+    if (learning) {
+      s[o + F.anchor] = s[o + F.level]!;
+      resetCusum(s, o);
+      this.learning(out, level + seasonal, n + 1);
+      out.reason = `learning (${n + 1}/${opts.warmupSamples})`;
+      return out;
+    }
+    updateTail(s, o, Math.abs(z));
+    const explained = explains !== 0;
+    const spike = spikeSeverity(zn, opts.zThreshold);
+    const change = updateCusum(s, o, zn, opts.changeThreshold);
+    const drift = updateDrift(
+      s,
+      o,
+      sigma,
+      explained ? opts.alpha : Math.max(1 / opts.driftHorizonSamples, 1 / (n + 1)),
+      opts.driftThreshold,
+      n - opts.warmupSamples,
+    );
+    updateSlope(s, o, level, dtMs);
+    s[o + F.sinceChange] = s[o + F.sinceChange]! + 1;
+
+    out.expected = level + seasonal;
+    // the strongest finding; ties go to the more sustained one
+    let label: Label = Label.Normal;
+    let severity = Math.max(Math.abs(spike), Math.abs(change), Math.abs(drift), stuck);
+    let direction = 0;
+    if (stuck >= 1) {
+      label = Label.Stuck;
+      out.detector = 'stuck';
+      out.reason = `stuck at ${fmt(x)} for ${s[o + F.run]! + 1} samples (longest healthy run ${s[o + F.maxRun]})`;
+    } else if (Math.abs(change) >= 1) {
+      direction = Math.sign(change);
+      const trend =
+        s[o + F.lastChangeDir] === direction && s[o + F.sinceChange]! <= TREND_SAMPLES_PER_ALPHA / opts.alpha;
+      label = trend ? Label.Drift : Label.LevelShift;
+      out.detector = 'cusum';
+      const newLevel = s[o + F.fast]!;
+      out.reason = trend
+        ? `trend ${direction > 0 ? 'up' : 'down'}: another change the same way, level ${fmt(level + seasonal)} -> ${fmt(newLevel + seasonal)} (${fmt(s[o + F.slopePerMs]! * 60_000)}/min), ${fmt((newLevel - s[o + F.anchor]!) / sigma)} sigma from the long-term ${fmt(s[o + F.anchor]! + seasonal)}`
+        : `level shift ${direction > 0 ? 'up' : 'down'}: ${fmt(level + seasonal)} -> ${fmt(newLevel + seasonal)} (CUSUM ${fmt(Math.abs(change) * opts.changeThreshold)} over ${opts.changeThreshold}, allowance ${CUSUM_ALLOWANCE} sigma = ${fmt(sigma)})`;
+      // adopt the new level; a trend keeps its anchor so the drift keeps counting
+      s[o + F.level] = newLevel;
+      if (!trend) s[o + F.anchor] = newLevel;
+      resetCusum(s, o);
+      s[o + F.lastChangeDir] = direction;
+      s[o + F.sinceChange] = 0;
+    } else if (Math.abs(spike) >= 1 && Math.abs(spike) >= Math.abs(drift)) {
+      direction = Math.sign(spike);
+      label = Label.Spike;
+      out.detector = 'spike';
+      out.reason = `spike: ${fmt(x)} where ${fmt(out.expected)} +/- ${fmt(sigma * tail)} was expected (z ${fmt(z)})`;
+    } else if (Math.abs(drift) >= 1) {
+      direction = Math.sign(drift);
+      label = Label.Drift;
+      out.detector = 'drift';
+      out.expected = s[o + F.anchor]! + seasonal;
+      out.reason = `drift ${direction > 0 ? 'up' : 'down'}: level ${fmt(level + seasonal)} is ${fmt(Math.abs(level - s[o + F.anchor]!) / sigma)} sigma from the long-term ${fmt(out.expected)} (${fmt(s[o + F.slopePerMs]! * 60_000)}/min)`;
+    } else {
+      direction = Math.sign(zn);
+      out.detector =
+        severity === Math.abs(change) ? 'cusum' : severity === Math.abs(drift) ? 'drift' : 'spike';
+      if (stuck > 0 && severity === stuck) out.detector = 'stuck';
+    }
+
+    // a transient inside an explained window may be the first sample of the expected step: confirm it
+    const pending = s[o + F.pendingSpike]!;
+    let confirmed = false;
+    if (pending !== 0) {
+      s[o + F.pendingSpike] = 0;
+      const continues = Math.sign(zn) === Math.sign(pending) && Math.abs(spike) >= 0.5;
+      if (!continues && label === Label.Normal) {
+        label = Label.Spike;
+        confirmed = true;
+        severity = Math.abs(pending);
+        direction = Math.sign(pending);
+        out.detector = 'spike';
+        out.reason = `spike confirmed: the previous sample jumped ${direction > 0 ? 'up' : 'down'} (severity ${fmt(severity)}) and ${fmt(x)} is back near ${fmt(out.expected)}`;
       }
     }
-    this.series.set(key, s);
-    const floor = Math.max(1e-9, Math.abs(s.mean) * 1e-4);
-    const sigma = MAD_TO_SIGMA * Math.max(s.dev, floor);
-    const z = Math.abs(x - s.mean) / sigma;
-    s.same = x === s.last ? s.same + 1 : 0;
-    if (x !== s.last) s.varied = true;
-    s.last = x;
-    const learning = s.n < this.opts.warmupSamples;
-    const high = !learning && z >= this.opts.zThreshold;
-    s.highRun = high ? s.highRun + 1 : 0;
-    const shifting = s.highRun >= this.opts.shiftSamples;
-    // a spike must not drag the baseline: clip it; a level shift is adopted quickly instead
-    const alpha = learning ? Math.max(this.opts.alpha, 1 / (s.n + 1)) : shifting ? 0.3 : this.opts.alpha;
-    const clipped = shifting || learning ? x : Math.min(s.mean + 3 * sigma, Math.max(s.mean - 3 * sigma, x));
-    const expected = s.mean;
-    s.mean += alpha * (clipped - s.mean);
-    s.dev += alpha * (Math.abs(clipped - s.mean) - s.dev);
-    s.n++;
-
-    if (learning)
-      return {
-        score: 0,
-        label: 'learning',
-        detector: 'robust-ewma',
-        expected,
-        observed: x,
-        reason: `learning (${s.n}/${this.opts.warmupSamples})`,
-      };
-    if (s.varied && s.same >= this.opts.stuckSamples) {
-      return {
-        score: 0.9,
-        label: 'stuck',
-        detector: 'stuck',
-        expected,
-        observed: x,
-        reason: `value ${x} unchanged for ${s.same + 1} samples on a varying series`,
-      };
+    const explainable =
+      label === Label.LevelShift || label === Label.Drift || (label === Label.Spike && !confirmed);
+    const mask = direction > 0 ? Explains.Rise : Explains.Fall;
+    if (explainable && (explains & mask) !== 0) {
+      if (label === Label.Spike) s[o + F.pendingSpike] = direction * severity;
+      out.label = Label.Expected;
+      out.score = scoreOf(severity);
+      out.direction = direction;
+      return out;
     }
-    const score = (z * z) / (z * z + this.opts.zThreshold * this.opts.zThreshold);
-    const label = !high ? 'normal' : shifting ? 'level-shift' : 'spike';
-    const reason = `robust z=${z.toFixed(2)}: expected ${expected.toPrecision(6)} ± ${sigma.toPrecision(3)}, saw ${x}`;
+    out.label = label;
+    out.score = scoreOf(severity);
+    out.direction = direction;
+    return out;
+  }
+
+  /** The current level and robust sigma of a series (for tests and reasons), or undefined. */
+  peek(key: string): { level: number; sigma: number; n: number; seasonal: boolean } | undefined {
+    const slot = this.store.find(key);
+    if (slot < 0) return undefined;
+    const o = slot * STRIDE;
+    const s = this.store.f64;
     return {
-      score: Number.isFinite(score) ? score : 1,
-      label,
-      detector: 'robust-ewma',
-      expected,
-      observed: x,
-      reason,
+      level: s[o + F.level]!,
+      sigma: sigmaOf(s, o),
+      n: s[o + F.n]!,
+      seasonal: hasFlag(s, o, Flag.Seasonal),
     };
   }
 }
