@@ -9,6 +9,23 @@ export const RuntimeConfigSchema = z.object({
   natsUrl: z.string().min(1).default('nats://127.0.0.1:4222'),
   /** Path to a NATS credentials file [NATS_CREDS]. @default none */
   natsCreds: z.string().optional(),
+  /** NATS user name, for servers with user/password authorization [NATS_USER]. @default none */
+  natsUser: z.string().min(1).optional(),
+  /** NATS password of natsUser (from a Secret, never a config file in git) [NATS_PASSWORD]. @default none */
+  natsPassword: z.string().optional(),
+  /** CA certificate (PEM file) of the NATS server; setting it requires TLS [NATS_TLS_CA]. @default none (system CAs, TLS if the server offers it) */
+  natsTlsCaFile: z.string().min(1).optional(),
+  /** Client certificate (PEM file) for mutual TLS; needs natsTlsKeyFile [NATS_TLS_CERT]. @default none */
+  natsTlsCertFile: z.string().min(1).optional(),
+  /** Private key (PEM file) of natsTlsCertFile [NATS_TLS_KEY]. @default none */
+  natsTlsKeyFile: z.string().min(1).optional(),
+  /** Prefix of this worker's reply subjects: its NATS user may subscribe below it only [BUSWAY_NATS_INBOX_PREFIX]. @default _INBOX.<worker> */
+  natsInboxPrefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$/, 'subject tokens without wildcards')
+    .optional(),
+  /** Create or update the streams and this worker's consumers at start; false where a provisioning job owns them [BUSWAY_PROVISION]. @default true */
+  provision: z.union([z.boolean(), z.stringbool()]).default(true),
   /** Port of the /healthz, /readyz and /metrics server; 0 picks a free one [BUSWAY_HTTP_PORT]. @default 0 */
   httpPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** pino log level [BUSWAY_LOG_LEVEL]. @default info */
@@ -43,6 +60,11 @@ export type ConsumerConfig = z.infer<typeof ConsumerConfigSchema>;
 const WELL_KNOWN_ENV: Record<string, string> = {
   natsUrl: 'NATS_URL',
   natsCreds: 'NATS_CREDS',
+  natsUser: 'NATS_USER',
+  natsPassword: 'NATS_PASSWORD',
+  natsTlsCaFile: 'NATS_TLS_CA',
+  natsTlsCertFile: 'NATS_TLS_CERT',
+  natsTlsKeyFile: 'NATS_TLS_KEY',
   redisUrl: 'REDIS_URL',
   mqttUrl: 'MQTT_URL',
   otlpEndpoint: 'OTEL_EXPORTER_OTLP_ENDPOINT',

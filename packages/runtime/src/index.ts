@@ -18,8 +18,28 @@ export type { Logger } from './logger.js';
 export { StageMetrics } from './metrics.js';
 export { startHealthServer } from './health.js';
 export type { HealthServer, HealthOptions } from './health.js';
-export { connectNats } from './nats.js';
-export type { NatsOptions } from './nats.js';
+export { connectNats, natsOptionsOf, natsSecurityOptions } from './nats.js';
+export type { NatsOptions, NatsTlsFiles } from './nats.js';
+export {
+  WORKER_ACCESS,
+  Zones,
+  PROVISIONER,
+  natsPermissionsOf,
+  provisionerPermissions,
+  natsUserOf,
+  inboxPrefixOf,
+  accessOf,
+} from './nats-access.js';
+export type { WorkerAccess, NatsPermissions, Zone, Scaling, FieldPort } from './nats-access.js';
+export {
+  GENERATED_HEADER,
+  passwordEnvOf,
+  renderNatsUser,
+  renderNatsUsers,
+  renderNscScript,
+  renderChartAccess,
+  usersOf,
+} from './nats-access-render.js';
 export { ensureStream, ensureConsumer, consumerSpecOf } from './provision.js';
 export type { StreamSpec, ConsumerSpec } from './provision.js';
 export { Hdr, PROTOBUF_CONTENT_TYPE, fabricHeaders, readEnvelope } from './headers.js';

@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
+import {
+  connect,
+  credsAuthenticator,
+  type ConnectionOptions,
+  type NatsConnection,
+} from '@nats-io/transport-node';
 import type { Logger } from 'pino';
+import type { RuntimeConfig } from './config.js';
+import { ConfigError } from './errors.js';
 
 export interface NatsOptions {
   /** Comma-separated server URLs. */
@@ -9,6 +16,57 @@ export interface NatsOptions {
   credsFile?: string;
   /** Connection name shown by the server (`nats server report connections`). */
   name: string;
+  /** User and password, for servers with user/password authorization. */
+  user?: string;
+  pass?: string;
+  /** TLS files; any of them makes TLS required (no fallback to plain text). */
+  tls?: NatsTlsFiles;
+  /** Prefix of reply subjects (requests, pull fetches, KV watches): what the user's subscribe permission allows. */
+  inboxPrefix?: string;
+}
+
+/** PEM files of a TLS connection: the server's CA, and for mutual TLS the client's certificate and key. */
+export interface NatsTlsFiles {
+  caFile?: string;
+  certFile?: string;
+  keyFile?: string;
+}
+
+/** A worker's connection options from its config: credentials, TLS and an inbox of its own (`_INBOX.<worker>`). */
+export function natsOptionsOf(config: RuntimeConfig, worker: string): NatsOptions {
+  const { natsTlsCaFile: caFile, natsTlsCertFile: certFile, natsTlsKeyFile: keyFile } = config;
+  if (Boolean(certFile) !== Boolean(keyFile)) {
+    throw new ConfigError(
+      'invalid configuration: natsTlsCertFile (env NATS_TLS_CERT) and natsTlsKeyFile (env NATS_TLS_KEY) go together',
+    );
+  }
+  if (config.natsPassword && !config.natsUser) {
+    throw new ConfigError(
+      'invalid configuration: natsPassword (env NATS_PASSWORD) needs natsUser (env NATS_USER)',
+    );
+  }
+  const requireTls = Boolean(caFile || certFile) || /(^|,)\s*tls:\/\//.test(config.natsUrl);
+  return {
+    url: config.natsUrl,
+    credsFile: config.natsCreds,
+    name: `busway-${worker}`,
+    user: config.natsUser,
+    pass: config.natsPassword,
+    tls: requireTls ? { caFile, certFile, keyFile } : undefined,
+    inboxPrefix: config.natsInboxPrefix ?? `_INBOX.${worker}`,
+  };
+}
+
+/** The user, password, TLS and inbox parts of nats.js connection options (the credentials file is separate). */
+export function natsSecurityOptions(opts: NatsOptions): Partial<ConnectionOptions> {
+  const tls = opts.tls
+    ? Object.fromEntries(Object.entries(opts.tls).filter(([, file]) => file !== undefined))
+    : undefined;
+  return {
+    ...(opts.user !== undefined ? { user: opts.user, pass: opts.pass } : {}),
+    ...(tls ? { tls } : {}),
+    ...(opts.inboxPrefix ? { inboxPrefix: opts.inboxPrefix } : {}),
+  };
 }
 
 /** Connects with unlimited reconnects and logs every status change: a worker outlives a NATS restart. */
@@ -20,8 +78,9 @@ export async function connectNats(opts: NatsOptions, log: Logger): Promise<NatsC
     reconnectTimeWait: 500,
     pingInterval: 10_000,
     authenticator: opts.credsFile ? credsAuthenticator(readFileSync(opts.credsFile)) : undefined,
+    ...natsSecurityOptions(opts),
   });
-  log.info({ server: nc.getServer() }, 'connected to NATS');
+  log.info({ server: nc.getServer(), tls: opts.tls !== undefined, user: opts.user }, 'connected to NATS');
   void logStatus(nc, log);
   return nc;
 }

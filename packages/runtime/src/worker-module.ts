@@ -48,7 +48,8 @@ export async function runWorker<S extends z.ZodObject>(
 ): Promise<{ rt: WorkerRuntime; worker: RunningWorker }> {
   const config = loadConfig(mod.configSchema, { ...opts, worker: mod.name });
   const rt = await WorkerRuntime.start(mod.name, config as RuntimeConfig);
-  await provisionModule(rt, mod, config);
+  // without it the worker's NATS user needs no stream-admin rights: a provisioning job created everything
+  if ((config as RuntimeConfig).provision) await provisionModule(rt, mod, config);
   const worker = await mod.start(rt, config);
   rt.onStop(() => worker.stop());
   rt.setReady(true);

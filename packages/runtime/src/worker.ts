@@ -6,7 +6,7 @@ import { startHealthServer, type HealthServer } from './health.js';
 import { createLogger } from './logger.js';
 import { StageMetrics } from './metrics.js';
 import { serverFeatures, type ServerFeatures } from './features.js';
-import { connectNats } from './nats.js';
+import { connectNats, natsOptionsOf } from './nats.js';
 import { initTracing, type Tracing } from './tracing.js';
 
 type StopHook = () => Promise<void> | void;
@@ -33,10 +33,7 @@ export class WorkerRuntime {
     const log = createLogger(name, config.logLevel);
     const tracing = initTracing(name, config.otlpEndpoint);
     const metrics = new StageMetrics(name);
-    const nc = await connectNats(
-      { url: config.natsUrl, credsFile: config.natsCreds, name: `busway-${name}` },
-      log,
-    );
+    const nc = await connectNats(natsOptionsOf(config, name), log);
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
     // The health server starts first and asks for readiness through this holder once the runtime exists.

@@ -1,0 +1,247 @@
+// Who may do what on NATS, one entry per worker: the single source of the nats-server permissions (users with
+// least-privilege publish/subscribe allow lists), of the nsc commands for JWT accounts, and of the Helm chart's
+// wiring (NATS user, inbox, zone, how it scales, what else it reaches). `node deploy/nats/generate.mjs` writes them.
+import { Streams, token } from '@busway/proto';
+
+/**
+ * IEC 62443 zones: workers in one zone share a trust level and reach the same things. The conduits between zones
+ * are the subjects in the table below (ingest → process: raw.v1; process → deliver: ordered/incident/anomaly.v1;
+ * deliver → IT: uns.v1, events.v1) and the network paths the chart's NetworkPolicies allow.
+ */
+export const Zones = {
+  /** Faces OT: field devices and brokers (MQTT, Modbus, SNMP, BACnet, OPC UA); writes raw samples only. */
+  Ingest: 'ingest',
+  /** Computes on fabric data only: no field network, no IT consumer. */
+  Process: 'process',
+  /** Hands data to IT: UNS subjects, Redis last values. */
+  Deliver: 'deliver',
+  /** Creates streams and consumers: the provisioning job, nothing long-running. */
+  Manage: 'manage',
+  /** The simulated plant of demos and tests. */
+  Simulate: 'simulate',
+} as const;
+export type Zone = (typeof Zones)[keyof typeof Zones];
+
+/** singleton: one replica only (an MQTT session, devices polled once); horizontal: replicas share durable consumers; partitioned: a StatefulSet whose replicas own partitions. */
+export type Scaling = 'singleton' | 'horizontal' | 'partitioned';
+
+/** A network port a worker reaches on the field network, or listens on for field devices. */
+export interface FieldPort {
+  protocol: 'TCP' | 'UDP';
+  port: number;
+  /** Port the worker binds when it differs from `port` (an unprivileged one, behind a Service on `port`). */
+  containerPort?: number;
+  /** What it is for, shown in the chart's NetworkPolicy comments. */
+  purpose: string;
+}
+
+/** One worker's access: everything its NATS user may do, and what the chart must let it reach. */
+export interface WorkerAccess {
+  /** `busway run <worker>`; NATS user `busway-<worker>`; dead letters on `dlq.v1.<worker>` (always allowed). */
+  worker: string;
+  zone: Zone;
+  scaling: Scaling;
+  /** Subjects it publishes to (JetStream or core NATS). */
+  publish: readonly string[];
+  /** Core NATS subscriptions besides its own inbox. */
+  subscribe?: readonly string[];
+  /** Durable pull consumers it reads (the provisioning job creates them). */
+  consume?: readonly { stream: string; durable: string }[];
+  /** JetStream KV buckets it owns: creates, reads, writes and watches. */
+  kv?: readonly string[];
+  /** Services other than NATS it connects to. */
+  uses?: readonly ('redis' | 'mqtt')[];
+  /** Ports it reaches on the field network. */
+  fieldEgress?: readonly FieldPort[];
+  /** Ports field devices reach it on. */
+  fieldIngress?: readonly FieldPort[];
+}
+
+const rawSamples = (protocol: string) => `raw.v1.samples.${token(protocol)}.>`;
+const audit = (protocol: string) => `audit.v1.${token(protocol)}.>`;
+
+/** Every worker's access. Adding a worker is one entry here, then `node deploy/nats/generate.mjs`. */
+export const WORKER_ACCESS: readonly WorkerAccess[] = [
+  {
+    worker: 'ingest-sparkplug',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('sparkplug'), audit('sparkplug')],
+    kv: ['sparkplug-births'],
+    uses: ['mqtt'],
+  },
+  {
+    worker: 'ingest-dsx',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('dsx-bms'), audit('dsx-bms')],
+    uses: ['mqtt', 'redis'],
+  },
+  {
+    worker: 'ingest-mqtt-json',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('mqtt'), audit('mqtt')],
+    uses: ['mqtt'],
+  },
+  {
+    worker: 'ingest-modbus',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('modbus'), audit('modbus')],
+    fieldEgress: [{ protocol: 'TCP', port: 502, purpose: 'Modbus TCP devices' }],
+  },
+  {
+    worker: 'ingest-snmp',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('snmp'), audit('snmp')],
+    fieldEgress: [{ protocol: 'UDP', port: 161, purpose: 'SNMP agents' }],
+    // the worker runs unprivileged: it binds trapPort 10162, its Service listens on 162
+    fieldIngress: [
+      { protocol: 'UDP', port: 162, containerPort: 10162, purpose: 'SNMP traps (trapPort 10162)' },
+    ],
+  },
+  {
+    worker: 'ingest-bacnet',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('bacnet'), audit('bacnet')],
+    fieldEgress: [{ protocol: 'UDP', port: 47808, purpose: 'BACnet/IP devices' }],
+    fieldIngress: [{ protocol: 'UDP', port: 47808, purpose: 'BACnet answers and COV notifications' }],
+  },
+  {
+    worker: 'ingest-opcua',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('opcua')],
+    fieldEgress: [{ protocol: 'TCP', port: 4840, purpose: 'OPC UA servers' }],
+  },
+  {
+    worker: 'normalizer',
+    zone: Zones.Process,
+    scaling: 'horizontal',
+    publish: ['norm.v1.>'],
+    consume: [{ stream: Streams.Raw.name, durable: 'normalizer' }],
+    uses: ['redis'],
+  },
+  {
+    worker: 'correlator',
+    zone: Zones.Process,
+    scaling: 'partitioned',
+    publish: ['ordered.v1.>', 'incident.v1.>'],
+    consume: [{ stream: Streams.Norm.name, durable: 'correlator' }],
+    uses: ['redis'],
+  },
+  {
+    worker: 'anomaly',
+    zone: Zones.Process,
+    scaling: 'horizontal',
+    publish: ['anomaly.v1.>'],
+    consume: [{ stream: Streams.Ordered.name, durable: 'anomaly' }],
+  },
+  {
+    worker: 'fanout',
+    zone: Zones.Deliver,
+    scaling: 'horizontal',
+    publish: ['uns.v1.>', 'events.v1.incident.>', 'events.v1.anomaly.>'],
+    consume: [
+      { stream: Streams.Ordered.name, durable: 'fanout-samples' },
+      { stream: Streams.Incidents.name, durable: 'fanout-incidents' },
+      { stream: Streams.Anomalies.name, durable: 'fanout-anomalies' },
+    ],
+    uses: ['redis'],
+  },
+  {
+    worker: 'simulator',
+    zone: Zones.Simulate,
+    scaling: 'singleton',
+    publish: ['raw.v1.events.scheduler'],
+    uses: ['mqtt'],
+  },
+];
+
+/** NATS user of a worker (or of the provisioner). */
+export const natsUserOf = (worker: string) => `busway-${worker}`;
+
+/** The inbox a worker's replies arrive below; the runtime's default `natsInboxPrefix`. */
+export const inboxPrefixOf = (worker: string) => `_INBOX.${worker}`;
+
+/** Name of the provisioning job's user and inbox. */
+export const PROVISIONER = 'provisioner';
+
+/** Allow lists of one NATS user. */
+export interface NatsPermissions {
+  publish: string[];
+  subscribe: string[];
+}
+
+/** JetStream API subjects a pull consumer's reader needs: look it up, pull, acknowledge. Nothing to create or delete. */
+function consumerSubjects(stream: string, durable: string): string[] {
+  return [
+    `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+    `$JS.ACK.${stream}.${durable}.>`,
+  ];
+}
+
+/** A KV bucket's owner: create the bucket's stream, put, get (direct or not), watch with ordered consumers. */
+function kvSubjects(bucket: string): string[] {
+  const stream = `KV_${bucket}`;
+  return [
+    `$KV.${bucket}.>`,
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.CREATE.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.DELETE.${stream}.*`,
+    `$JS.FC.${stream}.>`,
+  ];
+}
+
+/** A worker's NATS permissions: its subjects, its dead letters, its consumers and buckets, its own inbox. */
+export function natsPermissionsOf(access: WorkerAccess): NatsPermissions {
+  return {
+    publish: unique([
+      ...access.publish,
+      `dlq.v1.${token(access.worker)}`,
+      '$JS.API.INFO',
+      ...(access.consume ?? []).flatMap((c) => consumerSubjects(c.stream, c.durable)),
+      ...(access.kv ?? []).flatMap(kvSubjects),
+    ]),
+    subscribe: unique([`${inboxPrefixOf(access.worker)}.>`, ...(access.subscribe ?? [])]),
+  };
+}
+
+/** The provisioning job: create and update the fabric streams and their durable consumers; read nothing, delete nothing. */
+export function provisionerPermissions(
+  streams: readonly string[] = Object.values(Streams).map((s) => s.name),
+): NatsPermissions {
+  return {
+    publish: unique([
+      '$JS.API.INFO',
+      ...streams.flatMap((s) => [
+        `$JS.API.STREAM.INFO.${s}`,
+        `$JS.API.STREAM.CREATE.${s}`,
+        `$JS.API.STREAM.UPDATE.${s}`,
+        `$JS.API.CONSUMER.INFO.${s}.*`,
+        `$JS.API.CONSUMER.CREATE.${s}.>`,
+        `$JS.API.CONSUMER.DURABLE.CREATE.${s}.*`,
+      ]),
+    ]),
+    subscribe: [`${inboxPrefixOf(PROVISIONER)}.>`],
+  };
+}
+
+/** A worker's entry, or undefined when the table has none. */
+export function accessOf(worker: string): WorkerAccess | undefined {
+  return WORKER_ACCESS.find((a) => a.worker === worker);
+}
+
+function unique(subjects: string[]): string[] {
+  return [...new Set(subjects)];
+}
