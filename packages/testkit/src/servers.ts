@@ -59,6 +59,7 @@ async function startProcess(
   args: (port: number, dir: string) => string[],
   scheme: string,
   prepare?: (port: number, dir: string) => void,
+  env?: NodeJS.ProcessEnv,
 ): Promise<TestServer> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), `busway-${name}-`));
@@ -67,7 +68,7 @@ async function startProcess(
   let stderr = '';
   const launch = async () => {
     stderr = '';
-    proc = spawn(cmd, args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc = spawn(cmd, args(port, dir), { stdio: ['ignore', 'ignore', 'pipe'], env: env ?? process.env });
     proc.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     const exited = new Promise<never>((_, reject) =>
       proc?.once('exit', (code) => reject(new Error(`${name} exited with ${code}: ${stderr}`))),
@@ -100,14 +101,25 @@ async function startProcess(
   };
 }
 
+/** Extras of a nats-server started for a test. */
+export interface StartNatsOptions {
+  /** A server config file (accounts, users, TLS); the address, port and store dir flags still win. @default none */
+  configFile?: string;
+  /** The server's environment, e.g. the passwords a config file refers to as variables. @default process.env */
+  env?: NodeJS.ProcessEnv;
+}
+
 /** nats-server with JetStream, store in a temp dir. */
-export function startNats(extraArgs: string[] = []): Promise<TestServer> {
+export function startNats(extraArgs: string[] = [], opts: StartNatsOptions = {}): Promise<TestServer> {
   const bin = which('nats-server', ['/usr/sbin/nats-server', '/usr/local/bin/nats-server']);
+  const config = opts.configFile ? ['-c', opts.configFile] : [];
   return startProcess(
     'nats',
     bin,
-    (port, dir) => ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...extraArgs],
+    (port, dir) => [...config, '-a', '127.0.0.1', '-p', String(port), '-js', '-sd', dir, ...extraArgs],
     'nats',
+    undefined,
+    opts.env,
   );
 }
 
