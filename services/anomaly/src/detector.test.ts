@@ -135,6 +135,20 @@ describe('the combined detector', () => {
     assert.ok(back.score >= 0.5);
   });
 
+  it('calls the return to the level before a fault a recovery, not a new finding', () => {
+    const rng = new Prng(9);
+    const scores = feed(
+      new Detector(opts),
+      3000,
+      (i) => 10 + (i >= 1000 && i < 1300 ? 6 : 0) + rng.gaussian(),
+    );
+    const episodes = scores.filter((s, i) => s.score >= 0.5 && (scores[i - 1]?.score ?? 0) < 0.5 && i < 1300);
+    assert.ok(episodes.length >= 1 && episodes.every((s) => scores.indexOf(s) >= 1000), 'found at the onset');
+    const back = scores.slice(1300, 1320).find((s) => s.label === Label.Recovery);
+    assert.ok(back, 'the return is a recovery');
+    assert.equal(scores.slice(1300).filter((s) => s.score >= 0.5).length, 0, 'nothing new after it');
+  });
+
   it('does not explain a change in the other direction', () => {
     const d = new Detector(opts);
     const rng = new Prng(8);

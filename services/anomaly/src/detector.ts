@@ -24,6 +24,7 @@ export const Label = {
   Stuck: 'stuck',
   Expected: 'expected',
   Physics: 'physics-inconsistent',
+  Recovery: 'recovery',
 } as const;
 export type Label = (typeof Label)[keyof typeof Label];
 
@@ -64,6 +65,10 @@ export function scoreOf(severity: number): number {
   return a4 / (1 + a4);
 }
 
+/** A return to within this many sigmas of the level before a finding is a recovery. */
+const RECOVERY_SIGMAS = 3;
+/** Findings this many drift horizons apart are separate episodes (the pre-episode level is forgotten). */
+const EPISODE_HORIZONS = 1;
 /** Changes in one direction this close together are one trend, not separate level shifts. */
 const TREND_SAMPLES_PER_ALPHA = 5;
 
@@ -128,6 +133,7 @@ export class Detector {
     s[o + F.lastX] = x;
     s[o + F.anchor] = x;
     s[o + F.wander] = 0.1;
+    s[o + F.normalBase] = Number.NaN;
     s[o + F.firstT] = tMs;
     s[o + F.visitBucket] = -1;
     updateSeasonal(s, o, this.store.f32, slot * PROFILE_BUCKETS, tMs, x, this.opts.seasonalMinDays);
@@ -254,6 +260,19 @@ export class Detector {
         out.reason = `spike confirmed: the previous sample jumped ${direction > 0 ? 'up' : 'down'} (severity ${fmt(severity)}) and ${fmt(x)} is back near ${fmt(out.expected)}`;
       }
     }
+    const shiftOrDrift = label === Label.LevelShift || label === Label.Drift;
+    const base = s[o + F.normalBase]!;
+    // a jump back (its first samples, before the CUSUM confirms it) or a confirmed change back
+    const back = shiftOrDrift || label === Label.Spike;
+    if (back && this.recovers(s, o, direction, level, y, sigma * tail, shiftOrDrift)) {
+      out.label = Label.Recovery;
+      out.expected = base + seasonal;
+      out.reason = `recovery: back to ${fmt(out.expected)}, the level before the last finding (${out.detector})`;
+      out.score = Math.min(scoreOf(severity), 0.2);
+      out.direction = direction;
+      return out;
+    }
+    this.episode(s, o, label, severity, label === Label.Drift ? s[o + F.anchor]! : level);
     const explainable =
       label === Label.LevelShift || label === Label.Drift || (label === Label.Spike && !confirmed);
     const mask = direction > 0 ? Explains.Rise : Explains.Fall;
@@ -268,6 +287,45 @@ export class Detector {
     out.score = scoreOf(severity);
     out.direction = direction;
     return out;
+  }
+
+  /**
+   * A finding that brings the series back to where it was before the current episode: the fault went away
+   * (a pump repaired, a sensor recalibrated). The baseline and the anchor return to that level.
+   */
+  private recovers(
+    s: Float64Array,
+    o: number,
+    direction: number,
+    levelBefore: number,
+    y: number,
+    band: number,
+    confirmed: boolean,
+  ): boolean {
+    const base = s[o + F.normalBase]!;
+    if (Number.isNaN(base) || direction === 0 || Math.sign(base - levelBefore) !== direction) return false;
+    // back within the band, or at least half way back on a gradual return
+    if (Math.abs(y - base) > Math.max(RECOVERY_SIGMAS * band, 0.5 * Math.abs(levelBefore - base)))
+      return false;
+    if (!confirmed) return true;
+    s[o + F.level] = y;
+    s[o + F.fast] = y;
+    s[o + F.anchor] = base;
+    s[o + F.normalBase] = Number.NaN;
+    resetCusum(s, o);
+    return true;
+  }
+
+  /** Remembers the level before a run of findings; forgets it once the series has been calm for long. */
+  private episode(s: Float64Array, o: number, label: Label, severity: number, levelBefore: number): void {
+    const calm = s[o + F.sinceFinding]! + 1;
+    if (label !== Label.Normal && severity >= 1) {
+      if (Number.isNaN(s[o + F.normalBase]!)) s[o + F.normalBase] = levelBefore;
+      s[o + F.sinceFinding] = 0;
+    } else {
+      s[o + F.sinceFinding] = calm;
+      if (calm > EPISODE_HORIZONS * this.opts.driftHorizonSamples) s[o + F.normalBase] = Number.NaN;
+    }
   }
 
   /** The current level and robust sigma of a series (for tests and reasons), or undefined. */

@@ -95,7 +95,7 @@ export class AnomalyEngine {
     }
     const score = this.message(s, r);
     if (slot < 0 || r.label === Label.Missing) return { score };
-    const eligible = r.label !== Label.Learning && r.label !== Label.Expected;
+    const eligible = r.label !== Label.Learning && r.label !== Label.Expected && r.label !== Label.Recovery;
     const f64 = this.detector.store.f64;
     const o = slot * STRIDE;
     const change = updateAlarm(f64, o, tMs, r.score, eligible, this.opts);

@@ -43,9 +43,12 @@ export const F = {
   alarmRaisedT: 28,
   alarmBelowT: 29,
   alarmPeak: 30,
+  // the level before the current episode of findings, so a return to it is a recovery, not a new fault
+  normalBase: 31,
+  sinceFinding: 32,
 } as const;
 
-export const STRIDE = 31;
+export const STRIDE = 33;
 export const PROFILE_BUCKETS = 24;
 
 export const Flag = { Varied: 1, Seasonal: 2, Alarm: 4 } as const;
