@@ -67,7 +67,7 @@ export class RackBmcs {
     const bmcs = new RackBmcs(plant, services, config.seed);
     for (const [i, rack] of racksOf(plant).entries()) {
       const service = await RedfishService.start({
-        port: config.redfishPort + i,
+        port: config.redfishPort === 0 ? 0 : config.redfishPort + i, // 0: any free port (tests)
         users: { [SIM_REDFISH_USER]: SIM_REDFISH_PASSWORD },
         reportDefinitions: ['NodePowerThermal'],
         clockNs: () => bmcs.nowNs,
