@@ -34,6 +34,12 @@ export const SimulatorConfigSchema = RuntimeConfigSchema.extend({
   groundTruthPath: z.string().optional(),
   /** Sparkplug group id. @default <site>-<hall> */
   sparkplugGroup: z.string().optional(),
+  /** Port of the simulated OpenADR 3.1 VTN (a grid operator issuing a curtailment and prices a few seconds in); 0: none. @default 0 */
+  vtnPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** OAuth2 client id the simulated VTN accepts from the VEN. @default busway-ven */
+  vtnClientId: z.string().min(1).default('busway-ven'),
+  /** OAuth2 client secret the simulated VTN accepts from the VEN. @default busway-ven-secret */
+  vtnClientSecret: z.string().min(1).default('busway-ven-secret'),
   /** First port of the simulated rack BMCs (Redfish, one per rack on consecutive ports); 0: none. @default 0 */
   redfishPort: z.coerce.number().int().min(0).max(65000).default(0),
 });

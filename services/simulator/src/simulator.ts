@@ -5,6 +5,7 @@ import type { SimulatorConfig } from './config.js';
 import { GroundTruthLog } from './ground-truth.js';
 import { PlantSim, TICK_MS, type JobEventOut, type Reading } from './plant-sim.js';
 import { SparkplugEdgeNode } from './sparkplug-edge.js';
+import { simulatedVtnOptions, startSimulatedVtn } from './vtn/curtailment.js';
 import { RackBmcs } from './redfish/rack-bmcs.js';
 
 const PHASE = {
@@ -40,6 +41,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
     edges.set(row.edge, new SparkplugEdgeNode(config.mqttUrl, sim.plant.group, row.edge, devices, bdSeq));
   }
   for (const edge of edges.values()) await edge.connect();
+  const vtn = config.vtnPort > 0 ? await startSimulatedVtn(simulatedVtnOptions(config), rt.log) : undefined;
   const bmcs = config.redfishPort > 0 ? await RackBmcs.start(sim.plant, config, rt.log) : undefined;
   rt.log.info(
     { devices: sim.plant.devices.length, edges: edges.size, seed: config.seed },
@@ -85,6 +87,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
       clearInterval(timer);
       await running;
       for (const edge of edges.values()) await edge.close();
+      await vtn?.stop();
       await bmcs?.close();
     },
   };
