@@ -134,9 +134,12 @@ export class KubeApiServer {
     return this.record('DELETED', pod);
   }
 
-  /** Forgets the history (etcd compaction): resuming from an older resourceVersion is 410 Gone. */
+  /**
+   * Forgets the history (etcd compaction; other resources' writes move the revision on too): a watch or a
+   * continue token from any resourceVersion handed out so far is 410 Gone; a fresh list's is watchable.
+   */
   compact(): void {
-    this.compactedRv = this.rv;
+    this.compactedRv = ++this.rv;
     this.history = [];
     this.snapshots.clear();
   }
