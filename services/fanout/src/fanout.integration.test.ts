@@ -101,6 +101,24 @@ describe('fan-out against real nats-server and Redis', () => {
     assert.equal(stored?.header.get(Hdr.Time), '2027-01-15T08:00:10.000000000Z', 'ce-time is the event time');
   });
 
+  it('keeps each incident in the Redis list, newest first, and republishes it on events.v1.incident', async () => {
+    const sub = rt.nc.subscribe('events.v1.incident.>', { max: 1 });
+    await rt.nc.flush();
+    const incident = busway.v1.Incident.encode({
+      id: 'inc-1',
+      kind: 'job-power-thermal', // an Incident has a `kind` of its own
+      path: { site: 'ai1' },
+      confidence: 0.9,
+    }).finish();
+    await rt.js.publish('incident.v1.ai1.job-power-thermal', incident, {
+      headers: fabricHeaders({ type: EventTypes.Incident, source: '/test', id: 'inc-1' }),
+      msgID: 'inc-1',
+    });
+    const [stored] = await waitFor('incident in Redis', () => redis.lrange(RedisKeys.incidents, 0, 0));
+    assert.equal((JSON.parse(stored ?? '{}') as { id: string }).id, 'inc-1');
+    for await (const m of sub) assert.equal(m.subject, 'events.v1.incident.ai1.job-power-thermal');
+  });
+
   it('indexes anomaly scores so they can be found by pattern', async () => {
     const score = busway.v1.AnomalyBatch.encode({
       scores: [

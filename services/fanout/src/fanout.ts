@@ -30,14 +30,23 @@ function valueFields(s: busway.v1.ISample): [string, string] {
   return [s.stringValue ?? '', 'string'];
 }
 
-const decodeOrPoison = <T>(msg: JsMsg, type: string, decode: (d: Uint8Array) => T): T | Outcome => {
+/** A message refused before use, with its outcome (a class, so no decoded payload is ever mistaken for it). */
+class Refused {
+  constructor(readonly outcome: Outcome) {}
+}
+
+const decodeOrPoison = <T>(msg: JsMsg, type: string, decode: (d: Uint8Array) => T): T | Refused => {
   const env = readEnvelope(msg.headers);
   if (env.type !== type)
-    return { kind: 'poison', code: 'contract-violation', message: `expected ${type}, got '${env.type}'` };
+    return new Refused({
+      kind: 'poison',
+      code: 'contract-violation',
+      message: `expected ${type}, got '${env.type}'`,
+    });
   try {
     return decode(msg.data);
   } catch (err) {
-    return { kind: 'poison', code: 'decode-error', message: (err as Error).message };
+    return new Refused({ kind: 'poison', code: 'decode-error', message: (err as Error).message });
   }
 };
 /** ioredis resolves a pipeline with per-command errors: any of them fails the batch. */
@@ -46,7 +55,6 @@ async function execAll(pipe: ChainableCommander): Promise<void> {
   if (!results) throw new Error('pipeline discarded');
   for (const [err] of results) if (err) throw err;
 }
-const isOutcome = (x: unknown): x is Outcome => typeof x === 'object' && x !== null && 'kind' in x;
 
 /** Delivers ordered samples, incidents and anomaly scores to NATS subscribers and Redis. */
 export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Promise<RunningWorker> {
@@ -56,6 +64,11 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     commandTimeout: 5000,
   });
   redis.on('error', () => undefined); // surfaced per batch as a retry
+  // without an offline queue the first batch would fail while the connection is still opening
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    redis.once('ready', () => (clearTimeout(timer), resolve()));
+  });
   redis.defineCommand('buswaySetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER_LUA });
   const transient = (err: unknown, what = 'redis'): Outcome => ({
     kind: 'retry',
@@ -70,8 +83,8 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     let n = 0;
     for (const msg of batch) {
       const decoded = decodeOrPoison(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
-      if (isOutcome(decoded)) {
-        outcomes.push(decoded);
+      if (decoded instanceof Refused) {
+        outcomes.push(decoded.outcome);
         continue;
       }
       for (const s of decoded.samples) {
@@ -145,8 +158,9 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const pipe = redis.pipeline();
     for (const msg of batch) {
       const inc = decodeOrPoison(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
-      if (isOutcome(inc)) {
-        outcomes.push(inc);
+      // an Incident has a `kind` field of its own: never test the decoded message for an outcome's shape
+      if (inc instanceof Refused) {
+        outcomes.push(inc.outcome);
         continue;
       }
       const json = {
@@ -179,8 +193,8 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const pipe = redis.pipeline();
     for (const msg of batch) {
       const decoded = decodeOrPoison(msg, EventTypes.AnomalyBatch, (d) => busway.v1.AnomalyBatch.decode(d));
-      if (isOutcome(decoded)) {
-        outcomes.push(decoded);
+      if (decoded instanceof Refused) {
+        outcomes.push(decoded.outcome);
         continue;
       }
       const alarms = decoded.scores.filter((s) => (s.score ?? 0) >= config.alarmScore);
