@@ -1,26 +1,35 @@
 import assert from 'node:assert/strict';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ensureStream, fabricStreams, type RunningWorker, type WorkerRuntime } from '@busway/runtime';
 import { RedfishService } from '@busway/simulator';
 import { freePort, startNats, waitFor, type TestServer } from '@busway/testkit';
-import { batchesOf, node, outcome, sequencesOf, startBridge } from './test-fixtures.js';
+import { batchesOf, makeCertificates, node, outcome, sequencesOf, startBridge } from './test-fixtures.js';
 
 const ok = (status?: number) => status !== undefined && status >= 200 && status < 300;
 
-describe('Redfish bridge with a push subscription (EventDestination)', () => {
+describe('Redfish bridge with a push subscription (EventDestination) to its HTTPS listener', () => {
   let nats: TestServer;
   let bmc: RedfishService;
   let rt: WorkerRuntime;
   let worker: RunningWorker;
   let leftover: string;
+  let certs: ReturnType<typeof makeCertificates>;
 
   before(async () => {
     nats = await startNats();
+    certs = makeCertificates();
     // no SSE: `auto` must choose push because the bridge listens
     bmc = await RedfishService.start({
       chassis: [node('n1', 900)],
       features: { sse: false },
-      events: { retryAttempts: 1000, retryIntervalMs: 150, pushTimeoutMs: 2000 },
+      events: {
+        retryAttempts: 1000,
+        retryIntervalMs: 150,
+        pushTimeoutMs: 2000,
+        pushCa: readFileSync(certs.caFile),
+      },
     });
     const stale = bmc.events.subscribe({
       Destination: 'http://127.0.0.1:9/gone',
@@ -34,6 +43,8 @@ describe('Redfish bridge with a push subscription (EventDestination)', () => {
       BUSWAY_PUSH_PORT: String(await freePort()),
       BUSWAY_PUSH_ADDRESS: '127.0.0.1',
       BUSWAY_PUSH_ACK_TIMEOUT_MS: '300',
+      BUSWAY_PUSH_TLS_CERT_FILE: join(certs.dir, 'bmc.crt'),
+      BUSWAY_PUSH_TLS_KEY_FILE: join(certs.dir, 'bmc.key'),
     }));
     await waitFor('the subscription', () =>
       [...bmc.events.subscriptions.values()].some((s) => s.id !== leftover),
@@ -44,6 +55,7 @@ describe('Redfish bridge with a push subscription (EventDestination)', () => {
     await rt?.stop();
     await bmc?.close();
     await nats?.dispose();
+    rmSync(certs.dir, { recursive: true, force: true });
   });
 
   it('replaces a subscription an earlier run left, asking for MetricReports to its own listener', () => {
@@ -52,6 +64,7 @@ describe('Redfish bridge with a push subscription (EventDestination)', () => {
     assert.equal(bmc.events.subscriptions.size, 1);
     assert.equal(sub?.formatType, 'MetricReport');
     assert.equal(sub?.resource.Context, 'busway:bmc-p');
+    assert.equal(sub?.destination.protocol, 'https:');
     assert.match(sub?.destination.pathname ?? '', /^\/redfish-events\/bmc-p\/[0-9a-f]{24}$/);
   });
 

@@ -40,7 +40,7 @@ describe('Redfish bridge over SSE, with session auth', () => {
       { id: 'bmc-a', url: bmc.url, username: 'admin', password: 'redfish', sseIdleTimeoutMs: 60_000 },
       { id: 'bmc-b', url: plain.url, username: 'admin', password: 'redfish' },
     ];
-    ({ rt, worker } = await startBridge(nats.url, endpoints));
+    ({ rt, worker } = await startBridge(nats.url, endpoints, { BUSWAY_MAX_REPORT_BYTES: '16384' }));
     await waitFor('both streams open', () => bmc.events.streams === 1 && plain.events.streams === 1, 10_000);
   });
 
@@ -119,6 +119,19 @@ describe('Redfish bridge over SSE, with session auth', () => {
     );
   });
 
+  it('dead-letters an event over maxReportBytes and reads on', async () => {
+    const stored = (await batchesOf(rt, 'bmc-a')).length;
+    bmc.emitRaw(
+      JSON.stringify({ Id: 'Big', MetricValues: [{ MetricId: 'Blob', MetricValue: 'x'.repeat(20_000) }] }),
+    );
+    await waitFor('the dead letter', async () =>
+      (await deadLetters(rt)).some((d) => d.code === 'report-too-large'),
+    );
+    assert.equal(bmc.events.sseResumes.length, 1, 'the stream goes on: no reconnect');
+    bmc.emitReport();
+    await waitFor('the next report', async () => (await batchesOf(rt, 'bmc-a')).length === stored + 1);
+  });
+
   it('reconnects after a dropped stream with Last-Event-ID, and the service resends what was missed', async () => {
     const before = (await batchesOf(rt, 'bmc-a')).length;
     bmc.dropConnections();
@@ -131,7 +144,7 @@ describe('Redfish bridge over SSE, with session auth', () => {
     assert.match(bmc.events.sseResumes[1] ?? '', /^\d+$/, 'the reconnect named the last event it had');
     bmc.emitReport();
     await waitFor('both reports', async () => (await batchesOf(rt, 'bmc-a')).length === before + 2);
-    assert.deepEqual((await sequencesOf(rt, 'bmc-a')).slice(-2), [6, 7]);
+    assert.deepEqual((await sequencesOf(rt, 'bmc-a')).slice(-2), [7, 8]);
     assert.equal(await outcome(rt, 'report-gap'), 1, 'no new gap: nothing was lost');
   });
 
@@ -143,7 +156,7 @@ describe('Redfish bridge over SSE, with session auth', () => {
     await waitFor('a new stream', () => bmc.events.streams === 1, 10_000);
     assert.ok(bmc.counts.unauthorized >= 1, 'the old token was refused first');
     bmc.emitReport();
-    await waitFor('the report after the new login', async () => (await sequencesOf(rt, 'bmc-a')).includes(8));
+    await waitFor('the report after the new login', async () => (await sequencesOf(rt, 'bmc-a')).includes(9));
   });
 
   it('reads a service that refuses $filter without it, skipping alerts, with JSON-number values', async () => {

@@ -36,6 +36,24 @@ export class SseReader {
     private readonly log: Logger,
   ) {}
 
+  /** Dead-letters an event over maxReportBytes: its id when known, else the id it came after. */
+  private tooLarge(uri: string, eventId: string | undefined, chars: number | undefined): void {
+    const after = this.lastEventId ?? '(none)';
+    void this.pipeline.reject(
+      {
+        eventId: eventId ?? null,
+        afterEventId: this.lastEventId ?? null,
+        chars: chars ?? null,
+        limitBytes: this.maxReportBytes,
+      },
+      uri,
+      {
+        code: 'report-too-large',
+        message: `SSE event ${eventId ?? `after id ${after}`} is over maxReportBytes (${this.maxReportBytes})`,
+      },
+    );
+  }
+
   /** One connection: resolves when it ends (the service closed it, it failed, it went idle, or stop). */
   async read(uri: string, filter: string | undefined, signal: AbortSignal): Promise<StreamEnd> {
     const path = filter === undefined ? uri : `${uri}?$filter=${encodeURIComponent(filter)}`;
@@ -87,6 +105,8 @@ export class SseReader {
           if (e.id !== undefined) this.lastEventId = e.id;
           if (e.data.trim() === '') return;
           events++;
+          // the parser bounds what it buffers across chunks; an event that came in one chunk is checked here
+          if (e.data.length > this.maxReportBytes) return this.tooLarge(uri, e.id, e.data.length);
           void this.pipeline.submit(e.data, 'sse', uri); // settles in the background, in order
           if (this.pipeline.full) pause();
         },
@@ -94,14 +114,9 @@ export class SseReader {
         onError: (err: ParseError) => {
           if (err.type !== 'max-buffer-size-exceeded') return; // unknown fields: ignored, as EventSource does
           failure = `an event over ${this.maxReportBytes} bytes`;
-          void this.pipeline.reject(
-            { lastEventId: this.lastEventId ?? null, limitBytes: this.maxReportBytes },
-            uri,
-            {
-              code: 'report-too-large',
-              message: `an SSE event after id ${this.lastEventId ?? '(none)'} is over maxReportBytes (${this.maxReportBytes})`,
-            },
-          );
+          this.tooLarge(uri, undefined, undefined);
+          // resuming after the last id would get the same event again: start afresh (a gap shows what was lost)
+          this.lastEventId = undefined;
           res.destroy();
         },
       });
