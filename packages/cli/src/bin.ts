@@ -2,17 +2,24 @@
 // The `busway` command: demo, up, run, provision, tail.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadConfig, runWorker, type WorkerModule } from '@busway/runtime';
-import { buildSiteModel, SimulatorConfigSchema } from '@busway/simulator';
+import { loadConfig, runWorker } from '@busway/runtime';
 import { demo, DEMO_STAGES } from './commands/demo.js';
 import { provision } from './commands/provision.js';
 import { tail } from './commands/tail.js';
 import { defaultLogDir, up } from './commands/up.js';
 import { parseDurationMs } from './duration.js';
 import { demoDir, ensureLocalStack } from './stack.js';
-import { CATALOG, findWorker, loadWorker, PIPELINE, WORKERS } from './workers.js';
+import {
+  CATALOG,
+  describeWorkers,
+  findWorker,
+  loadWorker,
+  PIPELINE,
+  WORKERS,
+  type WorkerEntry,
+} from './workers.js';
 
-const USAGE = `busway — IT/OT telemetry fabric on NATS JetStream
+const usage = async () => `busway — IT/OT telemetry fabric on NATS JetStream
 
 Usage:
   busway demo [--duration 30s] [--json] [--seed N]   whole pipeline on a simulated AI factory
@@ -23,7 +30,7 @@ Usage:
   busway workers                                     list the workers
 
 Workers:
-${CATALOG.map((w) => `  ${w.name.padEnd(18)} ${w.description}`).join('\n')}
+${(await describeWorkers()).map((w) => `  ${w.name.padEnd(18)} ${w.description}`).join('\n')}
 `;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -46,13 +53,14 @@ async function main(argv: string[]): Promise<number> {
   const [command, arg] = positionals;
   if (values.config) process.env.BUSWAY_CONFIG = values.config;
   if (values.help || !command) {
-    process.stdout.write(USAGE);
+    process.stdout.write(await usage());
     return command || values.help ? 0 : 2;
   }
   const env = process.env;
   switch (command) {
     case 'workers':
-      for (const w of CATALOG) process.stdout.write(`${w.name}\t${w.stage}\t${w.description}\n`);
+      for (const w of await describeWorkers())
+        process.stdout.write(`${w.name}\t${w.stage}\t${w.description}\n`);
       return 0;
     case 'run': {
       const mod = arg ? await loadWorker(arg) : undefined;
@@ -65,7 +73,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'provision': {
       const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
-      const siteModel = values['sim-site'] ? simSiteModel(env) : values['site-model'];
+      const siteModel = values['sim-site'] ? await simSiteModel(env) : values['site-model'];
       const result = await provision({
         natsUrl,
         redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -98,12 +106,14 @@ async function main(argv: string[]): Promise<number> {
       return runDemo(values.duration, values.json, Number.parseInt(values.seed, 10));
     default:
       err(`unknown command '${command}'\n`);
-      process.stderr.write(USAGE);
+      process.stderr.write(await usage());
       return 2;
   }
 }
 
-function simSiteModel(env: NodeJS.ProcessEnv) {
+async function simSiteModel(env: NodeJS.ProcessEnv) {
+  // the simulator's code is loaded only for this (and the demo), never by `busway run`
+  const { buildSiteModel, SimulatorConfigSchema } = await import('@busway/simulator');
   return buildSiteModel(loadConfig(SimulatorConfigSchema, { env, worker: 'simulator' }));
 }
 
@@ -120,7 +130,8 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
     MQTT_URL: stack.mqttUrl,
     BUSWAY_SITE: site,
   };
-  const simulator = findWorker('simulator') as WorkerModule;
+  const simulator = findWorker('simulator') as WorkerEntry;
+  const { buildSiteModel, SimulatorConfigSchema } = await import('@busway/simulator');
   const siteModel = buildSiteModel(
     loadConfig(SimulatorConfigSchema, { env, worker: 'simulator', overrides: { seed } }),
   );

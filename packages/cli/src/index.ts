@@ -8,4 +8,5 @@ export { decodeFabricMessage, sampleToJson, formatLine } from './decode.js';
 export { parsePrometheus, sumOf } from './prometheus.js';
 export { parseDurationMs } from './duration.js';
 export { Supervisor } from './supervisor.js';
-export { PIPELINE, WORKERS, CATALOG, LAZY_WORKERS, findWorker, loadWorker } from './workers.js';
+export { PIPELINE, WORKERS, CATALOG, findWorker, loadWorker, describeWorkers } from './workers.js';
+export type { WorkerEntry } from './workers.js';

@@ -1,71 +1,114 @@
 import type { WorkerModule } from '@busway/runtime';
-import { anomalyModule } from '@busway/anomaly';
-import { correlatorModule } from '@busway/correlator';
-import { fanoutModule } from '@busway/fanout';
-import { ingestBacnetModule } from '@busway/ingest-bacnet';
-import { ingestDsxModule } from '@busway/ingest-dsx';
-import { ingestModbusModule } from '@busway/ingest-modbus';
-import { ingestMqttJsonModule } from '@busway/ingest-mqtt-json';
-import { ingestSnmpModule } from '@busway/ingest-snmp';
-import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
-import { normalizerModule } from '@busway/normalizer';
-import { simulatorModule } from '@busway/simulator';
-
-/** The pipeline's workers in flow order; `busway up` runs these. */
-export const PIPELINE: readonly WorkerModule[] = [
-  ingestSparkplugModule as unknown as WorkerModule,
-  ingestDsxModule as unknown as WorkerModule,
-  normalizerModule as unknown as WorkerModule,
-  correlatorModule as unknown as WorkerModule,
-  anomalyModule as unknown as WorkerModule,
-  fanoutModule as unknown as WorkerModule,
-];
-
-/** Bridges that need site-specific configuration (rules, devices) before they do anything: run them by name. */
-export const CONFIGURED_BRIDGES: readonly WorkerModule[] = [
-  ingestMqttJsonModule as unknown as WorkerModule,
-  ingestModbusModule as unknown as WorkerModule,
-  ingestSnmpModule as unknown as WorkerModule,
-  ingestBacnetModule as unknown as WorkerModule,
-];
-
-/** Every runnable worker, the simulator included. */
-export const WORKERS: readonly WorkerModule[] = [
-  ...PIPELINE,
-  ...CONFIGURED_BRIDGES,
-  simulatorModule as unknown as WorkerModule,
-];
-
-export function findWorker(name: string): WorkerModule | undefined {
-  return WORKERS.find((w) => w.name === name);
-}
 
 /**
- * Workers whose libraries are heavy to load (node-opcua takes over a second and tens of MB): loaded only by the
- * process that runs them, never by every `busway` process. None has consumers to provision.
+ * A worker as the CLI lists it: its name, stage, and how to load its module (which has its description). A
+ * module is loaded only by the process that needs it (`busway run <worker>` loads one), because each brings its protocol
+ * libraries: loading all of them would cost every worker's container tens of MB and seconds of start-up.
  */
-export const LAZY_WORKERS: readonly {
+export interface WorkerEntry {
   name: string;
   stage: string;
-  description: string;
   load(): Promise<WorkerModule>;
-}[] = [
+}
+
+const asModule = (m: unknown) => m as WorkerModule;
+
+/** Every runnable worker, in flow order: bridges, then the pipeline stages, then the simulator. */
+export const CATALOG: readonly WorkerEntry[] = [
+  {
+    name: 'ingest-sparkplug',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-sparkplug')).ingestSparkplugModule),
+  },
+  {
+    name: 'ingest-dsx',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-dsx')).ingestDsxModule),
+  },
+  {
+    name: 'normalizer',
+    stage: 'normalize',
+    load: async () => asModule((await import('@busway/normalizer')).normalizerModule),
+  },
+  {
+    name: 'correlator',
+    stage: 'correlate',
+    load: async () => asModule((await import('@busway/correlator')).correlatorModule),
+  },
+  {
+    name: 'anomaly',
+    stage: 'anomaly',
+    load: async () => asModule((await import('@busway/anomaly')).anomalyModule),
+  },
+  {
+    name: 'fanout',
+    stage: 'fanout',
+    load: async () => asModule((await import('@busway/fanout')).fanoutModule),
+  },
+  {
+    name: 'ingest-mqtt-json',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-mqtt-json')).ingestMqttJsonModule),
+  },
+  {
+    name: 'ingest-modbus',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-modbus')).ingestModbusModule),
+  },
+  {
+    name: 'ingest-snmp',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-snmp')).ingestSnmpModule),
+  },
+  {
+    name: 'ingest-bacnet',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-bacnet')).ingestBacnetModule),
+  },
   {
     name: 'ingest-opcua',
     stage: 'ingest',
-    description:
-      'OPC UA client: subscriptions with monitored items (deadband, security, reconnect) -> raw samples',
-    load: async () => (await import('@busway/ingest-opcua')).ingestOpcuaModule as unknown as WorkerModule,
+    load: async () => asModule((await import('@busway/ingest-opcua')).ingestOpcuaModule),
+  },
+  {
+    name: 'simulator',
+    stage: 'simulate',
+    load: async () => asModule((await import('@busway/simulator')).simulatorModule),
   },
 ];
 
-/** Every worker's name, stage and description, without loading the lazy ones. */
-export const CATALOG: readonly { name: string; stage: string; description: string }[] = [
-  ...WORKERS,
-  ...LAZY_WORKERS,
-];
+const pick = (...names: string[]): WorkerEntry[] =>
+  names.map((n) => {
+    const entry = CATALOG.find((w) => w.name === n);
+    if (!entry) throw new Error(`no worker ${n} in the catalog`);
+    return entry;
+  });
 
-/** A worker module by name, loading it if it is a lazy one. */
+/** The pipeline's workers in flow order; `busway up` and the demo run these. */
+export const PIPELINE: readonly WorkerEntry[] = pick(
+  'ingest-sparkplug',
+  'ingest-dsx',
+  'normalizer',
+  'correlator',
+  'anomaly',
+  'fanout',
+);
+
+/** Every worker: `busway provision` provisions the consumers of all of them. */
+export const WORKERS: readonly WorkerEntry[] = CATALOG;
+
+export function findWorker(name: string): WorkerEntry | undefined {
+  return CATALOG.find((w) => w.name === name);
+}
+
+/** A worker's module by name, loaded now; undefined for a name the catalog does not have. */
 export async function loadWorker(name: string): Promise<WorkerModule | undefined> {
-  return findWorker(name) ?? (await LAZY_WORKERS.find((w) => w.name === name)?.load());
+  return findWorker(name)?.load();
+}
+
+/** Every worker's name, stage and description: loads every module (for `busway workers` and the help). */
+export async function describeWorkers(): Promise<{ name: string; stage: string; description: string }[]> {
+  return Promise.all(
+    CATALOG.map(async (w) => ({ name: w.name, stage: w.stage, description: (await w.load()).description })),
+  );
 }

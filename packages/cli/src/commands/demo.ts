@@ -2,10 +2,10 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { EXEMPLAR_CAPTURE, readCapture, replay } from '@busway/ingest-dsx';
-import type { WorkerModule } from '@busway/runtime';
 import { sumOf, type PromSample } from '../prometheus.js';
 import { Supervisor } from '../supervisor.js';
 import type { StackUrls } from '../stack.js';
+import type { WorkerEntry } from '../workers.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
 export const DEMO_STAGES = [
@@ -60,8 +60,8 @@ function progressLine(r: DemoReport, elapsedMs: number): string {
 export interface DemoOptions {
   durationMs: number;
   stack: StackUrls;
-  workers: readonly WorkerModule[];
-  simulator: WorkerModule;
+  workers: readonly Pick<WorkerEntry, 'name'>[];
+  simulator: Pick<WorkerEntry, 'name'>;
   site: string;
   seed: number;
   /** Progress lines (stderr with --json). */

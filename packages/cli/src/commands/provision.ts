@@ -2,21 +2,16 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { publishSiteModel, readSiteModel, type SiteModel } from '@busway/registry';
-import {
-  createLogger,
-  ensureConsumer,
-  ensureStream,
-  fabricStreams,
-  loadConfig,
-  type WorkerModule,
-} from '@busway/runtime';
+import { createLogger, ensureConsumer, ensureStream, fabricStreams, loadConfig } from '@busway/runtime';
+import type { WorkerEntry } from '../workers.js';
 
 export interface ProvisionOptions {
   natsUrl: string;
   redisUrl?: string;
   /** Site model to load into the registry: a file path, or a model already built. */
   siteModel?: string | SiteModel;
-  workers: readonly WorkerModule[];
+  /** Workers whose consumers to provision: each module is loaded here. */
+  workers: readonly WorkerEntry[];
   env?: NodeJS.ProcessEnv;
   /** Log level of the per-stream and per-consumer lines. @default $BUSWAY_LOG_LEVEL or info */
   logLevel?: string;
@@ -36,7 +31,8 @@ export async function provision(
       await ensureStream(jsm, s, log);
       streams++;
     }
-    for (const mod of opts.workers) {
+    for (const entry of opts.workers) {
+      const mod = await entry.load();
       const config = loadConfig(mod.configSchema, { env: opts.env, worker: mod.name });
       for (const c of mod.consumers(config)) {
         await ensureConsumer(jsm, c, log);

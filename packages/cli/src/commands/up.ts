@@ -1,9 +1,9 @@
 import { join } from 'node:path';
-import type { WorkerModule } from '@busway/runtime';
+import type { WorkerEntry } from '../workers.js';
 import { Supervisor } from '../supervisor.js';
 
 export interface UpOptions {
-  workers: readonly WorkerModule[];
+  workers: readonly Pick<WorkerEntry, 'name'>[];
   env: NodeJS.ProcessEnv;
   logDir: string;
   log: (line: string) => void;
