@@ -178,7 +178,8 @@ export function enrichJob(e: busway.v1.IEvent, registry: Registry): busway.v1.IE
   if (!e.job) return e;
   const racks = new Map<string, busway.v1.IUnsPath>();
   for (const node of e.job.nodes ?? []) {
-    const rack = registry.rackOf(node);
+    // Kubernetes may name a node by its FQDN (spec.nodeName) where the registry has the short host name
+    const rack = registry.rackOf(node) ?? registry.rackOf(node.split('.', 1)[0] ?? node);
     const path = rack ? registry.pathOf(rack) : undefined;
     if (rack && path) racks.set(rack, path);
   }

@@ -42,6 +42,18 @@ export const SimulatorConfigSchema = RuntimeConfigSchema.extend({
   vtnClientSecret: z.string().min(1).default('busway-ven-secret'),
   /** First port of the simulated rack BMCs (Redfish, one per rack on consecutive ports); 0: none. @default 0 */
   redfishPort: z.coerce.number().int().min(0).max(65000).default(0),
+  /** Port of the simulated dcgm-exporter (every GPU at /metrics, one node's at /<node>/metrics); 0: none. @default 0 */
+  dcgmPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Port of the simulated slurmrestd (the plant's jobs at /slurm/v0.0.41/jobs/); 0: none. @default 0 */
+  slurmPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Port of the simulated Kubernetes API server (the plant's jobs as pods, list and watch); 0: none. @default 0 */
+  k8sPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Token the simulated slurmrestd (user busway) and Kubernetes API (Bearer) accept. @default busway-sim-token */
+  schedulerToken: z.string().min(1).default('busway-sim-token'),
+  /** Job events straight to raw.v1.events.scheduler: auto = only while no scheduler API is served. @default auto */
+  directJobEvents: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** Address the simulated DCGM, Slurm and Kubernetes endpoints listen on. @default 127.0.0.1 */
+  itBindAddress: z.string().min(1).default('127.0.0.1'),
 });
 export type SimulatorConfig = z.infer<typeof SimulatorConfigSchema>;
 

@@ -29,7 +29,8 @@ export { formatRedfishTime } from './redfish/model.js';
 export { parseEventFilter } from './redfish/filter.js';
 export { RackBmcs, redfishEndpointsOf, SIM_REDFISH_USER, SIM_REDFISH_PASSWORD } from './redfish/rack-bmcs.js';
 export { redfishPointsOf, redfishPowerMetric, redfishGpuTempMetric } from './redfish/points.js';
-export { DcgmExporter, gpuUuidOf } from './dcgm/exporter.js';
+export { DcgmExporter } from './dcgm/exporter.js';
+export { gpuUuidOf, gpuAssetsOf } from './dcgm/gpu-assets.js';
 export type { DcgmGpu, DcgmExporterOptions } from './dcgm/exporter.js';
 export { DCGM_FIELDS } from './dcgm/fields.js';
 export type { DcgmFieldDef } from './dcgm/fields.js';
@@ -42,6 +43,8 @@ export { newPod, bindPod, runPod, finishPod, k8sTime } from './scheduler/kube-po
 export type { Pod, PodInput } from './scheduler/kube-pods.js';
 export { compressHostlist } from './scheduler/hostlist.js';
 export { SimSchedulerApis, SIM_NAMESPACE, simPodName } from './scheduler/sim-scheduler.js';
+export { startSimItApis, SIM_SLURM_USER } from './scheduler/it-apis.js';
+export type { SimItApis } from './scheduler/it-apis.js';
 
 export const simulatorModule: WorkerModule<typeof SimulatorConfigSchema> = {
   name: 'simulator',

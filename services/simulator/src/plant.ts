@@ -1,6 +1,7 @@
 import type { SiteModel } from '@busway/registry';
 import { groupOf, type SimulatorConfig } from './config.js';
 import { redfishPointsOf } from './redfish/points.js';
+import { gpuAssetsOf } from './dcgm/gpu-assets.js';
 
 /** Sparkplug datatypes used by the simulator (Sparkplug 3.0, table 6.4.16). */
 export const DataType = { Double: 10, Boolean: 11, String: 12 } as const;
@@ -206,5 +207,6 @@ export function buildSiteModel(config: SimulatorConfig): SiteModel {
     })),
   );
   points.push(...redfishPointsOf(plant));
+  assets.push(...gpuAssetsOf(plant));
   return { site: plant.site, assets, points };
 }

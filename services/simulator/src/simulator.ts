@@ -7,6 +7,7 @@ import { PlantSim, TICK_MS, type JobEventOut, type Reading } from './plant-sim.j
 import { SparkplugEdgeNode } from './sparkplug-edge.js';
 import { simulatedVtnOptions, startSimulatedVtn } from './vtn/curtailment.js';
 import { RackBmcs } from './redfish/rack-bmcs.js';
+import { startSimItApis } from './scheduler/it-apis.js';
 
 const PHASE = {
   started: busway.v1.JobPhase.JOB_PHASE_STARTED,
@@ -43,6 +44,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
   for (const edge of edges.values()) await edge.connect();
   const vtn = config.vtnPort > 0 ? await startSimulatedVtn(simulatedVtnOptions(config), rt.log) : undefined;
   const bmcs = config.redfishPort > 0 ? await RackBmcs.start(sim.plant, config, rt.log) : undefined;
+  const it = await startSimItApis(sim.plant, config, rt.log);
   rt.log.info(
     { devices: sim.plant.devices.length, edges: edges.size, seed: config.seed },
     'plant simulator publishing',
@@ -63,7 +65,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
   const tick = async () => {
     const out = sim.advanceTo(Date.now());
     truth.write(out.truth);
-    for (const e of out.events) {
+    for (const e of it.directJobEvents ? out.events : []) {
       const id = `sim-scheduler:${e.jobId}:${e.phase}`;
       await publishFabric(
         rt.js,
@@ -74,6 +76,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
       );
     }
     bmcs?.observe(out.readings, config.thermalIntervalMs);
+    it.observe(out);
     await publishReadings(out.readings);
   };
   const timer = setInterval(() => {
@@ -89,6 +92,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
       for (const edge of edges.values()) await edge.close();
       await vtn?.stop();
       await bmcs?.close();
+      await it.close();
     },
   };
 }

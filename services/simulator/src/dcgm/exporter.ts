@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DCGM_FIELDS } from './fields.js';
+import { gpuUuidOf } from './gpu-assets.js';
 
 /** One GPU as dcgm-exporter labels it, with its current field values. */
 export interface DcgmGpu {
@@ -22,18 +23,6 @@ export interface DcgmExporterOptions {
   port?: number;
   /** @default 127.0.0.1 */
   host?: string;
-}
-
-/** A deterministic GPU UUID for a node and index (the simulator needs stable identities, not random ones). */
-export function gpuUuidOf(hostname: string, index: number): string {
-  let h = 0x811c9dc5;
-  const hex: string[] = [];
-  for (let round = 0; round < 4; round++) {
-    for (const c of `${hostname}/${index}/${round}`) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-    hex.push(h.toString(16).padStart(8, '0'));
-  }
-  const s = hex.join('');
-  return `GPU-${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20, 32)}`;
 }
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
