@@ -66,6 +66,21 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/ingest-bacnet')).ingestBacnetModule),
   },
   {
+    name: 'ingest-redfish',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-redfish')).ingestRedfishModule),
+  },
+  {
+    name: 'ingest-dcgm',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-dcgm')).ingestDcgmModule),
+  },
+  {
+    name: 'ingest-scheduler',
+    stage: 'ingest',
+    load: async () => asModule((await import('@busway/ingest-scheduler')).ingestSchedulerModule),
+  },
+  {
     name: 'ingest-opcua',
     stage: 'ingest',
     load: async () => asModule((await import('@busway/ingest-opcua')).ingestOpcuaModule),
