@@ -114,7 +114,7 @@ export function simulatedVtnOptions(config: SimulatorConfig) {
     plan: {
       issueAfterMs: 3000,
       limitKw,
-      curtailmentS: 20,
+      curtailmentS: 15,
       pricesUsdPerKwh: [0.12, 0.35, 0.52, 0.18],
       priceIntervalS: 10,
     },
