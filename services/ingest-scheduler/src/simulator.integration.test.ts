@@ -10,7 +10,7 @@ import { freePort, startMosquitto, startNats, startRedis, waitFor, type TestServ
 import { ingestSchedulerModule } from './index.js';
 import { eventsIn } from './test-fixtures.js';
 
-describe("the simulator's slurmrestd through the bridge: the plant's jobs as Slurm job events placed in racks", () => {
+describe("the simulator's slurmrestd and Kubernetes API through the bridge: the plant's jobs as job events in racks", () => {
   let nats: TestServer;
   let redis: TestServer;
   let broker: TestServer;
@@ -19,6 +19,7 @@ describe("the simulator's slurmrestd through the bridge: the plant's jobs as Slu
   before(async () => {
     [nats, redis, broker] = await Promise.all([startNats(), startRedis(), startMosquitto()]);
     const slurmPort = await freePort();
+    const k8sPort = await freePort();
     const env = {
       NATS_URL: nats.url,
       REDIS_URL: redis.url,
@@ -32,6 +33,10 @@ describe("the simulator's slurmrestd through the bridge: the plant's jobs as Slu
       BUSWAY_JOB_MEAN_INTERVAL_MS: '500',
       BUSWAY_FAULT_MEAN_INTERVAL_MS: '0',
       BUSWAY_SLURM_PORT: String(slurmPort),
+      BUSWAY_K8S_PORT: String(k8sPort),
+      BUSWAY_KUBERNETES: JSON.stringify([
+        { id: 'sim-k8s', url: `http://127.0.0.1:${k8sPort}`, token: 'busway-sim-token' },
+      ]),
       BUSWAY_SLURM: JSON.stringify([
         {
           id: 'sim-slurm',
@@ -85,6 +90,20 @@ describe("the simulator's slurmrestd through the bridge: the plant's jobs as Slu
       ).length,
       1,
     );
+    // the same jobs through the Kubernetes API: one pod per node, each a job of its own on its node
+    const pods = await waitFor('pods started', async () => {
+      const k8s = (await eventsIn(rt, 'RAW', 'raw.v1.events.sim-k8s')).filter(
+        (e) => e.event.job?.phase === busway.v1.JobPhase.JOB_PHASE_STARTED,
+      );
+      return k8s.length > 0 ? k8s : undefined;
+    });
+    for (const e of pods) {
+      const node = e.event.job?.nodes?.[0] ?? '';
+      assert.match(node, /^node-r1-0[12]-[12]$/);
+      assert.match(e.event.job?.jobId ?? '', new RegExp(`^training/job-\\d+-\\d+-${node}$`));
+      assert.equal(e.event.job?.gpus, 2);
+      assert.equal(e.event.job?.scheduler, 'kubernetes');
+    }
     const direct = await rt.jsm.streams.info('RAW', { subjects_filter: 'raw.v1.events.scheduler' });
     assert.equal(
       direct.state.subjects?.['raw.v1.events.scheduler'] ?? 0,
