@@ -47,6 +47,8 @@ describe('the webhook listener', () => {
     assert.equal((await fetch(url, { method: 'POST', body: '{}' })).status, 401);
     assert.equal((await fetch(url.replace(CALLBACK_PATH, '/other'), { method: 'POST' })).status, 404);
     assert.equal((await fetch(url)).status, 405);
+    const huge = await post(`{"pad":"${'x'.repeat(1_100_000)}"}`);
+    assert.equal(huge.status, 413, 'too large: refused for good, not retried');
     assert.equal(received.length, 1, 'none reached the handler');
   });
 

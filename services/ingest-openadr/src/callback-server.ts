@@ -88,6 +88,11 @@ export class CallbackServer {
         status === 200 ? 'stored' : status === 400 ? 'refused, see the dead letter' : 'not stored, retry',
       );
     } catch (err) {
+      if (err instanceof TooLarge) {
+        this.count('callback-too-large');
+        this.answer(res, 413, `body over ${MAX_BODY_BYTES} bytes`);
+        return;
+      }
       this.log.warn({ err }, 'callback failed');
       this.answer(res, 503, 'not stored, retry');
     } finally {
@@ -103,12 +108,15 @@ export class CallbackServer {
   }
 }
 
+/** Thrown when a callback body passes MAX_BODY_BYTES: answered 413, so the VTN does not retry it. */
+class TooLarge extends Error {}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error(`callback body over ${MAX_BODY_BYTES} bytes`);
+    if (size > MAX_BODY_BYTES) throw new TooLarge();
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

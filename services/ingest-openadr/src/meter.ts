@@ -1,6 +1,7 @@
 // The facility's power over a past interval, read back from the normalized samples in NORM.
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { busway, msFromTimeNs, Streams } from '@busway/proto';
+import { TransientError } from '@busway/runtime';
 
 /** One reading of one point: time (ms) and power (W). */
 export interface PowerReading {
@@ -69,7 +70,12 @@ export class FacilityMeter {
 
   async read(fromMs: number, toMs: number): Promise<FacilityPower | undefined> {
     const byPoint = new Map<string, PowerReading[]>();
-    for (const subject of this.options.subjects) await this.collect(subject, fromMs, toMs, byPoint);
+    try {
+      for (const subject of this.options.subjects) await this.collect(subject, fromMs, toMs, byPoint);
+    } catch (err) {
+      // NORM missing or JetStream away: the report is tried again later
+      throw new TransientError(`meter read failed: ${(err as Error).message}`, { cause: err });
+    }
     let meanW = 0;
     let points = 0;
     let readings = 0;

@@ -52,11 +52,16 @@ export class VtnClient {
   /** Every object of a collection, page after page (skip/limit) until a short page. */
   async getAll(path: string, query: Query = {}): Promise<unknown[]> {
     const all: unknown[] = [];
+    let previousFirst: string | undefined;
     for (let skip = 0; ; skip += this.opts.pageSize) {
       const page = await this.request('GET', path, { query: { ...query, skip, limit: this.opts.pageSize } });
       if (!Array.isArray(page)) throw new VtnRefused(200, 'GET', path, 'the answer is not a JSON array');
+      // a VTN that ignores limit sends everything at once; one that ignores skip sends page 1 again
+      const first = JSON.stringify(page[0] ?? null);
+      if (skip > 0 && first === previousFirst) return all;
+      previousFirst = first;
       all.push(...(page as unknown[]));
-      if (page.length < this.opts.pageSize) return all;
+      if (page.length !== this.opts.pageSize) return all;
     }
   }
 
