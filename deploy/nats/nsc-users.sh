@@ -33,16 +33,31 @@ nsc add user --account "$ACCOUNT" --name busway-correlator \
   --allow-pub 'ordered.v1.>,incident.v1.>,dlq.v1.correlator,$JS.API.INFO,$JS.API.CONSUMER.INFO.NORM.correlator,$JS.API.CONSUMER.MSG.NEXT.NORM.correlator,$JS.ACK.NORM.correlator.>' \
   --allow-sub '_INBOX.correlator.>'
 nsc add user --account "$ACCOUNT" --name busway-anomaly \
-  --allow-pub 'anomaly.v1.>,dlq.v1.anomaly,$JS.API.INFO,$JS.API.CONSUMER.INFO.ORDERED.anomaly,$JS.API.CONSUMER.MSG.NEXT.ORDERED.anomaly,$JS.ACK.ORDERED.anomaly.>' \
+  --allow-pub 'anomaly.v1.>,alarm.v1.>,dlq.v1.anomaly,$JS.API.INFO,$JS.API.CONSUMER.INFO.ORDERED.anomaly,$JS.API.CONSUMER.MSG.NEXT.ORDERED.anomaly,$JS.ACK.ORDERED.anomaly.>,$JS.API.CONSUMER.INFO.ORDERED.anomaly-jobs,$JS.API.CONSUMER.MSG.NEXT.ORDERED.anomaly-jobs,$JS.ACK.ORDERED.anomaly-jobs.>,$JS.API.CONSUMER.INFO.INCIDENTS.anomaly-incidents,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.anomaly-incidents,$JS.ACK.INCIDENTS.anomaly-incidents.>' \
   --allow-sub '_INBOX.anomaly.>'
 nsc add user --account "$ACCOUNT" --name busway-fanout \
   --allow-pub 'uns.v1.>,events.v1.incident.>,events.v1.anomaly.>,dlq.v1.fanout,$JS.API.INFO,$JS.API.CONSUMER.INFO.ORDERED.fanout-samples,$JS.API.CONSUMER.MSG.NEXT.ORDERED.fanout-samples,$JS.ACK.ORDERED.fanout-samples.>,$JS.API.CONSUMER.INFO.INCIDENTS.fanout-incidents,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.fanout-incidents,$JS.ACK.INCIDENTS.fanout-incidents.>,$JS.API.CONSUMER.INFO.ANOMALIES.fanout-anomalies,$JS.API.CONSUMER.MSG.NEXT.ANOMALIES.fanout-anomalies,$JS.ACK.ANOMALIES.fanout-anomalies.>' \
   --allow-sub '_INBOX.fanout.>'
+nsc add user --account "$ACCOUNT" --name busway-ingest-dcgm \
+  --allow-pub 'raw.v1.samples.dcgm.>,audit.v1.dcgm.>,dlq.v1.ingest-dcgm,$JS.API.INFO' \
+  --allow-sub '_INBOX.ingest-dcgm.>'
+nsc add user --account "$ACCOUNT" --name busway-ingest-redfish \
+  --allow-pub 'raw.v1.samples.redfish.>,audit.v1.redfish.>,dlq.v1.ingest-redfish,$JS.API.INFO' \
+  --allow-sub '_INBOX.ingest-redfish.>'
+nsc add user --account "$ACCOUNT" --name busway-ingest-scheduler \
+  --allow-pub 'raw.v1.events.>,dlq.v1.ingest-scheduler,$JS.API.INFO,$KV.scheduler-state.>,$JS.API.STREAM.INFO.KV_scheduler-state,$JS.API.STREAM.CREATE.KV_scheduler-state,$JS.API.STREAM.MSG.GET.KV_scheduler-state,$JS.API.DIRECT.GET.KV_scheduler-state,$JS.API.DIRECT.GET.KV_scheduler-state.>,$JS.API.CONSUMER.CREATE.KV_scheduler-state,$JS.API.CONSUMER.CREATE.KV_scheduler-state.>,$JS.API.CONSUMER.INFO.KV_scheduler-state.*,$JS.API.CONSUMER.DELETE.KV_scheduler-state.*,$JS.FC.KV_scheduler-state.>' \
+  --allow-sub '_INBOX.ingest-scheduler.>'
+nsc add user --account "$ACCOUNT" --name busway-ingest-openadr \
+  --allow-pub 'raw.v1.events.openadr,dlq.v1.ingest-openadr,$JS.API.INFO,$JS.API.STREAM.INFO.NORM,$JS.API.CONSUMER.CREATE.NORM,$JS.API.CONSUMER.CREATE.NORM.>,$JS.API.CONSUMER.INFO.NORM.*,$JS.API.CONSUMER.MSG.NEXT.NORM.*,$JS.API.DIRECT.GET.NORM,$JS.API.DIRECT.GET.NORM.>,$KV.openadr-ven.>,$JS.API.STREAM.INFO.KV_openadr-ven,$JS.API.STREAM.CREATE.KV_openadr-ven,$JS.API.STREAM.MSG.GET.KV_openadr-ven,$JS.API.DIRECT.GET.KV_openadr-ven,$JS.API.DIRECT.GET.KV_openadr-ven.>,$JS.API.CONSUMER.CREATE.KV_openadr-ven,$JS.API.CONSUMER.CREATE.KV_openadr-ven.>,$JS.API.CONSUMER.INFO.KV_openadr-ven.*,$JS.API.CONSUMER.DELETE.KV_openadr-ven.*,$JS.FC.KV_openadr-ven.>' \
+  --allow-sub '_INBOX.ingest-openadr.>'
+nsc add user --account "$ACCOUNT" --name busway-history \
+  --allow-pub 'rollup.v1.>,dlq.v1.history,$JS.API.INFO,$JS.API.STREAM.INFO.ORDERED,$JS.API.CONSUMER.CREATE.ORDERED,$JS.API.CONSUMER.CREATE.ORDERED.>,$JS.API.CONSUMER.INFO.ORDERED.*,$JS.API.CONSUMER.MSG.NEXT.ORDERED.*,$JS.API.DIRECT.GET.ORDERED,$JS.API.DIRECT.GET.ORDERED.>,$JS.API.STREAM.INFO.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M.>,$JS.API.CONSUMER.INFO.ROLLUP_1M.*,$JS.API.CONSUMER.MSG.NEXT.ROLLUP_1M.*,$JS.API.DIRECT.GET.ROLLUP_1M,$JS.API.DIRECT.GET.ROLLUP_1M.>,$KV.busway-history.>,$JS.API.STREAM.INFO.KV_busway-history,$JS.API.STREAM.CREATE.KV_busway-history,$JS.API.STREAM.MSG.GET.KV_busway-history,$JS.API.DIRECT.GET.KV_busway-history,$JS.API.DIRECT.GET.KV_busway-history.>,$JS.API.CONSUMER.CREATE.KV_busway-history,$JS.API.CONSUMER.CREATE.KV_busway-history.>,$JS.API.CONSUMER.INFO.KV_busway-history.*,$JS.API.CONSUMER.DELETE.KV_busway-history.*,$JS.FC.KV_busway-history.>' \
+  --allow-sub '_INBOX.history.>'
 nsc add user --account "$ACCOUNT" --name busway-simulator \
   --allow-pub 'raw.v1.events.scheduler,dlq.v1.simulator,$JS.API.INFO' \
   --allow-sub '_INBOX.simulator.>'
 nsc add user --account "$ACCOUNT" --name busway-provisioner \
-  --allow-pub '$JS.API.INFO,$JS.API.STREAM.INFO.RAW,$JS.API.STREAM.CREATE.RAW,$JS.API.STREAM.UPDATE.RAW,$JS.API.CONSUMER.INFO.RAW.*,$JS.API.CONSUMER.CREATE.RAW.>,$JS.API.CONSUMER.DURABLE.CREATE.RAW.*,$JS.API.STREAM.INFO.NORM,$JS.API.STREAM.CREATE.NORM,$JS.API.STREAM.UPDATE.NORM,$JS.API.CONSUMER.INFO.NORM.*,$JS.API.CONSUMER.CREATE.NORM.>,$JS.API.CONSUMER.DURABLE.CREATE.NORM.*,$JS.API.STREAM.INFO.ORDERED,$JS.API.STREAM.CREATE.ORDERED,$JS.API.STREAM.UPDATE.ORDERED,$JS.API.CONSUMER.INFO.ORDERED.*,$JS.API.CONSUMER.CREATE.ORDERED.>,$JS.API.CONSUMER.DURABLE.CREATE.ORDERED.*,$JS.API.STREAM.INFO.INCIDENTS,$JS.API.STREAM.CREATE.INCIDENTS,$JS.API.STREAM.UPDATE.INCIDENTS,$JS.API.CONSUMER.INFO.INCIDENTS.*,$JS.API.CONSUMER.CREATE.INCIDENTS.>,$JS.API.CONSUMER.DURABLE.CREATE.INCIDENTS.*,$JS.API.STREAM.INFO.ANOMALIES,$JS.API.STREAM.CREATE.ANOMALIES,$JS.API.STREAM.UPDATE.ANOMALIES,$JS.API.CONSUMER.INFO.ANOMALIES.*,$JS.API.CONSUMER.CREATE.ANOMALIES.>,$JS.API.CONSUMER.DURABLE.CREATE.ANOMALIES.*,$JS.API.STREAM.INFO.DLQ,$JS.API.STREAM.CREATE.DLQ,$JS.API.STREAM.UPDATE.DLQ,$JS.API.CONSUMER.INFO.DLQ.*,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.DURABLE.CREATE.DLQ.*,$JS.API.STREAM.INFO.AUDIT,$JS.API.STREAM.CREATE.AUDIT,$JS.API.STREAM.UPDATE.AUDIT,$JS.API.CONSUMER.INFO.AUDIT.*,$JS.API.CONSUMER.CREATE.AUDIT.>,$JS.API.CONSUMER.DURABLE.CREATE.AUDIT.*,$JS.API.STREAM.INFO.ALARMS,$JS.API.STREAM.CREATE.ALARMS,$JS.API.STREAM.UPDATE.ALARMS,$JS.API.CONSUMER.INFO.ALARMS.*,$JS.API.CONSUMER.CREATE.ALARMS.>,$JS.API.CONSUMER.DURABLE.CREATE.ALARMS.*,$JS.API.STREAM.INFO.UNS,$JS.API.STREAM.CREATE.UNS,$JS.API.STREAM.UPDATE.UNS,$JS.API.CONSUMER.INFO.UNS.*,$JS.API.CONSUMER.CREATE.UNS.>,$JS.API.CONSUMER.DURABLE.CREATE.UNS.*,$JS.API.STREAM.INFO.ROLLUP_1M,$JS.API.STREAM.CREATE.ROLLUP_1M,$JS.API.STREAM.UPDATE.ROLLUP_1M,$JS.API.CONSUMER.INFO.ROLLUP_1M.*,$JS.API.CONSUMER.CREATE.ROLLUP_1M.>,$JS.API.CONSUMER.DURABLE.CREATE.ROLLUP_1M.*,$JS.API.STREAM.INFO.ROLLUP_1H,$JS.API.STREAM.CREATE.ROLLUP_1H,$JS.API.STREAM.UPDATE.ROLLUP_1H,$JS.API.CONSUMER.INFO.ROLLUP_1H.*,$JS.API.CONSUMER.CREATE.ROLLUP_1H.>,$JS.API.CONSUMER.DURABLE.CREATE.ROLLUP_1H.*' \
+  --allow-pub '$JS.API.INFO,$JS.API.STREAM.INFO.*,$JS.API.STREAM.CREATE.*,$JS.API.STREAM.UPDATE.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.*.>,$JS.API.CONSUMER.DURABLE.CREATE.*.*' \
   --allow-sub '_INBOX.provisioner.>'
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-sparkplug > creds/busway-ingest-sparkplug.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-dsx > creds/busway-ingest-dsx.creds
@@ -55,5 +70,10 @@ nsc generate creds --account "$ACCOUNT" --name busway-normalizer > creds/busway-
 nsc generate creds --account "$ACCOUNT" --name busway-correlator > creds/busway-correlator.creds
 nsc generate creds --account "$ACCOUNT" --name busway-anomaly > creds/busway-anomaly.creds
 nsc generate creds --account "$ACCOUNT" --name busway-fanout > creds/busway-fanout.creds
+nsc generate creds --account "$ACCOUNT" --name busway-ingest-dcgm > creds/busway-ingest-dcgm.creds
+nsc generate creds --account "$ACCOUNT" --name busway-ingest-redfish > creds/busway-ingest-redfish.creds
+nsc generate creds --account "$ACCOUNT" --name busway-ingest-scheduler > creds/busway-ingest-scheduler.creds
+nsc generate creds --account "$ACCOUNT" --name busway-ingest-openadr > creds/busway-ingest-openadr.creds
+nsc generate creds --account "$ACCOUNT" --name busway-history > creds/busway-history.creds
 nsc generate creds --account "$ACCOUNT" --name busway-simulator > creds/busway-simulator.creds
 nsc generate creds --account "$ACCOUNT" --name busway-provisioner > creds/busway-provisioner.creds

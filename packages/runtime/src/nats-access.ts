@@ -47,6 +47,8 @@ export interface WorkerAccess {
   subscribe?: readonly string[];
   /** Durable pull consumers it reads (the provisioning job creates them). */
   consume?: readonly { stream: string; durable: string }[];
+  /** Streams it reads from a position of its own (ordered consumers it creates, direct gets), acknowledging nothing. */
+  read?: readonly string[];
   /** JetStream KV buckets it owns: creates, reads, writes and watches. */
   kv?: readonly string[];
   /** Services other than NATS it connects to. */
@@ -137,8 +139,13 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     worker: 'anomaly',
     zone: Zones.Process,
     scaling: 'horizontal',
-    publish: ['anomaly.v1.>'],
-    consume: [{ stream: Streams.Ordered.name, durable: 'anomaly' }],
+    publish: ['anomaly.v1.>', 'alarm.v1.>'],
+    consume: [
+      { stream: Streams.Ordered.name, durable: 'anomaly' },
+      { stream: Streams.Ordered.name, durable: 'anomaly-jobs' },
+      { stream: Streams.Incidents.name, durable: 'anomaly-incidents' },
+    ],
+    uses: ['redis'],
   },
   {
     worker: 'fanout',
@@ -151,6 +158,52 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
       { stream: Streams.Anomalies.name, durable: 'fanout-anomalies' },
     ],
     uses: ['redis'],
+  },
+  {
+    worker: 'ingest-dcgm',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('dcgm'), audit('dcgm')],
+    uses: ['redis'],
+    fieldEgress: [{ protocol: 'TCP', port: 9400, purpose: 'DCGM exporters (/metrics)' }],
+  },
+  {
+    worker: 'ingest-redfish',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: [rawSamples('redfish'), audit('redfish')],
+    fieldEgress: [{ protocol: 'TCP', port: 443, purpose: 'Redfish services of the BMCs (HTTPS, SSE)' }],
+  },
+  {
+    worker: 'ingest-scheduler',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    // one event subject per configured source id (raw.v1.events.<source>)
+    publish: ['raw.v1.events.>'],
+    kv: ['scheduler-state'],
+    fieldEgress: [
+      { protocol: 'TCP', port: 6820, purpose: 'slurmrestd' },
+      { protocol: 'TCP', port: 6443, purpose: 'Kubernetes API' },
+    ],
+  },
+  {
+    worker: 'ingest-openadr',
+    zone: Zones.Ingest,
+    scaling: 'singleton',
+    publish: ['raw.v1.events.openadr'],
+    // usage reports are computed from normalized meter samples
+    read: [Streams.Norm.name],
+    kv: ['openadr-ven'],
+    fieldEgress: [{ protocol: 'TCP', port: 443, purpose: 'OpenADR 3 VTN' }],
+  },
+  {
+    worker: 'history',
+    zone: Zones.Process,
+    // one reader and one checkpoint: a second replica would publish every rollup twice
+    scaling: 'singleton',
+    publish: ['rollup.v1.>'],
+    read: [Streams.Ordered.name, Streams.Rollup1m.name],
+    kv: ['busway-history'],
   },
   {
     worker: 'simulator',
@@ -185,6 +238,23 @@ function consumerSubjects(stream: string, durable: string): string[] {
   ];
 }
 
+/**
+ * A reader of a whole stream with ordered consumers: their names are random (`oc_<nuid>_<n>`) and NATS wildcards
+ * match whole tokens, so it may look up and pull from any consumer of that stream, but acknowledge none and
+ * delete none (an ordered consumer it leaves behind expires by itself).
+ */
+function readerSubjects(stream: string): string[] {
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
+    `$JS.API.DIRECT.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+  ];
+}
+
 /** A KV bucket's owner: create the bucket's stream, put, get (direct or not), watch with ordered consumers. */
 function kvSubjects(bucket: string): string[] {
   const stream = `KV_${bucket}`;
@@ -211,28 +281,29 @@ export function natsPermissionsOf(access: WorkerAccess): NatsPermissions {
       `dlq.v1.${token(access.worker)}`,
       '$JS.API.INFO',
       ...(access.consume ?? []).flatMap((c) => consumerSubjects(c.stream, c.durable)),
+      ...(access.read ?? []).flatMap(readerSubjects),
       ...(access.kv ?? []).flatMap(kvSubjects),
     ]),
     subscribe: unique([`${inboxPrefixOf(access.worker)}.>`, ...(access.subscribe ?? [])]),
   };
 }
 
-/** The provisioning job: create and update the fabric streams and their durable consumers; read nothing, delete nothing. */
-export function provisionerPermissions(
-  streams: readonly string[] = Object.values(Streams).map((s) => s.name),
-): NatsPermissions {
+/**
+ * The provisioning job: create and update streams and their durable consumers; read nothing, delete nothing.
+ * Any stream name, so that a stream added to the contracts needs no new permission (updating a stream's limits
+ * is already the power to age its data out: the provisioner is an administrator, kept to a short-lived job).
+ */
+export function provisionerPermissions(): NatsPermissions {
   return {
-    publish: unique([
+    publish: [
       '$JS.API.INFO',
-      ...streams.flatMap((s) => [
-        `$JS.API.STREAM.INFO.${s}`,
-        `$JS.API.STREAM.CREATE.${s}`,
-        `$JS.API.STREAM.UPDATE.${s}`,
-        `$JS.API.CONSUMER.INFO.${s}.*`,
-        `$JS.API.CONSUMER.CREATE.${s}.>`,
-        `$JS.API.CONSUMER.DURABLE.CREATE.${s}.*`,
-      ]),
-    ]),
+      '$JS.API.STREAM.INFO.*',
+      '$JS.API.STREAM.CREATE.*',
+      '$JS.API.STREAM.UPDATE.*',
+      '$JS.API.CONSUMER.INFO.*.*',
+      '$JS.API.CONSUMER.CREATE.*.>',
+      '$JS.API.CONSUMER.DURABLE.CREATE.*.*',
+    ],
     subscribe: [`${inboxPrefixOf(PROVISIONER)}.>`],
   };
 }
