@@ -47,7 +47,8 @@ const modules = await Promise.all(
 );
 
 // a worker the CLI does not run (yet) has no consumers to make: say so, do not fail the install
-if (unknown.length > 0) log.warn({ workers: unknown }, 'not in the CLI catalog: no consumers provisioned for them');
+if (unknown.length > 0)
+  log.warn({ workers: unknown }, 'not in the CLI catalog: no consumers provisioned for them');
 const nc = await connectNats(natsOptionsOf(config, PROVISIONER), log);
 let streams = 0;
 let consumers = 0;
