@@ -17,6 +17,8 @@ export const Streams = {
   Rollup1m: { name: 'ROLLUP_1M', subjects: ['rollup.v1.1m.>'] },
   /** 1-hour rollups, kept longest. */
   Rollup1h: { name: 'ROLLUP_1H', subjects: ['rollup.v1.1h.>'] },
+  /** Supervisory commands and their confirmations: the control tier's own stream, never behind the samples. */
+  Control: { name: 'CONTROL', subjects: ['control.v1.>'] },
 } as const;
 export type StreamKey = keyof typeof Streams;
 
@@ -30,6 +32,10 @@ export const EventTypes = {
   /** A source's message exactly as it arrived (any format), kept briefly for audit and replay. */
   Original: 'busway.v1.Original',
   Rollup: 'busway.v1.Rollup',
+  /** A supervisory write request (control.v1.command.…). */
+  Command: 'busway.v1.Command',
+  /** One step of a command: accepted, rejected, sent, confirmed, failed, expired (control.v1.result.…). */
+  CommandStatus: 'busway.v1.CommandStatus',
 } as const;
 export type EventType = (typeof EventTypes)[keyof typeof EventTypes];
 
@@ -62,6 +68,10 @@ export const Subjects = {
   /** Rollup of one point: rollup.v1.<1m|1h>.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric...>, from its UNS subject */
   rollup: (period: '1m' | '1h', unsSubject: string) =>
     `rollup.v1.${period}.${unsSubject.replace(/^uns\.v1\./, '')}`,
+  /** A supervisory write request for one point: control.v1.command.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric...>, from its UNS subject */
+  controlCommand: (unsSubject: string) => `control.v1.command.${unsSubject.replace(/^uns\.v1\./, '')}`,
+  /** What became of a command (accepted, applied, read back, refused): control.v1.result.<UNS path>, from its UNS subject */
+  controlResult: (unsSubject: string) => `control.v1.result.${unsSubject.replace(/^uns\.v1\./, '')}`,
 } as const;
 
 const UNSAFE = /[^a-z0-9_-]+/g;

@@ -70,4 +70,15 @@ export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';
 export { backoffMs, nextPollAt, sleep, withTimeout, messageOf, PollScheduler } from './poll.js';
 export { PollDelivery } from './poll-delivery.js';
+export {
+  QosTiers,
+  CONTROL_STREAMS,
+  tierOfStream,
+  streamOfSubject,
+  ControlTierConfigSchema,
+  tierConsumerConfig,
+  PriorityGate,
+  connectControlTier,
+} from './qos.js';
+export type { QosTier, ControlTierConfig, TierConnection } from './qos.js';
 export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';

@@ -18,6 +18,7 @@ export const DEFAULT_RETENTION_MS: Record<keyof typeof Streams, number> = {
   Uns: 7 * DAY_MS,
   Rollup1m: 30 * DAY_MS,
   Rollup1h: 400 * DAY_MS,
+  Control: 30 * DAY_MS,
 };
 
 /** Streams whose default size differs from the common one (history holds every sample for days). */
