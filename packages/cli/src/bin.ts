@@ -169,6 +169,8 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
       );
     }
     log(`simulator published ${report.simulator.samplesOut} samples; dead letters: ${report.dlq}`);
+    const sources = Object.entries(report.sources).map(([w, n]) => `${w} ${n}`);
+    log(`samples by source: ${sources.join(', ')}`);
     log(
       `ground truth: ${join(demoDir(), 'ground-truth.jsonl')}; try: npx busway tail 'uns.v1.${site}.*.*.*.cdu.>'`,
     );

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadConfig } from '@busway/runtime';
 import { CATALOG, loadWorker, PIPELINE } from './workers.js';
 
 describe('the worker catalog', () => {
@@ -9,6 +10,9 @@ describe('the worker catalog', () => {
       assert.ok(mod, entry.name);
       assert.deepEqual({ name: mod.name, stage: mod.stage }, { name: entry.name, stage: entry.stage });
       assert.ok(mod.description.length > 10, `${entry.name} describes itself`);
+      const config = loadConfig(mod.configSchema, { env: {}, worker: entry.name });
+      // provisioning loads only the workers flagged as consuming: a wrong flag leaves consumers uncreated
+      assert.equal(mod.consumers(config).length > 0, entry.consumes, `${entry.name} consumes`);
     }
     assert.equal(await loadWorker('no-such-worker'), undefined);
   });

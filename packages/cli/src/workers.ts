@@ -8,6 +8,8 @@ import type { WorkerModule } from '@busway/runtime';
 export interface WorkerEntry {
   name: string;
   stage: string;
+  /** It reads fabric streams through durable consumers, which `busway provision` creates. */
+  consumes: boolean;
   load(): Promise<WorkerModule>;
 }
 
@@ -18,76 +20,91 @@ export const CATALOG: readonly WorkerEntry[] = [
   {
     name: 'ingest-sparkplug',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-sparkplug')).ingestSparkplugModule),
   },
   {
     name: 'ingest-dsx',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-dsx')).ingestDsxModule),
   },
   {
     name: 'normalizer',
     stage: 'normalize',
+    consumes: true,
     load: async () => asModule((await import('@busway/normalizer')).normalizerModule),
   },
   {
     name: 'correlator',
     stage: 'correlate',
+    consumes: true,
     load: async () => asModule((await import('@busway/correlator')).correlatorModule),
   },
   {
     name: 'anomaly',
     stage: 'anomaly',
+    consumes: true,
     load: async () => asModule((await import('@busway/anomaly')).anomalyModule),
   },
   {
     name: 'fanout',
     stage: 'fanout',
+    consumes: true,
     load: async () => asModule((await import('@busway/fanout')).fanoutModule),
   },
   {
     name: 'ingest-mqtt-json',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-mqtt-json')).ingestMqttJsonModule),
   },
   {
     name: 'ingest-modbus',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-modbus')).ingestModbusModule),
   },
   {
     name: 'ingest-snmp',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-snmp')).ingestSnmpModule),
   },
   {
     name: 'ingest-bacnet',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-bacnet')).ingestBacnetModule),
   },
   {
     name: 'ingest-redfish',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-redfish')).ingestRedfishModule),
   },
   {
     name: 'ingest-dcgm',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-dcgm')).ingestDcgmModule),
   },
   {
     name: 'ingest-scheduler',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-scheduler')).ingestSchedulerModule),
   },
   {
     name: 'ingest-opcua',
     stage: 'ingest',
+    consumes: false,
     load: async () => asModule((await import('@busway/ingest-opcua')).ingestOpcuaModule),
   },
   {
     name: 'simulator',
     stage: 'simulate',
+    consumes: false,
     load: async () => asModule((await import('@busway/simulator')).simulatorModule),
   },
 ];
@@ -109,7 +126,7 @@ export const PIPELINE: readonly WorkerEntry[] = pick(
   'fanout',
 );
 
-/** Every worker: `busway provision` provisions the consumers of all of them. */
+/** Every worker. */
 export const WORKERS: readonly WorkerEntry[] = CATALOG;
 
 export function findWorker(name: string): WorkerEntry | undefined {

@@ -5,6 +5,7 @@ import { EXEMPLAR_CAPTURE, readCapture, replay } from '@busway/ingest-dsx';
 import { sumOf, type PromSample } from '../prometheus.js';
 import { Supervisor } from '../supervisor.js';
 import type { StackUrls } from '../stack.js';
+import { demoSources } from './demo-sources.js';
 import type { WorkerEntry } from '../workers.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
@@ -28,6 +29,8 @@ export interface DemoReport {
   durationMs: number;
   stages: Record<string, StageCounts>;
   simulator: { samplesOut: number };
+  /** Samples each ingest bridge published (its worker name: count). */
+  sources: Record<string, number>;
   dlq: number;
 }
 
@@ -48,8 +51,22 @@ export function summarize(samples: PromSample[], durationMs: number): DemoReport
     simulator: {
       samplesOut: sumOf(samples, 'busway_samples_total', { stage: 'simulate', direction: 'out' }),
     },
+    sources: sourcesOf(samples),
     dlq: sumOf(samples, 'busway_dead_letters_total'),
   };
+}
+
+function sourcesOf(samples: PromSample[]): Record<string, number> {
+  const workers = new Set(
+    samples
+      .filter((s) => s.labels.stage === 'ingest' && s.labels.worker)
+      .map((s) => s.labels.worker as string),
+  );
+  return Object.fromEntries(
+    [...workers]
+      .sort()
+      .map((worker) => [worker, sumOf(samples, 'busway_samples_total', { worker, direction: 'out' })]),
+  );
 }
 
 function progressLine(r: DemoReport, elapsedMs: number): string {
@@ -82,14 +99,21 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     MQTT_URL: opts.stack.mqttUrl,
     BUSWAY_SITE: opts.site,
     BUSWAY_LOG_LEVEL: process.env.BUSWAY_LOG_LEVEL ?? 'info',
+    // job events come from the Slurm bridge, which reads whole seconds up to one poll late
+    BUSWAY_OUT_OF_ORDERNESS_MS: process.env.BUSWAY_OUT_OF_ORDERNESS_MS ?? '3000',
   };
   const sup = new Supervisor(env, join(opts.dir, 'logs'), opts.log);
   for (const w of opts.workers) await sup.start(w.name);
   await sup.waitReady();
+  const sources = await demoSources({ ...env, BUSWAY_SEED: String(opts.seed) });
   await sup.start(opts.simulator.name, {
     BUSWAY_SEED: String(opts.seed),
     BUSWAY_GROUND_TRUTH_PATH: join(opts.dir, 'ground-truth.jsonl'),
+    ...sources.simulatorEnv,
   });
+  await sup.waitReady();
+  // the IT bridges read what the simulator serves: started once it serves it
+  for (const b of sources.bridges) await sup.start(b.name, b.env);
   await sup.waitReady();
   opts.log(
     `pipeline up; simulating ${opts.durationMs / 1000} s of an AI factory (logs in ${join(opts.dir, 'logs')})`,
@@ -124,6 +148,6 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     last = next;
   }
   const report = { ...summarize(await sup.scrape(), opts.durationMs), simulator: { samplesOut: simulated } };
-  await sup.stopAll(opts.workers.map((w) => w.name));
+  await sup.stopAll([...sources.bridges.map((b) => b.name), ...opts.workers.map((w) => w.name)]);
   return report;
 }

@@ -31,8 +31,8 @@ export async function provision(
       await ensureStream(jsm, s, log);
       streams++;
     }
-    for (const entry of opts.workers) {
-      const mod = await entry.load();
+    for (const entry of opts.workers.filter((w) => w.consumes)) {
+      const mod = await entry.load(); // bridges have no consumers: their libraries stay unloaded
       const config = loadConfig(mod.configSchema, { env: opts.env, worker: mod.name });
       for (const c of mod.consumers(config)) {
         await ensureConsumer(jsm, c, log);

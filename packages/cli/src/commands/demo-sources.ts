@@ -1,0 +1,70 @@
+import { createServer } from 'node:net';
+import { loadConfig } from '@busway/runtime';
+import { freePort } from '@busway/testkit';
+
+/** The demo's IT sources: the simulator serves them on these ports, and these bridges read them. */
+export interface DemoSources {
+  simulatorEnv: NodeJS.ProcessEnv;
+  bridges: { name: string; env: NodeJS.ProcessEnv }[];
+}
+
+const canBind = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+
+/** The first of `count` consecutive free loopback ports (the simulated rack BMCs take one each). */
+export async function freePortRange(count: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * 40_000);
+    let free = true;
+    for (let p = first; p < first + count && free; p++) free = await canBind(p);
+    if (free) return first;
+  }
+  throw new Error(`no ${count} consecutive free ports on 127.0.0.1`);
+}
+
+/**
+ * Redfish BMCs (one per rack), a dcgm-exporter and a slurmrestd on the simulator, and the bridges that read them:
+ * IT telemetry and the scheduler's jobs reach the fabric through the same bridges a real site runs. With the
+ * scheduler API on, the simulator stops publishing its job events directly: the Slurm bridge is their source.
+ */
+export async function demoSources(env: NodeJS.ProcessEnv): Promise<DemoSources> {
+  const sim = await import('@busway/simulator');
+  const config = loadConfig(sim.SimulatorConfigSchema, { env, worker: 'simulator' });
+  const plant = sim.buildPlant(config);
+  const racks = plant.rows.reduce((n, row) => n + row.racks.length, 0);
+  const [redfishPort, dcgmPort, slurmPort] = [await freePortRange(racks), await freePort(), await freePort()];
+  const token = config.schedulerToken;
+  return {
+    simulatorEnv: {
+      BUSWAY_REDFISH_PORT: String(redfishPort),
+      BUSWAY_DCGM_PORT: String(dcgmPort),
+      BUSWAY_SLURM_PORT: String(slurmPort),
+    },
+    bridges: [
+      {
+        name: 'ingest-redfish',
+        env: { BUSWAY_ENDPOINTS: JSON.stringify(sim.redfishEndpointsOf({ ...config, redfishPort }, plant)) },
+      },
+      {
+        name: 'ingest-dcgm',
+        env: {
+          BUSWAY_TARGETS: JSON.stringify([
+            { id: 'sim', url: `http://127.0.0.1:${dcgmPort}/metrics`, pollIntervalMs: 5000 },
+          ]),
+        },
+      },
+      {
+        name: 'ingest-scheduler',
+        env: {
+          BUSWAY_SLURM: JSON.stringify([
+            { id: 'slurm', url: `http://127.0.0.1:${slurmPort}`, user: 'busway', token, pollIntervalMs: 500 },
+          ]),
+        },
+      },
+    ],
+  };
+}
