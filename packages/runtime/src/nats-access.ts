@@ -138,7 +138,9 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
   {
     worker: 'anomaly',
     zone: Zones.Process,
-    scaling: 'horizontal',
+    // each series' baseline lives in one process: replicas sharing a durable would split series at random
+    // (scale out with one instance per filterSubject partition, each with its own durables)
+    scaling: 'singleton',
     publish: ['anomaly.v1.>', 'alarm.v1.>'],
     consume: [
       { stream: Streams.Ordered.name, durable: 'anomaly' },
