@@ -13,11 +13,7 @@ import { msOf } from './time.js';
 /** What became of one event object. */
 export interface Accepted {
   outcome: 'published' | 'duplicate' | 'refused';
-  /** First time this revision was seen. */
-  fresh: boolean;
   eventId?: string;
-  /** The revision's modification time at the VTN (ms), when it has one. */
-  modificationMs?: number;
 }
 
 /** Something that wants to know each new revision (the report scheduler). */
@@ -129,11 +125,10 @@ export class EventSink {
     });
     const eventId = result.ok ? result.event.eventId : result.eventId;
     const revision = result.ok ? result.event.revision : result.revision;
-    const modificationMs = result.ok ? msOf(result.event.modificationNs) : undefined;
     const known = eventId ? this.store.get(eventId) : undefined;
     if (revision !== undefined && known?.revision === revision) {
       this.count('event-duplicate');
-      return { outcome: 'duplicate', fresh: false, ...(eventId ? { eventId } : {}) };
+      return { outcome: 'duplicate', ...(eventId ? { eventId } : {}) };
     }
     if (!result.ok) return this.refuse(raw, result.reject, eventId, revision);
     const event = result.event;
@@ -169,9 +164,7 @@ export class EventSink {
     this.listener?.revised(event);
     return {
       outcome,
-      fresh: true,
       eventId: event.eventId,
-      ...(modificationMs === undefined ? {} : { modificationMs }),
     };
   }
 
@@ -196,14 +189,14 @@ export class EventSink {
       const fingerprint = contentHash(raw ?? null, 16);
       if (this.refusedUnidentified.has(fingerprint)) {
         this.count('event-duplicate');
-        return { outcome: 'duplicate', fresh: false };
+        return { outcome: 'duplicate' };
       }
       await this.deadLetter(raw, reject, `openadr:${this.config.vtnId}:unidentified:${fingerprint}`, eventId);
       if (this.refusedUnidentified.size >= MAX_REMEMBERED_REFUSALS) this.refusedUnidentified.clear();
       this.refusedUnidentified.add(fingerprint);
     }
     this.count('event-refused');
-    return { outcome: 'refused', fresh: true, ...(eventId ? { eventId } : {}) };
+    return { outcome: 'refused', ...(eventId ? { eventId } : {}) };
   }
 
   private async deadLetter(raw: unknown, reject: Reject, id: string, eventId?: string): Promise<void> {

@@ -81,8 +81,8 @@ describe('OpenADR VEN falling back to polling', () => {
   it('falls back to polling when callbacks stop, and counts the change the webhook missed', async () => {
     const rt = await restart({
       BUSWAY_VTN_ID: 'muted',
-      BUSWAY_POLL_INTERVAL_MS: '200',
-      BUSWAY_RESYNC_INTERVAL_MS: '400',
+      BUSWAY_POLL_INTERVAL_MS: '100',
+      BUSWAY_RESYNC_INTERVAL_MS: '1000',
       BUSWAY_CALLBACK_GRACE_MS: '200',
     });
     await waitFor('subscribed', async () => (await outcome(rt, 'subscribed')) === 1, 10_000, 20);
@@ -96,11 +96,18 @@ describe('OpenADR VEN falling back to polling', () => {
     vtn.faults.muteNotifications = true;
     const silent = vtn.createEvent(capEvent(program.id, 650));
     await waitFor('found by a resync', async () => (await stored('muted', silent.id)) === 1, 10_000, 20);
+    await waitFor('the miss counted', async () => (await outcome(rt, 'webhook-missed')) >= 1, 10_000, 20);
     assert.equal(await outcome(rt, 'webhook-missed'), 1);
-    // polling again: reads come every pollIntervalMs, not every resyncIntervalMs
+    // polling again: four reads at 100 ms come well before the three resync intervals (3 s) they would take
     const polls = await outcome(rt, 'poll');
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.ok((await outcome(rt, 'poll')) >= polls + 3, 'polling at pollIntervalMs');
+    const since = Date.now();
+    await waitFor(
+      'polling at pollIntervalMs',
+      async () => (await outcome(rt, 'poll')) >= polls + 4,
+      10_000,
+      10,
+    );
+    assert.ok(Date.now() - since < 2500, `four reads took ${Date.now() - since} ms: resyncing, not polling`);
     vtn.faults.muteNotifications = false;
     assertVtnConformed(vtn);
   });
