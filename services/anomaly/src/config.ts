@@ -32,8 +32,10 @@ export const EngineOptionsSchema = DetectorOptionsSchema.extend({
   clearThreshold: z.coerce.number().min(0).lt(1).default(0.25),
   /** How long (event time) the score must stay below clearThreshold before the alarm clears. @default 30000 */
   clearHoldMs: z.coerce.number().int().min(0).default(30_000),
-  /** How long after a job start or end (or a job-power-thermal incident) a power or thermal change on its racks and their coolers is expected. @default 180000 */
+  /** How long after a job start or end (or after a job-power-thermal incident) a temperature change on its racks and their coolers is expected. @default 180000 */
   explainWindowMs: z.coerce.number().int().min(1000).default(180_000),
+  /** The same for quantities that answer a job at once (power, current, utilization, inlet air). @default 30000 */
+  explainFastWindowMs: z.coerce.number().int().min(1000).default(30_000),
   /** Score at most given to a change that a job or an incident explains. @default 0.2 */
   expectedScoreCap: z.coerce.number().min(0).max(1).default(0.2),
   /** Explanation windows (jobs, incidents) remembered at most; the oldest is dropped first. @default 10000 */

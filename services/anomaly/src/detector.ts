@@ -2,6 +2,7 @@ import type { DetectorOptions } from './config.js';
 import { CUSUM_ALLOWANCE, resetCusum, updateCusum } from './detectors/change-point.js';
 import { updateDrift, updateSlope } from './detectors/drift.js';
 import {
+  RELEARN_SAMPLES,
   initBaseline,
   sigmaOf,
   tailFactorOf,
@@ -69,6 +70,8 @@ export function scoreOf(severity: number): number {
 const RECOVERY_SIGMAS = 3;
 /** Findings this many drift horizons apart are separate episodes (the pre-episode level is forgotten). */
 const EPISODE_HORIZONS = 1;
+/** A series that starts more episodes than this per drift horizon changes routinely: it needs bigger ones. */
+const ROUTINE_EPISODES = 2;
 /** Changes in one direction this close together are one trend, not separate level shifts. */
 const TREND_SAMPLES_PER_ALPHA = 5;
 
@@ -134,6 +137,7 @@ export class Detector {
     s[o + F.anchor] = x;
     s[o + F.wander] = 0.1;
     s[o + F.normalBase] = Number.NaN;
+    s[o + F.sinceAdopt] = RELEARN_SAMPLES;
     s[o + F.firstT] = tMs;
     s[o + F.visitBucket] = -1;
     updateSeasonal(s, o, this.store.f32, slot * PROFILE_BUCKETS, tMs, x, this.opts.seasonalMinDays);
@@ -176,7 +180,17 @@ export class Detector {
     const tail = tailFactorOf(s, o);
     const z = (y - level) / sigma;
     const zn = z / tail;
-    updateBaseline(s, o, y, sigma, tail, learning, opts.alpha, repeated);
+    // an explained change is adopted at once; a jump is not, until the next sample shows it is a step
+    const pendingBefore = s[o + F.pendingSpike]!;
+    const adopt =
+      explains !== 0 &&
+      !learning &&
+      (Math.abs(zn) < opts.zThreshold || (pendingBefore !== 0 && Math.sign(zn) === Math.sign(pendingBefore)));
+    // a step to a new operating point (not the small moves of an explained window) relearns the noise there
+    const stepped = adopt && Math.abs(zn) >= opts.zThreshold / 2;
+    const sinceAdopt = stepped ? 0 : s[o + F.sinceAdopt]! + 1;
+    s[o + F.sinceAdopt] = sinceAdopt;
+    updateBaseline(s, o, y, sigma, tail, learning, opts.alpha, repeated, adopt, adopt ? 0 : sinceAdopt - 1);
     s[o + F.n] = n + 1;
     s[o + F.lastT] = tMs;
     s[o + F.lastX] = x;
@@ -189,16 +203,23 @@ export class Detector {
     }
     updateTail(s, o, Math.abs(z));
     const explained = explains !== 0;
-    const spike = spikeSeverity(zn, opts.zThreshold);
-    const change = updateCusum(s, o, zn, opts.changeThreshold);
-    const drift = updateDrift(
-      s,
-      o,
-      sigma,
-      explained ? opts.alpha : Math.max(1 / opts.driftHorizonSamples, 1 / (n + 1)),
-      opts.driftThreshold,
-      n - opts.warmupSamples,
-    );
+    // a series whose level changes all the time (a duty cycle, a random walk) needs bigger changes to alarm
+    const routine = Math.max(1, (s[o + F.episodeRate]! * opts.driftHorizonSamples) / ROUTINE_EPISODES);
+    const rawSpike = spikeSeverity(zn, opts.zThreshold);
+    // while the noise of a new operating point is learned, a transient there is not judged yet
+    const relearning = sinceAdopt < RELEARN_SAMPLES;
+    const spike = relearning ? 0 : rawSpike / routine;
+    const change = updateCusum(s, o, zn, opts.changeThreshold * routine);
+    const drift =
+      updateDrift(
+        s,
+        o,
+        sigma,
+        // an explained change is the new normal at once: the anchor follows the level while it lasts
+        explained ? 1 : Math.max(1 / opts.driftHorizonSamples, 1 / (n + 1)),
+        opts.driftThreshold,
+        n - opts.warmupSamples,
+      ) / routine;
     updateSlope(s, o, level, dtMs);
     s[o + F.sinceChange] = s[o + F.sinceChange]! + 1;
 
@@ -250,8 +271,10 @@ export class Detector {
     let confirmed = false;
     if (pending !== 0) {
       s[o + F.pendingSpike] = 0;
-      const continues = Math.sign(zn) === Math.sign(pending) && Math.abs(spike) >= 0.5;
-      if (!continues && label === Label.Normal) {
+      const continues = Math.sign(zn) === Math.sign(pending) && Math.abs(rawSpike) >= 0.5;
+      // coming back is no proof of a spike when the way back is explained too (a job ended, another started)
+      const backExplained = (explains & (pending > 0 ? Explains.Fall : Explains.Rise)) !== 0;
+      if (!continues && !backExplained && label === Label.Normal) {
         label = Label.Spike;
         confirmed = true;
         severity = Math.abs(pending);
@@ -272,7 +295,6 @@ export class Detector {
       out.direction = direction;
       return out;
     }
-    this.episode(s, o, label, severity, label === Label.Drift ? s[o + F.anchor]! : level);
     const explainable =
       label === Label.LevelShift || label === Label.Drift || (label === Label.Spike && !confirmed);
     const mask = direction > 0 ? Explains.Rise : Explains.Fall;
@@ -283,6 +305,7 @@ export class Detector {
       out.direction = direction;
       return out;
     }
+    this.episode(s, o, label, severity, label === Label.Drift ? s[o + F.anchor]! : level);
     out.label = label;
     out.score = scoreOf(severity);
     out.direction = direction;
@@ -319,6 +342,9 @@ export class Detector {
   /** Remembers the level before a run of findings; forgets it once the series has been calm for long. */
   private episode(s: Float64Array, o: number, label: Label, severity: number, levelBefore: number): void {
     const calm = s[o + F.sinceFinding]! + 1;
+    const rateAlpha = 1 / this.opts.driftHorizonSamples;
+    const starts = label !== Label.Normal && severity >= 1 && calm > 1 / this.opts.alpha;
+    s[o + F.episodeRate] = s[o + F.episodeRate]! + rateAlpha * ((starts ? 1 : 0) - s[o + F.episodeRate]!);
     if (label !== Label.Normal && severity >= 1) {
       if (Number.isNaN(s[o + F.normalBase]!)) s[o + F.normalBase] = levelBefore;
       s[o + F.sinceFinding] = 0;

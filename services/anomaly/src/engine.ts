@@ -47,7 +47,12 @@ export class AnomalyEngine {
     registry: () => Registry | undefined,
   ) {
     this.detector = new Detector(opts);
-    this.explanations = new Explanations(opts.explainWindowMs, opts.maxExplanations, registry);
+    this.explanations = new Explanations(
+      opts.explainWindowMs,
+      opts.explainFastWindowMs,
+      opts.maxExplanations,
+      registry,
+    );
     this.balance = new CoolantBalance(opts, registry);
   }
 
@@ -87,7 +92,7 @@ export class AnomalyEngine {
     const slot = this.detector.lastSlot;
     if (r.label === Label.Expected) {
       r.score = Math.min(r.score, this.opts.expectedScoreCap);
-      r.reason = `expected ${r.detector} ${r.direction > 0 ? 'rise' : 'fall'}: ${this.explanations.reasonFor(path, tMs, r.direction)}`;
+      r.reason = `expected ${r.detector} ${r.direction > 0 ? 'rise' : 'fall'}: ${this.explanations.reasonFor(path, metric, tMs, r.direction)}`;
     }
     if ((path.assetClass === 'cdu' || path.assetClass === 'pdu') && Number.isFinite(x)) {
       const check = this.balance.observe(path, metric, tMs, x);

@@ -7,29 +7,39 @@ export interface Explanation {
   id: string;
   reason: string;
   startMs: number;
+  /** End for slow quantities (temperatures that answer through thermal mass). */
   endMs: number;
+  /** End for fast quantities (power, current, utilization, inlet air): they answer a job within seconds. */
+  fastEndMs: number;
   /** Explains.Rise and/or Explains.Fall. */
   mask: number;
   racks: string[];
   assets: string[];
 }
 
-/** Quantities a job changes on its racks and their coolers. */
-const JOB_KINDS = new Set(['power', 'temperature', 'utilization']);
 /** A CDU holds its supply temperature whatever the load: a job never explains a change there. */
 const NEVER_EXPLAINED = new Set(['temperature.coolant.supply']);
+/** Temperatures that follow the load within seconds, like power: short windows, so a fault soon after is still seen. */
+const FAST_TEMPERATURES = new Set(['temperature.air.inlet']);
 
-export function explainableMetric(metric: string): boolean {
-  if (NEVER_EXPLAINED.has(metric)) return false;
+export const ResponseSpeed = { None: 0, Fast: 1, Slow: 2 } as const;
+
+/** How fast a quantity answers a job: power, current and utilization at once, temperatures through thermal mass. */
+export function responseSpeed(metric: string): number {
+  if (NEVER_EXPLAINED.has(metric)) return ResponseSpeed.None;
   const kind = kindOf(metric);
-  return (kind !== undefined && JOB_KINDS.has(kind)) || metric.startsWith('current.l');
+  if (kind === 'power' || kind === 'utilization' || metric.startsWith('current.l')) return ResponseSpeed.Fast;
+  if (kind === 'temperature') return FAST_TEMPERATURES.has(metric) ? ResponseSpeed.Fast : ResponseSpeed.Slow;
+  return ResponseSpeed.None;
 }
 
 /**
  * Open explanation windows, indexed by rack and by asset, in event time. A job start explains rises, a job
- * end falls, for `windowMs`, on the job's racks, every asset in them, the power chain feeding them and the
- * coolers serving them (from the registry). A job-power-thermal incident explains rises on every asset of its
- * chain from its start to `windowMs` after its end. Bounded: at most `max` windows, the oldest dropped first.
+ * end falls, on the job's racks, every asset in them, the power chain feeding them and the coolers serving
+ * them (from the registry): for `fastWindowMs` on quantities that answer at once (power, utilization, inlet
+ * air), for `windowMs` on temperatures behind thermal mass. A job-power-thermal incident explains rises on
+ * every asset of its chain from its start to `windowMs` after its end. Bounded: at most `max` windows, the
+ * oldest dropped first.
  */
 export class Explanations {
   private readonly windows: Explanation[] = [];
@@ -38,6 +48,7 @@ export class Explanations {
 
   constructor(
     private readonly windowMs: number,
+    private readonly fastWindowMs: number,
     private readonly max: number,
     private readonly registry: () => Registry | undefined,
   ) {}
@@ -76,6 +87,7 @@ export class Explanations {
       reason: `job ${job.jobId} ${started ? 'started' : 'ended'} on ${[...racks].join(', ')}`,
       startMs: t,
       endMs: t + this.windowMs,
+      fastEndMs: t + this.fastWindowMs,
       mask: started ? Explains.Rise : Explains.Fall,
       racks: [...racks],
       assets: [...assets],
@@ -92,6 +104,7 @@ export class Explanations {
       reason: `incident ${inc.id}: ${inc.summary ?? ''}`,
       startMs: msFromTimeNs(inc.startNs),
       endMs: msFromTimeNs(inc.endNs) + this.windowMs,
+      fastEndMs: msFromTimeNs(inc.endNs) + this.windowMs,
       mask: Explains.Rise,
       racks: [],
       assets: [...assets],
@@ -104,21 +117,33 @@ export class Explanations {
     const byRack = path.rack ? this.byKey.get(`r:${path.rack}`) : undefined;
     const byAsset = path.asset ? this.byKey.get(`a:${path.asset}`) : undefined;
     if (!byRack && !byAsset) return 0;
-    if (!explainableMetric(metric)) return 0;
+    const speed = responseSpeed(metric);
+    if (speed === ResponseSpeed.None) return 0;
     let mask = 0;
     for (const list of [byRack, byAsset])
-      if (list) for (const w of list) if (tMs >= w.startMs && tMs <= w.endMs) mask |= w.mask;
+      if (list)
+        for (const w of list)
+          if (tMs >= w.startMs && tMs <= (speed === ResponseSpeed.Fast ? w.fastEndMs : w.endMs))
+            mask |= w.mask;
     return mask;
   }
 
   /** The reason of the newest window explaining a change in `direction` at `tMs`. */
-  reasonFor(path: busway.v1.IUnsPath | null | undefined, tMs: number, direction: number): string {
+  reasonFor(
+    path: busway.v1.IUnsPath | null | undefined,
+    metric: string,
+    tMs: number,
+    direction: number,
+  ): string {
     const bit = direction > 0 ? Explains.Rise : Explains.Fall;
+    const fast = responseSpeed(metric) === ResponseSpeed.Fast;
     let best: Explanation | undefined;
     for (const key of [`r:${path?.rack}`, `a:${path?.asset}`])
-      for (const w of this.byKey.get(key) ?? [])
-        if ((w.mask & bit) !== 0 && tMs >= w.startMs && tMs <= w.endMs && (!best || w.startMs > best.startMs))
+      for (const w of this.byKey.get(key) ?? []) {
+        const end = fast ? w.fastEndMs : w.endMs;
+        if ((w.mask & bit) !== 0 && tMs >= w.startMs && tMs <= end && (!best || w.startMs > best.startMs))
           best = w;
+      }
     return best ? `${best.reason} (${((tMs - best.startMs) / 1000).toFixed(1)} s before)` : '';
   }
 

@@ -46,9 +46,14 @@ export const F = {
   // the level before the current episode of findings, so a return to it is a recovery, not a new fault
   normalBase: 31,
   sinceFinding: 32,
+  // the mean level-to-anchor distance (a steady trend) and how often episodes start (routine changes)
+  driftMean: 33,
+  episodeRate: 34,
+  // samples since the level last adopted an explained change (the noise there is learned afresh)
+  sinceAdopt: 35,
 } as const;
 
-export const STRIDE = 33;
+export const STRIDE = 36;
 export const PROFILE_BUCKETS = 24;
 
 export const Flag = { Varied: 1, Seasonal: 2, Alarm: 4 } as const;

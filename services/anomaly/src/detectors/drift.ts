@@ -10,11 +10,12 @@ const WANDER_QUICK_SAMPLES = 200;
 /**
  * Slow drift and trends: the level is compared with a long-term anchor (an EWMA with a memory of the drift
  * horizon). A stationary series keeps its level within a fraction of a sigma of the anchor; a sensor drift,
- * a degrading pump or a slow leak moves it away steadily. Autocorrelated and random-walk-like series wander
- * far on their own, so the distance is also compared with the series' own wander: the `wander` field holds
- * the mean square distance (a running mean over the first WANDER_QUICK_SAMPLES scored samples, then an
- * EWMA WANDER_SLOWER times slower than the anchor). Returns the signed severity: the distance in sigmas over
- * max(threshold, WANDER_FACTOR x the wander's standard deviation).
+ * a degrading pump or a slow leak moves it away steadily. A series with a steady trend of its own keeps a
+ * steady distance (its `driftMean`), and autocorrelated or random-walk-like series wander far on their own
+ * (`wander`: the variance of the distance around that mean; a running mean over the first
+ * WANDER_QUICK_SAMPLES scored samples, then an EWMA WANDER_SLOWER times slower than the anchor). Returns the
+ * signed severity: the distance's deviation from its mean, in sigmas, over max(threshold, WANDER_FACTOR x the
+ * wander's standard deviation).
  */
 export function updateDrift(
   s: Float64Array,
@@ -28,11 +29,14 @@ export function updateDrift(
   const anchor = s[o + F.anchor]! + anchorAlpha * (level - s[o + F.anchor]!);
   s[o + F.anchor] = anchor;
   const d = (level - anchor) / sigma;
+  const dev = d - s[o + F.driftMean]!;
   const limit = Math.max(threshold, WANDER_FACTOR * Math.sqrt(s[o + F.wander]!));
-  const clipped = Math.min(Math.abs(d), 2 * limit); // a real drift must not teach the wander too fast
+  // a real drift must not teach the wander (or the mean) too fast
+  const clipped = Math.max(-2 * limit, Math.min(2 * limit, dev));
   const a = samplesScored < WANDER_QUICK_SAMPLES ? 1 / (samplesScored + 1) : anchorAlpha / WANDER_SLOWER;
+  s[o + F.driftMean] = s[o + F.driftMean]! + a * clipped;
   s[o + F.wander] = s[o + F.wander]! + a * (clipped * clipped - s[o + F.wander]!);
-  return d / limit;
+  return dev / limit;
 }
 
 /** Slope of the level per millisecond, smoothed: only for the reason text. */

@@ -11,6 +11,8 @@ const FAST_ALPHA = 0.5;
 /** The scale learns from residuals clipped here (in sigmas), and not at all from outliers beyond SCALE_SKIP. */
 const SCALE_CLIP = 2;
 const SCALE_SKIP = 4;
+/** Samples after an adopted (explained) change during which the scale is learned afresh. */
+export const RELEARN_SAMPLES = 10;
 /** Step of the streaming quantile estimate of |z|, in z units. */
 const TAIL_STEP = 0.05;
 
@@ -40,7 +42,8 @@ export function tailFactorOf(s: Float64Array, o: number): number {
  * Moves level, fast level and scale toward `y` (the deseasonalized sample). While learning, plain running
  * means; after, an EWMA of the residual clipped at HUBER_C sigmas, so one spike cannot drag the baseline.
  * The scale (mean absolute residual) learns at half that rate from residuals clipped at SCALE_CLIP sigmas and
- * ignores outliers; a repeated value says nothing new about the noise and leaves it alone.
+ * ignores outliers; a repeated value says nothing new about the noise and leaves it alone. With `adopt` (a
+ * change something explains) the level follows at FAST_ALPHA, unclipped, and the scale is left alone.
  */
 export function updateBaseline(
   s: Float64Array,
@@ -51,6 +54,8 @@ export function updateBaseline(
   learning: boolean,
   alpha: number,
   repeated: boolean,
+  adopt = false,
+  relearn = Number.POSITIVE_INFINITY,
 ): void {
   const n = s[o + F.n]!;
   const level = s[o + F.level]!;
@@ -58,6 +63,19 @@ export function updateBaseline(
   const a = learning ? Math.max(alpha, 1 / (n + 1)) : alpha;
   const c = HUBER_C * sigma * tail;
   const rc = learning ? r : r > c ? c : r < -c ? -c : r;
+  if (adopt) {
+    // an explained change: the level follows it at once (unclipped), so it is settled when the window ends
+    s[o + F.level] = level + FAST_ALPHA * r;
+    s[o + F.fast] = s[o + F.fast]! + FAST_ALPHA * (y - s[o + F.fast]!);
+    return;
+  }
+  if (relearn < RELEARN_SAMPLES && !learning) {
+    // just after an adopted change: the noise at the new operating point may differ; learn it quickly
+    s[o + F.level] = level + alpha * r;
+    s[o + F.fast] = s[o + F.fast]! + FAST_ALPHA * (y - s[o + F.fast]!);
+    if (!repeated) s[o + F.scale] = s[o + F.scale]! + (1 / (relearn + 2)) * (Math.abs(r) - s[o + F.scale]!);
+    return;
+  }
   s[o + F.level] = level + a * rc;
   s[o + F.fast] = s[o + F.fast]! + FAST_ALPHA * (y - s[o + F.fast]!);
   // an outlier or the first samples of a shift must not inflate the noise estimate
