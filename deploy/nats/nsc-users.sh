@@ -30,7 +30,7 @@ nsc add user --account "$ACCOUNT" --name busway-normalizer \
   --allow-pub 'norm.v1.>,dlq.v1.normalizer,$JS.API.INFO,$JS.API.CONSUMER.INFO.RAW.normalizer,$JS.API.CONSUMER.MSG.NEXT.RAW.normalizer,$JS.ACK.RAW.normalizer.>' \
   --allow-sub '_INBOX.normalizer.>'
 nsc add user --account "$ACCOUNT" --name busway-correlator \
-  --allow-pub 'ordered.v1.>,incident.v1.>,dlq.v1.correlator,$JS.API.INFO,$JS.API.CONSUMER.INFO.NORM.correlator,$JS.API.CONSUMER.MSG.NEXT.NORM.correlator,$JS.ACK.NORM.correlator.>' \
+  --allow-pub 'ordered.v1.>,incident.v1.>,dlq.v1.correlator,$JS.API.INFO,$JS.API.CONSUMER.INFO.NORM.*,$JS.API.CONSUMER.MSG.NEXT.NORM.*,$JS.ACK.NORM.*.>,$JS.API.STREAM.INFO.NORM,$JS.API.CONSUMER.CREATE.NORM.>,$JS.API.CONSUMER.DURABLE.CREATE.NORM.*,$JS.API.CONSUMER.DELETE.NORM.*' \
   --allow-sub '_INBOX.correlator.>'
 nsc add user --account "$ACCOUNT" --name busway-anomaly \
   --allow-pub 'anomaly.v1.>,alarm.v1.>,dlq.v1.anomaly,$JS.API.INFO,$JS.API.CONSUMER.INFO.ORDERED.anomaly,$JS.API.CONSUMER.MSG.NEXT.ORDERED.anomaly,$JS.ACK.ORDERED.anomaly.>,$JS.API.CONSUMER.INFO.ORDERED.anomaly-jobs,$JS.API.CONSUMER.MSG.NEXT.ORDERED.anomaly-jobs,$JS.ACK.ORDERED.anomaly-jobs.>,$JS.API.CONSUMER.INFO.INCIDENTS.anomaly-incidents,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.anomaly-incidents,$JS.ACK.INCIDENTS.anomaly-incidents.>' \

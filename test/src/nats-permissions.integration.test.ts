@@ -6,9 +6,12 @@ import { promisify } from 'node:util';
 import { jetstream, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { Kvm } from '@nats-io/kv';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
+import { CATALOG } from '@busway/cli';
 import { Streams } from '@busway/proto';
 import {
+  accessOf,
   Hdr,
+  loadConfig,
   natsPermissionsOf,
   provisionerPermissions,
   publishDeadLetter,
@@ -16,6 +19,7 @@ import {
   WORKER_ACCESS,
   type NatsPermissions,
 } from '@busway/runtime';
+import { moduleOf } from './catalog.js';
 import { ROOT } from './helm.js';
 import { startSecureNats, type SecureNats } from './secure-nats.js';
 import { concrete, matches } from './subjects.js';
@@ -43,6 +47,14 @@ const SENSITIVE = [
   'events.v1.intruder',
   'intruder',
 ];
+
+/** The durable consumers a worker reads, as its module declares them with its default configuration. */
+async function consumersOf(worker: string): Promise<{ stream: string; durable: string }[]> {
+  const entry = CATALOG.find((w) => w.name === worker);
+  if (!entry || (accessOf(worker)?.consume ?? []).length === 0) return [];
+  const mod = await moduleOf(entry);
+  return mod.consumers(loadConfig(mod.configSchema, { env: { BUSWAY_CONFIG: '' }, worker }));
+}
 
 /** Publishes every probe subject, then reports which ones the server refused (permission violations). */
 async function refusedPublishes(nc: NatsConnection, subjects: string[]): Promise<Set<string>> {
@@ -107,7 +119,7 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
     for await (const name of jsm.streams.names()) streams.add(name);
     for (const { name } of Object.values(Streams)) assert.ok(streams.has(name), `stream ${name}`);
     for (const a of WORKER_ACCESS) {
-      for (const c of a.consume ?? []) {
+      for (const c of await consumersOf(a.worker)) {
         const info = await jsm.consumers.info(c.stream, c.durable);
         assert.equal(info.name, c.durable);
       }
@@ -144,7 +156,7 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
           code: 'probe',
           message: 'permission test',
         });
-        for (const c of access.consume ?? []) {
+        for (const c of await consumersOf(access.worker)) {
           const filter = (await jsm.consumers.info(c.stream, c.durable)).config.filter_subject ?? '>';
           await jetstream(admin).publish(concrete(filter, `probe-${access.worker}`), new Uint8Array([2]));
           const consumer = await js.consumers.get(c.stream, c.durable);
@@ -155,6 +167,20 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
             acked++;
           }
           assert.equal(acked, 1, `${access.worker} pulled from ${c.stream}/${c.durable}`);
+        }
+        for (const stream of access.manage ?? []) {
+          // a partition owner rewinds its input: delete its durable and create it again
+          const own = await jetstreamManager(nc);
+          for (const c of (await consumersOf(access.worker)).filter((x) => x.stream === stream)) {
+            const { config } = await jsm.consumers.info(stream, c.durable);
+            await own.consumers.delete(stream, c.durable);
+            await own.consumers.add(stream, config);
+            assert.equal(
+              (await jsm.consumers.info(stream, c.durable)).name,
+              c.durable,
+              `${access.worker} rewinds`,
+            );
+          }
         }
         for (const stream of access.read ?? []) {
           const ordered = await js.consumers.get(stream);

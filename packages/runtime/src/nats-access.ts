@@ -45,8 +45,10 @@ export interface WorkerAccess {
   publish: readonly string[];
   /** Core NATS subscriptions besides its own inbox. */
   subscribe?: readonly string[];
-  /** Durable pull consumers it reads (the provisioning job creates them). */
+  /** Durable pull consumers it reads (the provisioning job creates them); durable `*`: a family (partitions). */
   consume?: readonly { stream: string; durable: string }[];
+  /** Streams whose durable consumers it re-creates and deletes itself (a partition owner rewinding its input). */
+  manage?: readonly string[];
   /** Streams it reads from a position of its own (ordered consumers it creates, direct gets), acknowledging nothing. */
   read?: readonly string[];
   /** JetStream KV buckets it owns: creates, reads, writes and watches. */
@@ -132,7 +134,10 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     zone: Zones.Process,
     scaling: 'partitioned',
     publish: ['ordered.v1.>', 'incident.v1.>'],
-    consume: [{ stream: Streams.Norm.name, durable: 'correlator' }],
+    // `correlator`, or with partitions `correlator-p<n>` and `correlator-p<n>-events`: NATS wildcards match whole
+    // tokens only, so the family is `*`; the owner of a partition rewinds its consumers after a restart
+    consume: [{ stream: Streams.Norm.name, durable: '*' }],
+    manage: [Streams.Norm.name],
     uses: ['redis'],
   },
   {
@@ -257,6 +262,16 @@ function readerSubjects(stream: string): string[] {
   ];
 }
 
+/** A stream whose durable consumers the worker re-creates and deletes (it reads the whole stream anyway). */
+function managerSubjects(stream: string): string[] {
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.*`,
+    `$JS.API.CONSUMER.DELETE.${stream}.*`,
+  ];
+}
+
 /** A KV bucket's owner: create the bucket's stream, put, get (direct or not), watch with ordered consumers. */
 function kvSubjects(bucket: string): string[] {
   const stream = `KV_${bucket}`;
@@ -284,6 +299,7 @@ export function natsPermissionsOf(access: WorkerAccess): NatsPermissions {
       '$JS.API.INFO',
       ...(access.consume ?? []).flatMap((c) => consumerSubjects(c.stream, c.durable)),
       ...(access.read ?? []).flatMap(readerSubjects),
+      ...(access.manage ?? []).flatMap(managerSubjects),
       ...(access.kv ?? []).flatMap(kvSubjects),
     ]),
     subscribe: unique([`${inboxPrefixOf(access.worker)}.>`, ...(access.subscribe ?? [])]),

@@ -107,7 +107,13 @@ replica count or autoscaling that its scaling kind forbids.
 {{- $workers := (include "busway.enabledWorkers" . | fromYaml).workers -}}
 {{- $sections := dict -}}
 {{- range $workers -}}
-{{- $_ := set $sections .name (default (dict) .values.config) -}}
+{{- $section := deepCopy (default (dict) .values.config) -}}
+{{- if eq .access.scaling "partitioned" -}}
+{{- /* the provisioning Job reads them here to make every partition's consumers */ -}}
+{{- $_ := set $section "partitionCount" (int (default 1 .values.partitionCount)) -}}
+{{- $_ := set $section "replicas" (int .replicas) -}}
+{{- end -}}
+{{- $_ := set $sections .name $section -}}
 {{- end -}}
 {{- $doc := mergeOverwrite (deepCopy .Values.config) (dict "site" .Values.site "logLevel" .Values.logLevel "workers" $sections) -}}
 {{- toYaml $doc -}}
