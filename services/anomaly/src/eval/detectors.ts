@@ -57,10 +57,16 @@ export function randomDetector(perHour: number, seed = 1): EvalDetector {
   };
 }
 
-/** Detects every window late, after it has ended: worth nothing but false positives. */
+/** Detects every window late, just after it has ended (where no other window is open): worth nothing. */
 export const lateDetector: EvalDetector = {
   name: 'late',
-  detect: (ds) => ds.windows.map((w) => ({ pointId: w.pointIds[0] ?? '', tMs: w.endMs + 1 })),
+  detect: (ds) =>
+    ds.windows.flatMap((w) => {
+      const pointId = w.pointIds[0] ?? '';
+      const t = w.endMs + 1;
+      const open = ds.windows.some((x) => x.pointIds.includes(pointId) && t >= x.startMs && t <= x.endMs);
+      return open ? [] : [{ pointId, tMs: t }];
+    }),
 };
 
 /** Time of a stream item, ms. */

@@ -70,7 +70,9 @@ export function scoreDetections(
   for (const d of sorted) {
     if (d.tMs < o.scoredFromMs) continue;
     const mine = byPoint.get(d.pointId) ?? [];
-    const inside = mine.find((w) => d.tMs >= w.startMs && d.tMs <= w.endMs);
+    // overlapping windows (two faults in a row on one point): the earliest one not yet detected takes it
+    const containing = mine.filter((w) => d.tMs >= w.startMs && d.tMs <= w.endMs);
+    const inside = containing.find((w) => !first.has(w.id)) ?? containing[0];
     if (inside) {
       if (inside.startMs < o.scoredFromMs || first.has(inside.id)) continue;
       first.set(inside.id, d.tMs);
