@@ -1,0 +1,180 @@
+import { createHash } from 'node:crypto';
+import type { JsMsg } from '@nats-io/jetstream';
+import mqtt, { type MqttClient } from 'mqtt';
+import { Counter } from 'prom-client';
+import type { Logger } from 'pino';
+import {
+  ACK,
+  connectControlTier,
+  consumerSpecOf,
+  PriorityGate,
+  QosTiers,
+  reasonOf,
+  startConsumeLoop,
+  streamOfSubject,
+  tierConsumerConfig,
+  tierOfStream,
+  withTimeout,
+  type ConsumeLoop,
+  type ConsumerConfig,
+  type ConsumerSpec,
+  type Outcome,
+  type QosTier,
+  type RunningWorker,
+  type WorkerRuntime,
+} from '@busway/runtime';
+import type { EgressMqttConfig, MappingConfig } from './config.js';
+import { TopicMapper } from './mapping.js';
+
+export const WORKER = 'egress-mqtt';
+
+/** One mapping's share of one subject: a durable consumer of its own, on its tier's limits. */
+export interface MqttLane {
+  mapping: MappingConfig;
+  subject: string;
+  stream: string;
+  tier: QosTier;
+  durable: string;
+  consumer: ConsumerConfig;
+}
+
+export function durableOf(mapping: string, subject: string): string {
+  return `egress-mqtt-${mapping}-${createHash('sha256').update(subject).digest('hex').slice(0, 10)}`;
+}
+
+export function lanesOf(config: EgressMqttConfig): MqttLane[] {
+  return config.mappings.flatMap((mapping) =>
+    mapping.subjects.map((subject) => {
+      const stream = streamOfSubject(subject) as string; // the config schema refused any other
+      const tier = tierOfStream(stream);
+      return {
+        mapping,
+        subject,
+        stream,
+        tier,
+        durable: durableOf(mapping.name, subject),
+        consumer: tierConsumerConfig(config, tier),
+      };
+    }),
+  );
+}
+
+export function consumerSpecsOf(config: EgressMqttConfig): ConsumerSpec[] {
+  return lanesOf(config).map((l) => consumerSpecOf(l.stream, l.durable, l.subject, l.consumer));
+}
+
+/** One broker connection per tier: control publishes never wait behind the analytics PUBACKs. */
+function connectBroker(config: EgressMqttConfig, tier: QosTier, log: Logger): MqttClient {
+  const client = mqtt.connect(config.mqttUrl, {
+    clientId: `${config.mqttClientId}-${tier}`,
+    protocolVersion: config.mqttProtocolVersion,
+    username: config.mqttUsername,
+    password: config.mqttPassword,
+    clean: true,
+    reconnectPeriod: 1000,
+    connectTimeout: 10_000,
+    queueQoSZero: false,
+  });
+  let up = false;
+  client.on('connect', () => {
+    up = true;
+    log.info({ tier, broker: config.mqttUrl }, 'connected to the broker');
+  });
+  client.on('offline', () => {
+    if (up) log.warn({ tier }, 'broker connection lost; retrying');
+    up = false;
+  });
+  client.on('error', (err) => log.debug({ tier, err: err.message }, 'broker error'));
+  return client;
+}
+
+/**
+ * Republishes fabric messages to an MQTT broker by declarative mappings. A JetStream message is acked once
+ * the broker holds every publication it became (QoS 1: the PUBACK); while the broker is away nothing is
+ * acked and the messages come again.
+ */
+export async function startEgressMqtt(rt: WorkerRuntime, config: EgressMqttConfig): Promise<RunningWorker> {
+  const published = new Counter({
+    name: 'busway_mqtt_publications_total',
+    help: 'MQTT publications by mapping and outcome (published, not-mapped, failed)',
+    labelNames: ['mapping', 'outcome'],
+    registers: [rt.metrics.registry],
+  });
+  const lanes = lanesOf(config);
+  const gate = new PriorityGate(config.priorityWaitMs);
+  const tiers = new Set(lanes.map((l) => l.tier));
+  const brokers = new Map([...tiers].map((t) => [t, connectBroker(config, t, rt.log)]));
+  const control = tiers.has(QosTiers.Control) ? await connectControlTier(rt) : undefined;
+
+  const deliver = async (lane: MqttLane, mapper: TopicMapper, batch: JsMsg[]): Promise<Outcome[]> => {
+    const client = brokers.get(lane.tier) as MqttClient;
+    const { qos, retain, name } = lane.mapping;
+    if (!client.connected)
+      return batch.map(() => ({
+        kind: 'retry',
+        code: 'broker-unavailable',
+        message: `not connected to ${config.mqttUrl}`,
+      }));
+    const settled = await Promise.all(
+      batch.map(async (msg): Promise<Outcome> => {
+        let mapped;
+        try {
+          mapped = mapper.map(msg.subject, msg.data, msg.headers, msg.seq);
+        } catch (err) {
+          return { kind: 'poison', ...reasonOf(err) };
+        }
+        if (mapped.notMapped > 0) published.inc({ mapping: name, outcome: 'not-mapped' }, mapped.notMapped);
+        try {
+          await withTimeout(
+            Promise.all(
+              mapped.publications.map((p) => client.publishAsync(p.topic, p.payload, { qos, retain })),
+            ),
+            config.publishTimeoutMs,
+            'PUBACK',
+          );
+        } catch (err) {
+          published.inc({ mapping: name, outcome: 'failed' }, mapped.publications.length);
+          return { kind: 'retry', code: 'publish-failed', message: reasonOf(err).message };
+        }
+        published.inc({ mapping: name, outcome: 'published' }, mapped.publications.length);
+        return ACK;
+      }),
+    );
+    return settled;
+  };
+
+  const loops: ConsumeLoop[] = [];
+  for (const lane of lanes) {
+    const mapper = new TopicMapper(lane.mapping);
+    const isControl = lane.tier === QosTiers.Control;
+    loops.push(
+      await startConsumeLoop({
+        stage: 'egress',
+        worker: WORKER,
+        js: isControl && control ? control.js : rt.js,
+        termWithReason: rt.features().termWithReason,
+        stream: lane.stream,
+        durable: lane.durable,
+        config: lane.consumer,
+        metrics: rt.metrics,
+        log: rt.log.child({ mapping: lane.mapping.name, tier: lane.tier }),
+        handle: async (batch) => {
+          if (isControl) return gate.control(() => deliver(lane, mapper, batch));
+          await gate.analyticsTurn();
+          return deliver(lane, mapper, batch);
+        },
+      }),
+    );
+  }
+  rt.log.info(
+    { lanes: lanes.map((l) => `${l.mapping.name}:${l.subject}:${l.tier}`) },
+    'MQTT egress consuming',
+  );
+  return {
+    async stop() {
+      await Promise.all(loops.map((l) => l.stop()));
+      await Promise.all([...brokers.values()].map((c) => c.endAsync().catch(() => undefined)));
+      await control?.close();
+    },
+  };
+}
