@@ -96,6 +96,12 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/ingest-scheduler')).ingestSchedulerModule),
   },
   {
+    name: 'ingest-openadr',
+    stage: 'ingest',
+    consumes: false,
+    load: async () => asModule((await import('@busway/ingest-openadr')).ingestOpenadrModule),
+  },
+  {
     name: 'ingest-opcua',
     stage: 'ingest',
     consumes: false,

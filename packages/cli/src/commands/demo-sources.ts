@@ -27,8 +27,9 @@ export async function freePortRange(count: number): Promise<number> {
 }
 
 /**
- * Redfish BMCs (one per rack), a dcgm-exporter and a slurmrestd on the simulator, and the bridges that read them:
- * IT telemetry and the scheduler's jobs reach the fabric through the same bridges a real site runs. With the
+ * Redfish BMCs (one per rack), a dcgm-exporter, a slurmrestd and an OpenADR VTN on the simulator, and the bridges
+ * that read them: IT telemetry, the scheduler's jobs and the grid's signals reach the fabric through the same
+ * bridges a real site runs. With the
  * scheduler API on, the simulator stops publishing its job events directly: the Slurm bridge is their source.
  */
 export async function demoSources(env: NodeJS.ProcessEnv): Promise<DemoSources> {
@@ -36,13 +37,20 @@ export async function demoSources(env: NodeJS.ProcessEnv): Promise<DemoSources> 
   const config = loadConfig(sim.SimulatorConfigSchema, { env, worker: 'simulator' });
   const plant = sim.buildPlant(config);
   const racks = plant.rows.reduce((n, row) => n + row.racks.length, 0);
-  const [redfishPort, dcgmPort, slurmPort] = [await freePortRange(racks), await freePort(), await freePort()];
+  const [redfishPort, dcgmPort, slurmPort, vtnPort] = [
+    await freePortRange(racks),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const token = config.schedulerToken;
+  const site = env.BUSWAY_SITE ?? 'site';
   return {
     simulatorEnv: {
       BUSWAY_REDFISH_PORT: String(redfishPort),
       BUSWAY_DCGM_PORT: String(dcgmPort),
       BUSWAY_SLURM_PORT: String(slurmPort),
+      BUSWAY_VTN_PORT: String(vtnPort),
     },
     bridges: [
       {
@@ -63,6 +71,22 @@ export async function demoSources(env: NodeJS.ProcessEnv): Promise<DemoSources> 
           BUSWAY_SLURM: JSON.stringify([
             { id: 'slurm', url: `http://127.0.0.1:${slurmPort}`, user: 'busway', token, pollIntervalMs: 500 },
           ]),
+        },
+      },
+      {
+        name: 'ingest-openadr',
+        env: {
+          BUSWAY_VTN_URL: `http://127.0.0.1:${vtnPort}`,
+          BUSWAY_CLIENT_ID: config.vtnClientId,
+          BUSWAY_CLIENT_SECRET: config.vtnClientSecret,
+          BUSWAY_POLL_INTERVAL_MS: '2000',
+          BUSWAY_MAX_BACKOFF_MS: '2000',
+          BUSWAY_REPORT_DELAY_MS: '2000',
+          // the facility's load, for the usage reports: each row's busway, on its plant area's subject
+          BUSWAY_METER_SUBJECTS: plant.rows
+            .map((r) => `norm.v1.samples.${site}.${plant.hall}.${r.id}.${r.area}`)
+            .join(','),
+          BUSWAY_METER_ASSETS: plant.rows.map((r) => r.busway).join(','),
         },
       },
     ],
