@@ -1,8 +1,15 @@
 import { jetstreamManager } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { publishSiteModel, readSiteModel, type SiteModel } from '@busway/registry';
-import { createLogger, ensureConsumer, ensureStream, fabricStreams, loadConfig } from '@busway/runtime';
+import {
+  createLogger,
+  ensureConsumer,
+  ensureStream,
+  fabricStreams,
+  loadConfig,
+  PROVISIONER,
+} from '@busway/runtime';
+import { connectCli } from '../nats-connect.js';
 import type { WorkerEntry } from '../workers.js';
 
 export interface ProvisionOptions {
@@ -22,7 +29,7 @@ export async function provision(
   opts: ProvisionOptions,
 ): Promise<{ streams: number; consumers: number; registryVersion?: number }> {
   const log = createLogger('provision', opts.logLevel ?? process.env.BUSWAY_LOG_LEVEL ?? 'info');
-  const nc = await connect({ servers: opts.natsUrl.split(','), name: 'busway-provision' });
+  const nc = await connectCli(opts.natsUrl, PROVISIONER, opts.env);
   let streams = 0;
   let consumers = 0;
   try {

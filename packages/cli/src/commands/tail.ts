@@ -1,4 +1,4 @@
-import { connect } from '@nats-io/transport-node';
+import { connectCli } from '../nats-connect.js';
 import { decodeFabricMessage, formatLine } from '../decode.js';
 
 export interface TailOptions {
@@ -13,7 +13,7 @@ export interface TailOptions {
 /** Subscribes to a subject (wildcards allowed) and prints every sample, event, incident or score in it. */
 export async function tail(opts: TailOptions): Promise<number> {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const nc = await connect({ servers: opts.natsUrl.split(','), name: 'busway-tail' });
+  const nc = await connectCli(opts.natsUrl, 'tail');
   const sub = nc.subscribe(opts.subject);
   const stop = () => sub.unsubscribe();
   process.once('SIGINT', stop);
