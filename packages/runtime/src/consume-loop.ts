@@ -3,10 +3,13 @@ import { context, trace } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from './config.js';
+import { startConsumerLag } from './consumer-lag.js';
 import { deadLetterJsMsg } from './dead-letter.js';
+import { Hdr } from './headers.js';
 import { isTransient, reasonOf } from './errors.js';
 import { LogSummary } from './logger.js';
 import type { StageMetrics } from './metrics.js';
+import { oldestTime, withSourceTime } from './provenance.js';
 import { failSpan, startBatchSpan } from './tracing.js';
 
 /** What happens to one message of a batch once the handler is done with it. */
@@ -38,6 +41,8 @@ export interface ConsumeLoopOptions {
   metrics: StageMetrics;
   log: Logger;
   handle: BatchHandler;
+  /** How often the consumer's backlog (num_pending, num_ack_pending) is sampled into gauges; 0: never. @default 5000 */
+  lagIntervalMs?: number;
 }
 
 export interface ConsumeLoop {
@@ -61,9 +66,17 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   const consumer = await js.consumers.get(opts.stream, opts.durable);
   const pull = config.maxBytes > 0 ? { max_bytes: config.maxBytes } : { max_messages: config.batchSize };
   const deadLetters = new LogSummary(log, 'dead-lettered messages:');
+  const lag = startConsumerLag({
+    stream: opts.stream,
+    consumer: opts.durable,
+    info: () => consumer.info(),
+    metrics,
+    log,
+    intervalMs: opts.lagIntervalMs,
+  });
   let stopping = false;
 
-  const settle = async (msg: JsMsg, outcome: Outcome): Promise<void> => {
+  const settle = async (msg: JsMsg, outcome: Outcome, receivedMs?: number): Promise<void> => {
     let o = outcome;
     if (o.kind === 'retry' && msg.info.deliveryCount >= config.maxDeliver) {
       o = {
@@ -101,15 +114,31 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
         break;
     }
     metrics.messages.inc({ stage, outcome: o.kind === 'poison' ? 'dead-letter' : o.kind });
+    const nowMs = Date.now();
+    if (o.kind !== 'hold' && receivedMs !== undefined)
+      metrics.receiveToAckSeconds.observe({ stage }, (nowMs - receivedMs) / 1000);
+    if (o.kind === 'ack' || o.kind === 'hold')
+      metrics.observeEventTime(stage, msg.headers?.get(Hdr.Time), nowMs);
   };
 
-  const processBatch = async (batch: JsMsg[]): Promise<void> => {
+  const processBatch = async (batch: JsMsg[], receivedMs: number[] = []): Promise<void> => {
+    const first = batch[0];
     const span = startBatchSpan(
       stage,
-      batch[0]?.subject ?? opts.stream,
+      first?.subject ?? opts.stream,
       batch.map((m) => m.headers),
+      {
+        consumer: opts.durable,
+        stream: opts.stream,
+        messageId: first?.headers?.get(Hdr.Id) || undefined,
+        bodyBytes: first?.data.length,
+      },
     );
-    const ctx = trace.setSpan(context.active(), span);
+    // outputs that set no time keep the inputs' source time (ce-time), oldest first
+    const ctx = withSourceTime(
+      trace.setSpan(context.active(), span),
+      oldestTime(batch.map((m) => m.headers?.get(Hdr.Time))),
+    );
     const timer = metrics.batchSeconds.startTimer({ stage });
     let outcomes: Outcome[];
     try {
@@ -124,7 +153,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       log.error({ err, batch: batch.length, transient: isTransient(err) }, 'batch failed; redelivering');
       outcomes = batch.map(() => ({ kind: 'retry', code: reason.code, message: reason.message }));
     }
-    await Promise.all(batch.map((m, i) => settle(m, outcomes[i] as Outcome)));
+    await Promise.all(batch.map((m, i) => settle(m, outcomes[i] as Outcome, receivedMs[i])));
     timer();
     span.end();
   };
@@ -132,15 +161,18 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   const pullOnce = async (): Promise<void> => {
     const messages = await consumer.fetch({ ...pull, expires: config.fetchExpiresMs });
     let batch: JsMsg[] = [];
+    let received: number[] = [];
     for await (const msg of messages) {
       batch.push(msg);
+      received.push(Date.now());
       if (batch.length >= config.batchSize || messages.getPending() === 0) {
-        const current = batch;
+        const [current, times] = [batch, received];
         batch = [];
-        await processBatch(current);
+        received = [];
+        await processBatch(current, times);
       }
     }
-    if (batch.length > 0) await processBatch(batch);
+    if (batch.length > 0) await processBatch(batch, received);
   };
 
   const done = (async () => {
@@ -154,6 +186,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       }
     }
     deadLetters.close();
+    lag.stop();
   })();
 
   return {

@@ -51,8 +51,17 @@ export {
   startBatchSpan,
   startSendSpan,
   failSpan,
+  sendTraced,
+  startSourceSpan,
+  withLinks,
 } from './tracing.js';
-export type { Tracing } from './tracing.js';
+export type { Tracing, BatchSpanOptions } from './tracing.js';
+export { withSourceTime, sourceTimeOf, oldestTime, provenanceOf, mergeProvenance } from './provenance.js';
+export type { Provenance } from './provenance.js';
+export { inSourceSpan, traceMqttMessage, tracePollCycle } from './source-trace.js';
+export { startConsumerLag } from './consumer-lag.js';
+export type { ConsumerLagOptions, ConsumerLagSampler } from './consumer-lag.js';
+export { otlpMetricReader, PromMetricProducer } from './otel-metrics.js';
 export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg } from './dead-letter.js';
 export type { DeadLetterReason } from './dead-letter.js';
 export { publishFabric } from './publish.js';

@@ -1,4 +1,4 @@
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
@@ -9,6 +9,7 @@ import { reasonOf } from './errors.js';
 import { LogSummary, type Logger } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 import { OrderedAcks } from './ordered-acks.js';
+import { traceMqttMessage } from './source-trace.js';
 
 /**
  * Keeps an MQTT message exactly as it arrived on the AUDIT stream (short retention) before it is read: what a
@@ -77,9 +78,12 @@ export async function connectMqttIngest(
   const buffer = new ByteBuffer(config.maxBufferBytes ?? 8 * 2 ** 20, log, options.metrics);
   const retry = new RetryState(log, options.metrics);
   // held from arrival until stored (or the bridge stops): the buffer bounds what waits on JetStream
-  const store = (topic: string, payload: Buffer): Promise<boolean> => {
+  const store = (topic: string, payload: Buffer, packet?: IPublishPacket): Promise<boolean> => {
     buffer.hold(payload.length);
-    return untilStored(() => read(topic, payload), retry).finally(() => buffer.release(payload.length));
+    // one span per message: what the bridge publishes for it continues its trace
+    return traceMqttMessage(topic, payload, packet, () =>
+      untilStored(() => read(topic, payload), retry),
+    ).finally(() => buffer.release(payload.length));
   };
   const client = mqtt.connect(config.mqttUrl, {
     ...options.client,
@@ -90,7 +94,7 @@ export async function connectMqttIngest(
     reconnectPeriod: 1000,
     customHandleAcks: (topic, message, packet, done) => {
       // stored concurrently; the PUBACK waits for its store and for every earlier PUBACK (OrderedAcks)
-      acks.track(packet.messageId ?? -1, store(topic, message));
+      acks.track(packet.messageId ?? -1, store(topic, message, packet));
       done(0);
     },
   });
@@ -101,7 +105,7 @@ export async function connectMqttIngest(
   client.on('message', (topic, message, packet) => {
     // QoS 0 (Sparkplug's choice for births and data) has no PUBACK to withhold: one still unstored when the
     // bridge stops is lost. Each is read on arrival, so a bridge's decoding follows arrival order.
-    if (packet.qos === 0) void store(topic, message);
+    if (packet.qos === 0) void store(topic, message, packet);
   });
   await connected(client);
   client.on('error', (err) => log.warn({ err: err.message }, 'MQTT error'));
@@ -142,6 +146,7 @@ class ByteBuffer {
     private readonly metrics?: StageMetrics,
   ) {
     this.pauses = new LogSummary(log, 'paused reading from the broker (bridge buffer full):');
+    this.metrics?.bufferLimitBytes.set({ stage: 'ingest' }, limit);
   }
 
   attach(client: MqttClient): void {

@@ -6,6 +6,7 @@ import { fabricHeaders, Hdr } from './headers.js';
 import type { Logger, LogSummary } from './logger.js';
 import { backoffMs, messageOf, sleep } from './poll.js';
 import { publishFabric } from './publish.js';
+import { tracePollCycle } from './source-trace.js';
 import type { WorkerRuntime } from './worker.js';
 
 /** A read that fails the same way every cycle: dead-lettered once, until it reads again. */
@@ -65,7 +66,12 @@ export class PollDelivery {
   }
 
   /** True once JetStream has the cycle; false when the bridge stopped before it did. */
-  async deliver(cycle: PollCycle): Promise<boolean> {
+  deliver(cycle: PollCycle): Promise<boolean> {
+    // one span per cycle, from the poll until stored: the samples' trace starts at the device
+    return tracePollCycle(this.source, cycle.pollMs, cycle.samples.length, () => this.deliverCycle(cycle));
+  }
+
+  private async deliverCycle(cycle: PollCycle): Promise<boolean> {
     for (let attempt = 1; ; attempt++) {
       try {
         await this.publish(cycle);
@@ -107,13 +113,14 @@ export class PollDelivery {
       samples: cycle.samples,
       source: { protocol, address, sourceId: id },
     }).finish();
+    this.rt.metrics.bufferBytes.inc({ stage: 'ingest' }, batch.length); // held until the PubAck
     await publishFabric(
       this.rt.js,
       this.subject,
       batch,
       { type: EventTypes.SampleBatch, source: `/${protocol}/${id}`, id: `${protocol}:${id}@${cycle.pollMs}` },
       context.active(),
-    );
+    ).finally(() => this.rt.metrics.bufferBytes.dec({ stage: 'ingest' }, batch.length));
     this.rt.metrics.samples.inc({ stage: 'ingest', direction: 'out' }, cycle.samples.length);
     this.rt.metrics.messages.inc({ stage: 'ingest', outcome: 'published' });
   }

@@ -1,6 +1,7 @@
 import { trace, type Context } from '@opentelemetry/api';
 import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
 import { fabricHeaders, type FabricEnvelope } from './headers.js';
+import { sourceTimeOf } from './provenance.js';
 import { injectTrace, startSendSpan, failSpan } from './tracing.js';
 
 /**
@@ -14,8 +15,12 @@ export async function publishFabric(
   envelope: FabricEnvelope & { id: string },
   parent: Context,
 ): Promise<PubAck> {
-  const span = startSendSpan(subject, parent);
-  const h = fabricHeaders(envelope);
+  const span = startSendSpan(subject, parent, {
+    'messaging.message.id': envelope.id,
+    'messaging.message.body.size': data.length,
+  });
+  // no time of its own: the occurrence's time its input carried (see withSourceTime), else now
+  const h = fabricHeaders({ ...envelope, time: envelope.time ?? sourceTimeOf(parent) });
   injectTrace(h, trace.setSpan(parent, span));
   try {
     return await js.publish(subject, data, { headers: h, msgID: envelope.id });

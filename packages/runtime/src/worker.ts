@@ -31,8 +31,8 @@ export class WorkerRuntime {
 
   static async start(name: string, config: RuntimeConfig): Promise<WorkerRuntime> {
     const log = createLogger(name, config.logLevel);
-    const tracing = initTracing(name, config.otlpEndpoint);
     const metrics = new StageMetrics(name);
+    const tracing = initTracing(name, config.otlpEndpoint, metrics.registry);
     const nc = await connectNats(natsOptionsOf(config, name), log);
     const jsm = await jetstreamManager(nc);
     const js = jetstream(nc);
@@ -46,6 +46,7 @@ export class WorkerRuntime {
     });
     const rt = new WorkerRuntime(name, config, log, metrics, nc, js, jsm, health, tracing);
     holder.rt = rt;
+    metrics.reportReady(() => rt.ready && !nc.isClosed() && !rt.stopping);
     log.info({ httpPort: health.port }, 'health and metrics endpoints up');
     return rt;
   }
