@@ -8,5 +8,7 @@ export const FanoutConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigSchem
   maxIncidents: z.coerce.number().int().min(1).default(1000),
   /** Anomaly scores at or above this are also published as alarms on events.v1.anomaly.*. @default 0.8 */
   alarmScore: z.coerce.number().min(0).max(1).default(0.8),
+  /** UNS messages awaiting their JetStream PubAck at once [BUSWAY_MAX_PENDING_PUBLISHES]. @default 1024 */
+  maxPendingPublishes: z.coerce.number().int().min(1).max(65_536).default(1024),
 });
 export type FanoutConfig = z.infer<typeof FanoutConfigSchema>;

@@ -101,6 +101,29 @@ describe('fan-out against real nats-server and Redis', () => {
     assert.equal(stored?.header.get(Hdr.Time), '2027-01-15T08:00:10.000000000Z', 'ce-time is the event time');
   });
 
+  it('writes the samples of one point in one batch as one UNS message, in event-time order', async () => {
+    const data = busway.v1.SampleBatch.encode({
+      samples: [T + 21_000, T + 20_000, T + 22_000].map((t, i) => ({
+        pointId: 'p:cdu-r1:sup',
+        path,
+        metric: 'temperature.coolant.supply',
+        doubleValue: 20 + i,
+        unit: 'Cel',
+        eventTimeNs: timeNsFromMs(t),
+      })),
+    }).finish();
+    await publish(data);
+    const supply = 'uns.v1.ai1.h1.r1.plant-r1.cdu.cdu-r1.temperature.coolant.supply';
+    const stored = await waitFor('the UNS message', () =>
+      rt.jsm.streams.getMessage('UNS', { last_by_subj: supply }).catch(() => undefined),
+    );
+    assert.deepEqual(
+      busway.v1.SampleBatch.decode(stored.data).samples.map((s) => s.doubleValue),
+      [21, 20, 22],
+    );
+    assert.equal(await redis.hget(lastValueKey(supply), 'value'), '22', 'the newest is the last value');
+  });
+
   it('keeps each incident in the Redis list, newest first, and republishes it on events.v1.incident', async () => {
     const sub = rt.nc.subscribe('events.v1.incident.>', { max: 1 });
     await rt.nc.flush();

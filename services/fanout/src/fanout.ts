@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
-import type { JsMsg, PubAck } from '@nats-io/jetstream';
+import type { JsMsg } from '@nats-io/jetstream';
 import { Redis, type ChainableCommander } from 'ioredis';
-import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
+import { busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
 import {
   ACK,
   fabricHeaders,
@@ -15,20 +15,12 @@ import {
 } from '@busway/runtime';
 import type { FanoutConfig } from './config.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
+import { groupByPoint, lastValueArgs, newerThanStored, publishGroups } from './uns-writer.js';
 
 const STAGE = 'fanout';
 type LvPipeline = ChainableCommander & {
   buswaySetIfNewer(key: string, index: string, ...args: string[]): ChainableCommander;
 };
-
-const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
-
-function valueFields(s: busway.v1.ISample): [string, string] {
-  if (s.doubleValue != null) return [String(s.doubleValue), 'double'];
-  if (s.intValue != null) return [s.intValue.toString(), 'int'];
-  if (s.boolValue != null) return [String(s.boolValue), 'bool'];
-  return [s.stringValue ?? '', 'string'];
-}
 
 /** A message refused before use, with its outcome (a class, so no decoded payload is ever mistaken for it). */
 class Refused {
@@ -78,79 +70,51 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
 
   const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
-    const pipe = redis.pipeline() as LvPipeline;
-    const stored: Promise<PubAck>[] = [];
-    let n = 0;
+    const decoded: busway.v1.ISample[][] = [];
     for (const msg of batch) {
-      const decoded = decodeOrPoison(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
-      if (decoded instanceof Refused) {
-        outcomes.push(decoded.outcome);
+      const d = decodeOrPoison(msg, EventTypes.SampleBatch, (data) => busway.v1.SampleBatch.decode(data));
+      if (d instanceof Refused) {
+        outcomes.push(d.outcome);
         continue;
       }
-      for (const s of decoded.samples) {
-        if (!s.path || !s.metric) continue;
-        const subject = unsSubject(s.path, s.metric);
-        const id = `${s.pointId}@${s.eventTimeNs?.toString()}`;
-        const h = fabricHeaders({
-          type: EventTypes.SampleBatch,
-          source: '/busway/fanout',
-          id,
-          time: rfc3339Nano(s.eventTimeNs), // the event time: history reads search by it
-        });
-        injectTrace(h, ctx);
-        // through JetStream: stream UNS keeps the history, live subscribers still get every message
-        stored.push(
-          rt.js.publish(subject, busway.v1.SampleBatch.encode({ samples: [s] }).finish(), {
-            headers: h,
-            msgID: id,
-          }),
-        );
-        const [value, type] = valueFields(s);
-        const p = s.path;
-        pipe.buswaySetIfNewer(
-          lastValueKey(subject),
-          RedisKeys.lastValueIndex,
-          bigIntFromTimeNs(s.eventTimeNs).toString(),
-          'value',
-          value,
-          'type',
-          type,
-          'unit',
-          s.unit ?? '',
-          'metric',
-          s.metric,
-          'pointId',
-          s.pointId ?? '',
-          'time',
-          rfc3339Nano(s.eventTimeNs),
-          'quality',
-          QUALITY[s.quality ?? 0] ?? 'unspecified',
-          'unregistered',
-          String(!!s.unregistered),
-          'site',
-          p.site ?? '',
-          'hall',
-          p.hall ?? '',
-          'row',
-          p.row ?? '',
-          'rack',
-          p.rack ?? '',
-          'assetClass',
-          p.assetClass ?? '',
-          'asset',
-          p.asset ?? '',
-        );
-        n++;
-      }
+      decoded.push(d.samples);
       outcomes.push(ACK);
-      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, decoded.samples.length);
+      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, d.samples.length);
     }
-    // the input is acked only once stream UNS holds every sample (PubAck) and Redis has the last values
-    const settled = await Promise.allSettled([n > 0 ? execAll(pipe) : Promise.resolve(), ...stored]);
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) return batch.map(() => transient(failed.reason, 'uns-or-redis'));
-    rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, n);
-    return outcomes;
+    const grouped = groupByPoint(decoded);
+    if (grouped.length === 0) return outcomes;
+    try {
+      // the last values stored before this batch: what is not newer is in UNS already
+      const stored = await redis
+        .pipeline(grouped.map((g) => ['hget', lastValueKey(g.subject), 'timeNs']))
+        .exec();
+      if (!stored) throw new Error('pipeline discarded');
+      const { groups, stale } = newerThanStored(
+        grouped,
+        stored.map(([err, t]) => {
+          if (err) throw err;
+          return typeof t === 'string' ? BigInt(t) : undefined;
+        }),
+      );
+      if (stale > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'stale' }, stale);
+      // UNS first, the last values after: a batch retried after a failure is still newer than Redis
+      await publishGroups(rt.js, groups, ctx, config.maxPendingPublishes);
+      if (groups.length > 0) {
+        const pipe = redis.pipeline() as LvPipeline;
+        for (const g of groups) {
+          const newest = g.samples[g.samples.length - 1] as busway.v1.ISample;
+          pipe.buswaySetIfNewer(lastValueKey(g.subject), RedisKeys.lastValueIndex, ...lastValueArgs(newest));
+        }
+        await execAll(pipe);
+      }
+      rt.metrics.samples.inc(
+        { stage: STAGE, direction: 'out' },
+        groups.reduce((n, g) => n + g.samples.length, 0),
+      );
+    } catch (err) {
+      return batch.map(() => transient(err, 'uns-or-redis'));
+    }
+    return outcomes; // acked only now: stream UNS holds every sample (PubAck) and Redis the last values
   };
 
   const incidents = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {

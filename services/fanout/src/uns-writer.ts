@@ -1,0 +1,146 @@
+import type { Context } from '@opentelemetry/api';
+import type { JetStreamClient } from '@nats-io/jetstream';
+import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, unsSubject } from '@busway/proto';
+import { fabricHeaders, injectTrace } from '@busway/runtime';
+
+const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
+
+/** The samples of one point in one fetched batch, in event-time order. */
+export interface PointSamples {
+  subject: string;
+  samples: busway.v1.ISample[];
+}
+
+/**
+ * Groups samples by UNS subject, each group in event-time order. One UNS message per point and batch: when
+ * fan-out falls behind, its batches grow and so do the groups, so it writes fewer, fuller messages exactly
+ * when it needs to catch up; at low rates a group is usually one sample.
+ */
+export function groupByPoint(batches: Iterable<busway.v1.ISample[]>): PointSamples[] {
+  const groups = new Map<string, busway.v1.ISample[]>();
+  for (const samples of batches)
+    for (const s of samples) {
+      if (!s.path || !s.metric) continue;
+      const subject = unsSubject(s.path, s.metric);
+      const g = groups.get(subject);
+      if (g) g.push(s);
+      else groups.set(subject, [s]);
+    }
+  const out: PointSamples[] = [];
+  for (const [subject, samples] of groups) {
+    if (samples.length > 1) {
+      const time = (s: busway.v1.ISample) => bigIntFromTimeNs(s.eventTimeNs);
+      samples.sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : 0));
+    }
+    out.push({ subject, samples });
+  }
+  return out;
+}
+
+/**
+ * Keeps, per point, only samples newer than the last value already stored (`storedNs`, from Redis, undefined
+ * when the point has none) and newer than each other. So each UNS subject only grows in event time: a sample
+ * seen before (a redelivery after the batch was stored, a re-emission after an upstream restart) is dropped
+ * here, and history reads can binary-search a subject by time. Returns the groups left and how many were dropped.
+ */
+export function newerThanStored(
+  groups: PointSamples[],
+  storedNs: (bigint | undefined)[],
+): { groups: PointSamples[]; stale: number } {
+  const kept: PointSamples[] = [];
+  let stale = 0;
+  groups.forEach((g, i) => {
+    let last = storedNs[i] ?? -1n;
+    const samples = g.samples.filter((s) => {
+      const t = bigIntFromTimeNs(s.eventTimeNs);
+      if (t <= last) return false;
+      last = t;
+      return true;
+    });
+    stale += g.samples.length - samples.length;
+    if (samples.length > 0) kept.push({ subject: g.subject, samples });
+  });
+  return { groups: kept, stale };
+}
+
+/** Nats-Msg-Id of a group: the same samples always give the same id, so a redelivery is stored once. */
+export function unsMessageId(g: PointSamples): string {
+  const first = g.samples[0];
+  const last = g.samples[g.samples.length - 1];
+  const id = `${first?.pointId}@${first?.eventTimeNs?.toString()}`;
+  return g.samples.length === 1 ? id : `${id}..${last?.eventTimeNs?.toString()}#${g.samples.length}`;
+}
+
+/**
+ * Publishes each group to its UNS subject through JetStream (stream UNS keeps the history; live subscribers
+ * get the same message), at most `maxPending` awaiting their PubAck at once. Rejects if any is not stored.
+ */
+export async function publishGroups(
+  js: JetStreamClient,
+  groups: PointSamples[],
+  ctx: Context,
+  maxPending: number,
+): Promise<void> {
+  for (let i = 0; i < groups.length; i += maxPending) {
+    await Promise.all(
+      groups.slice(i, i + maxPending).map((g) => {
+        const id = unsMessageId(g);
+        const h = fabricHeaders({
+          type: EventTypes.SampleBatch,
+          source: '/busway/fanout',
+          id,
+          time: rfc3339Nano(g.samples[0]?.eventTimeNs), // the event time of its first sample
+        });
+        injectTrace(h, ctx);
+        return js.publish(g.subject, busway.v1.SampleBatch.encode({ samples: g.samples }).finish(), {
+          headers: h,
+          msgID: id,
+        });
+      }),
+    );
+  }
+}
+
+function valueFields(s: busway.v1.ISample): [string, string] {
+  if (s.doubleValue != null) return [String(s.doubleValue), 'double'];
+  if (s.intValue != null) return [s.intValue.toString(), 'int'];
+  if (s.boolValue != null) return [String(s.boolValue), 'bool'];
+  return [s.stringValue ?? '', 'string'];
+}
+
+/** Arguments of SET_IF_NEWER_LUA for a point's newest sample: timeNs, then the hash's field/value pairs. */
+export function lastValueArgs(s: busway.v1.ISample): string[] {
+  const [value, type] = valueFields(s);
+  const p = s.path ?? {};
+  return [
+    bigIntFromTimeNs(s.eventTimeNs).toString(),
+    'value',
+    value,
+    'type',
+    type,
+    'unit',
+    s.unit ?? '',
+    'metric',
+    s.metric ?? '',
+    'pointId',
+    s.pointId ?? '',
+    'time',
+    rfc3339Nano(s.eventTimeNs),
+    'quality',
+    QUALITY[s.quality ?? 0] ?? 'unspecified',
+    'unregistered',
+    String(!!s.unregistered),
+    'site',
+    p.site ?? '',
+    'hall',
+    p.hall ?? '',
+    'row',
+    p.row ?? '',
+    'rack',
+    p.rack ?? '',
+    'assetClass',
+    p.assetClass ?? '',
+    'asset',
+    p.asset ?? '',
+  ];
+}
