@@ -151,7 +151,10 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
-    assert.equal(writeOnWrite.status, 501, 'a write token passes; commands themselves are not built');
+    assert.ok(
+      ![401, 403].includes(writeOnWrite.status),
+      'a write token passes authentication and the scope check',
+    );
     const rejected = (code: string) => api.metrics.value('busway_api_rejections_total', { code });
     assert.equal(await rejected('missing-token'), 1);
     assert.equal(await rejected('unknown-token'), 1);
@@ -279,40 +282,54 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
   });
 
   it('answers a client beyond its rate with 429 and Retry-After', async () => {
-    const statuses = await Promise.all(
-      Array.from({ length: 130 }, () => get('/v1/incidents', BURST).then((r) => r.status)),
-    );
-    assert.ok(statuses.includes(429), 'some were refused');
-    assert.ok(statuses.filter((s) => s === 200).length >= 100, 'the burst went through');
+    let ok = 0;
+    let refused: Response | undefined;
+    // waves of 100 at once against 100 per second: the bucket empties whatever the machine's speed
+    for (let wave = 0; wave < 20 && !refused; wave++) {
+      const answers = await Promise.all(Array.from({ length: 100 }, () => get('/v1/incidents', BURST)));
+      ok += answers.filter((r) => r.status === 200).length;
+      refused = answers.find((r) => r.status === 429);
+    }
+    assert.ok(refused, 'a request was refused');
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(((await refused.json()) as { error: string }).error, 'rate-limited');
+    assert.ok(ok >= 100, `the burst went through (${ok})`);
   });
 
-  it('streams live values matching a wildcard as Server-Sent Events, with heartbeats', async () => {
-    const abort = new AbortController();
-    const res = await get('/v1/stream?path=uns.v1.ai1.*.*.*.cdu.>', READ, { signal: abort.signal });
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
-    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
-    let text = '';
-    const readUntil = async (re: RegExp) => {
-      while (!re.test(text)) {
-        const { value, done } = await reader.read();
-        if (done) throw new Error(`stream ended before ${re}: ${text}`);
-        text += Buffer.from(value).toString();
-      }
-    };
-    await readUntil(/: subscribed/);
-    await publishOrdered([ret(42.25, T0 + 4 * MIN), ['pdu', 'pdu-1', 'power.active', 1, T0 + 4 * MIN]]);
-    await readUntil(/event: sample\ndata: .*42\.25/);
-    const data = JSON.parse(/event: sample\ndata: (.*)\n/.exec(text)?.[1] ?? '{}') as Record<string, unknown>;
-    assert.deepEqual([data.path, data.value, data.unit, data.quality], [RET, 42.25, 'Cel', 'good']);
-    assert.ok(!text.includes('pdu-1'), 'only what the pattern matches');
-    await readUntil(/: heartbeat /);
-    abort.abort();
-    await waitFor(
-      'stream closed',
-      async () => (await api.metrics.value('busway_api_sse_disconnects_total', { reason: 'client' })) >= 1,
-    );
-  });
+  it(
+    'streams live values matching a wildcard as Server-Sent Events, with heartbeats',
+    { timeout: 20_000 },
+    async () => {
+      const abort = new AbortController();
+      const res = await get('/v1/stream?path=uns.v1.ai1.*.*.*.cdu.>', READ, { signal: abort.signal });
+      assert.equal(res.status, 200);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const readUntil = async (re: RegExp) => {
+        while (!re.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended before ${re}: ${text}`);
+          text += Buffer.from(value).toString();
+        }
+      };
+      await readUntil(/: subscribed/);
+      await publishOrdered([ret(42.25, T0 + 90 * MIN), ['pdu', 'pdu-1', 'power.active', 1, T0 + 90 * MIN]]); // newer than every earlier value
+      await readUntil(/event: sample\ndata: .*42\.25/);
+      const data = JSON.parse(/event: sample\ndata: (.*)\n/.exec(text)?.[1] ?? '{}') as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual([data.path, data.value, data.unit, data.quality], [RET, 42.25, 'Cel', 'good']);
+      assert.ok(!text.includes('pdu-1'), 'only what the pattern matches');
+      await readUntil(/: heartbeat /);
+      abort.abort();
+      await waitFor(
+        'stream closed',
+        async () => (await api.metrics.value('busway_api_sse_disconnects_total', { reason: 'client' })) >= 1,
+      );
+    },
+  );
 
   it('refuses a live stream beyond the client limit with 429', async () => {
     const aborts = [1, 2, 3].map(() => new AbortController());
@@ -332,34 +349,38 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
     );
   });
 
-  it('drops and counts events for a client that stops reading, then disconnects it', async () => {
-    const socket = tcpConnect(Number(new URL(base).port), '127.0.0.1');
-    await new Promise((r) => socket.once('connect', r));
-    socket.write(
-      `GET /v1/stream?path=uns.v1.flood.> HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${READ}\r\n\r\n`,
-    );
-    socket.pause(); // never reads: the kernel buffers fill, then the server's queue
-    await waitFor('stream open', async () => (await api.metrics.value('busway_api_sse_clients', {})) === 1);
-    const sample = busway.v1.SampleBatch.encode({
-      samples: [
-        { pointId: 'x', doubleValue: 1, unit: 'W', eventTimeNs: timeNsFromMs(T0), metric: 'power.active' },
-      ],
-    }).finish();
-    // far more than the socket buffers of a client that does not read can hold (the kernel's included)
-    const subject = `uns.v1.flood.a.b.c.d.${'p'.repeat(60)}.power.${'q'.repeat(60)}`;
-    for (let i = 1; i <= 100_000; i++) {
-      nc.publish(subject, sample);
-      if (i % 5000 === 0) await nc.flush();
-    }
-    await waitFor(
-      'the slow client disconnected',
-      async () =>
-        (await api.metrics.value('busway_api_sse_disconnects_total', { reason: 'slow-client' })) >= 1,
-      10_000,
-    );
-    assert.ok((await api.metrics.value('busway_api_sse_events_total', { outcome: 'dropped' })) > 0);
-    socket.destroy();
-  });
+  it(
+    'drops and counts events for a client that stops reading, then disconnects it',
+    { timeout: 30_000 },
+    async () => {
+      const socket = tcpConnect(Number(new URL(base).port), '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(
+        `GET /v1/stream?path=uns.v1.flood.> HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${READ}\r\n\r\n`,
+      );
+      socket.pause(); // never reads: the kernel buffers fill, then the server's queue
+      await waitFor('stream open', async () => (await api.metrics.value('busway_api_sse_clients', {})) === 1);
+      const sample = busway.v1.SampleBatch.encode({
+        samples: [
+          { pointId: 'x', doubleValue: 1, unit: 'W', eventTimeNs: timeNsFromMs(T0), metric: 'power.active' },
+        ],
+      }).finish();
+      // far more than the socket buffers of a client that does not read can hold (the kernel's included)
+      const subject = `uns.v1.flood.a.b.c.d.${'p'.repeat(60)}.power.${'q'.repeat(60)}`;
+      for (let i = 1; i <= 100_000; i++) {
+        nc.publish(subject, sample);
+        if (i % 5000 === 0) await nc.flush();
+      }
+      await waitFor(
+        'the slow client disconnected',
+        async () =>
+          (await api.metrics.value('busway_api_sse_disconnects_total', { reason: 'slow-client' })) >= 1,
+        10_000,
+      );
+      assert.ok((await api.metrics.value('busway_api_sse_events_total', { outcome: 'dropped' })) > 0);
+      socket.destroy();
+    },
+  );
 
   it('serves the asset tree from the registry, incidents and anomaly scores', async () => {
     const tree = await json('/v1/assets?points=true');

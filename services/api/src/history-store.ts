@@ -26,35 +26,54 @@ export interface HistoryResult {
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
 const NS_PER_MS = 1_000_000n;
 
-/** One stored message decoded: its event time (ns) and what the response needs. */
+/** One stored message decoded: the event time it is searched by (ns) and what the response needs. */
 interface Decoded<P> {
   timeNs: bigint;
-  point: P;
+  points: { timeNs: bigint; point: P }[];
   unit?: string;
 }
 
-const decodeRaw = (m: { data: Uint8Array }): Decoded<RawPoint> | undefined => {
-  const s = busway.v1.SampleBatch.decode(m.data).samples[0];
-  if (!s) return undefined;
-  const value =
+const rawPoint = (s: busway.v1.ISample): RawPoint => ({
+  t: rfc3339Nano(s.eventTimeNs),
+  value:
     s.doubleValue ??
     (s.intValue != null ? Number(s.intValue.toString()) : undefined) ??
     s.boolValue ??
     s.stringValue ??
-    null;
+    null,
+  quality: QUALITY[s.quality ?? 0] ?? 'unspecified',
+});
+
+/** A UNS message holds one point's samples of one fan-out batch, in event-time order: searched by its last. */
+const decodeRaw = (m: { data: Uint8Array }): Decoded<RawPoint> | undefined => {
+  const samples = busway.v1.SampleBatch.decode(m.data).samples;
+  const last = samples[samples.length - 1];
+  if (!last) return undefined;
   return {
-    timeNs: bigIntFromTimeNs(s.eventTimeNs),
-    point: { t: rfc3339Nano(s.eventTimeNs), value, quality: QUALITY[s.quality ?? 0] ?? 'unspecified' },
-    unit: s.unit || undefined,
+    timeNs: bigIntFromTimeNs(last.eventTimeNs),
+    points: samples.map((s) => ({ timeNs: bigIntFromTimeNs(s.eventTimeNs), point: rawPoint(s) })),
+    unit: last.unit || undefined,
   };
 };
 
 const decodeRollup = (m: { data: Uint8Array }): Decoded<RollupPoint> => {
   const r = busway.v1.Rollup.decode(m.data);
   const count = Number(r.count?.toString() ?? 0);
+  const timeNs = bigIntFromTimeNs(r.startNs);
   return {
-    timeNs: bigIntFromTimeNs(r.startNs),
-    point: { t: rfc3339Nano(r.startNs), min: r.min, max: r.max, avg: count > 0 ? r.sum / count : 0, count },
+    timeNs,
+    points: [
+      {
+        timeNs,
+        point: {
+          t: rfc3339Nano(r.startNs),
+          min: r.min,
+          max: r.max,
+          avg: count > 0 ? r.sum / count : 0,
+          count,
+        },
+      },
+    ],
     unit: r.unit || undefined,
   };
 };
@@ -62,8 +81,9 @@ const decodeRollup = (m: { data: Uint8Array }): Decoded<RollupPoint> => {
 /**
  * History reads from JetStream: raw values from stream UNS, rollups from ROLLUP_1M / ROLLUP_1H, each on the
  * point's own subject. Per subject the streams are in event-time order (fan-out and the rollup worker write
- * in that order), so the first message at or after `from` is found by a binary search on the stream
- * sequence with direct gets, and read from there with an ordered consumer until `to`.
+ * in that order), so the first message reaching `from` (for UNS: whose last sample does) is found by a
+ * binary search on the stream sequence with direct gets, and read from there with an ordered consumer until
+ * `to`.
  */
 export class HistoryStore {
   constructor(
@@ -112,19 +132,20 @@ export class HistoryStore {
     const messages = await consumer.consume({ max_messages: Math.min(limit + 1, 1000) });
     const timer = setTimeout(() => messages.stop(), Math.max(deadline - Date.now(), 1));
     let complete = false;
+    let lastNs = -1n;
     try {
       for await (const m of messages) {
         const d = decode(m);
-        if (d && d.timeNs >= toNs) {
-          complete = true;
-          break;
-        }
-        if (d && d.timeNs >= fromNs) {
+        for (const p of d?.points ?? []) {
+          if (p.timeNs >= toNs) complete = true;
+          // a sample stored twice (fan-out regrouped it after a redelivery) is not newer: skipped
+          if (complete || p.timeNs < fromNs || p.timeNs <= lastNs) continue;
           if (points.length === limit) return { resolution, unit, points: [], overLimit: true };
-          points.push(d.point);
-          unit ??= d.unit;
+          points.push(p.point);
+          lastNs = p.timeNs;
+          unit ??= d?.unit;
         }
-        if (m.info.pending === 0) {
+        if (complete || m.info.pending === 0) {
           complete = true;
           break;
         }
@@ -137,7 +158,7 @@ export class HistoryStore {
     return { resolution, unit, points, overLimit: false };
   }
 
-  /** The first sequence whose message on `subject` has an event time >= fromNs, or undefined when none has. */
+  /** The first sequence whose message on `subject` is searched by a time >= fromNs, or undefined when none is. */
   private async firstAtOrAfter<P>(
     stream: string,
     subject: string,

@@ -13,29 +13,30 @@ export interface SseOptions {
 
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
 
-/** One UNS message as an SSE `sample` event (one line of JSON). */
-export function sampleEvent(subject: string, data: Uint8Array): string | undefined {
-  let s: busway.v1.ISample | undefined;
+/** One UNS message (one point's samples) as SSE `sample` events, one line of JSON each. */
+export function sampleEvents(subject: string, data: Uint8Array): string[] {
+  let samples: busway.v1.ISample[];
   try {
-    s = busway.v1.SampleBatch.decode(data).samples[0];
+    samples = busway.v1.SampleBatch.decode(data).samples;
   } catch {
-    return undefined; // not fabric data (someone published by hand on uns.v1.*): not forwarded
+    return []; // not fabric data (someone published by hand on uns.v1.*): not forwarded
   }
-  if (!s) return undefined;
-  const value =
-    s.doubleValue ??
-    (s.intValue != null ? Number(s.intValue.toString()) : undefined) ??
-    s.boolValue ??
-    s.stringValue ??
-    null;
-  const json = JSON.stringify({
-    path: subject,
-    value,
-    unit: s.unit || undefined,
-    time: rfc3339Nano(s.eventTimeNs),
-    quality: QUALITY[s.quality ?? 0] ?? 'unspecified',
+  return samples.map((s) => {
+    const value =
+      s.doubleValue ??
+      (s.intValue != null ? Number(s.intValue.toString()) : undefined) ??
+      s.boolValue ??
+      s.stringValue ??
+      null;
+    const json = JSON.stringify({
+      path: subject,
+      value,
+      unit: s.unit || undefined,
+      time: rfc3339Nano(s.eventTimeNs),
+      quality: QUALITY[s.quality ?? 0] ?? 'unspecified',
+    });
+    return `event: sample\ndata: ${json}\n\n`;
   });
-  return `event: sample\ndata: ${json}\n\n`;
 }
 
 /**
@@ -146,8 +147,7 @@ export class SseHub {
     const sub: Subscription = this.nc.subscribe(pattern, {
       callback: (err, msg) => {
         if (err) return end('subscription-error');
-        const event = sampleEvent(msg.subject, msg.data);
-        if (event) enqueue(event);
+        for (const event of sampleEvents(msg.subject, msg.data)) enqueue(event);
       },
     });
   }
