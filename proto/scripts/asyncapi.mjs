@@ -197,7 +197,7 @@ const CHANNELS = [
     'uns.v1.{site}.{hall}.{row}.{rack}.{assetClass}.{asset}.{metric}',
     'SampleBatch',
     'fanout',
-    'The Unified Namespace: every sample of every point: one message per point and fan-out batch, holding that point's samples in event-time order (usually one), only samples newer than the point's last value; stored in stream UNS (the normalized history, retention by configuration). Example: `uns.v1.ai1.*.*.*.cdu.>` is every CDU metric of site ai1.',
+    'The Unified Namespace: every sample of every point: one message per point and fan-out batch, holding the samples of that point in event-time order (usually one), only samples newer than its last value; stored in stream UNS (the normalized history, retention by configuration). Example: `uns.v1.ai1.*.*.*.cdu.>` is every CDU metric of site ai1.',
   ],
   [
     'rollups',
