@@ -1,6 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Redis } from 'ioredis';
-import { Registry } from './registry.js';
+import { CompactRegistry } from './compact-registry.js';
+import { Registry, type SiteRegistry } from './registry.js';
 import { parseSiteModel, type SiteModel } from './site-model.js';
 
 /** Redis keys of the registry, version 1. */
@@ -22,28 +23,44 @@ export async function publishSiteModel(redis: Redis, model: SiteModel): Promise<
   return version;
 }
 
+/** Builds the in-memory view of a site model: `Registry`, or `CompactRegistry` for a large model. */
+export type RegistryBuilder<R extends SiteRegistry> = (model: SiteModel, version: number) => R;
+
+const plain: RegistryBuilder<Registry> = (model, version) => new Registry(model, version);
+
 /** Reads the current registry; an empty one (version 0) when none was published yet. */
-export async function fetchRegistry(redis: Redis, site: string): Promise<Registry> {
+export async function fetchRegistry(redis: Redis, site: string): Promise<Registry>;
+export async function fetchRegistry<R extends SiteRegistry>(
+  redis: Redis,
+  site: string,
+  build: RegistryBuilder<R>,
+): Promise<R>;
+export async function fetchRegistry(
+  redis: Redis,
+  site: string,
+  build: RegistryBuilder<SiteRegistry> = plain,
+): Promise<SiteRegistry> {
   const raw = await redis.getBuffer(RegistryKeys.model);
-  if (!raw) return new Registry({ site, assets: [], points: [] }, 0);
+  if (!raw) return build({ site, assets: [], points: [] }, 0);
   const doc = JSON.parse(gunzipSync(raw).toString('utf8')) as { version: number; model: unknown };
-  return new Registry(parseSiteModel(doc.model), doc.version);
+  return build(parseSiteModel(doc.model), doc.version);
 }
 
 /**
  * Keeps an up-to-date Registry in memory: loaded at start, reloaded when a new model is published
  * (pub/sub), and polled as a safety net in case a notification was missed during a Redis restart.
  */
-export class RegistryClient {
-  private current: Registry;
+export class RegistryClient<R extends SiteRegistry = Registry> {
+  private current: R;
   private readonly sub: Redis;
   private readonly timer: NodeJS.Timeout;
-  private readonly listeners: ((r: Registry) => void)[] = [];
+  private readonly listeners: ((r: R) => void)[] = [];
 
   private constructor(
     private readonly redis: Redis,
     private readonly site: string,
-    initial: Registry,
+    private readonly build: RegistryBuilder<R>,
+    initial: R,
     pollMs: number,
   ) {
     this.current = initial;
@@ -55,18 +72,41 @@ export class RegistryClient {
   }
 
   static async connect(redisUrl: string, site: string, pollMs = 30_000): Promise<RegistryClient> {
+    return RegistryClient.open(redisUrl, site, plain, pollMs);
+  }
+
+  /** The same client holding a `CompactRegistry`: for a process with a large registry and a hot path. */
+  static async connectCompact(
+    redisUrl: string,
+    site: string,
+    pollMs = 30_000,
+  ): Promise<RegistryClient<CompactRegistry>> {
+    return RegistryClient.open(
+      redisUrl,
+      site,
+      (model, version) => new CompactRegistry(model, version),
+      pollMs,
+    );
+  }
+
+  private static async open<T extends SiteRegistry>(
+    redisUrl: string,
+    site: string,
+    build: RegistryBuilder<T>,
+    pollMs: number,
+  ): Promise<RegistryClient<T>> {
     const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: false });
     redis.on('error', () => undefined); // reconnects on its own; reads fail over to the cached registry
-    const client = new RegistryClient(redis, site, await fetchRegistry(redis, site), pollMs);
+    const client = new RegistryClient(redis, site, build, await fetchRegistry(redis, site, build), pollMs);
     await client.sub.subscribe(RegistryKeys.changed); // before returning: no change slips by unseen
     return client;
   }
 
-  get registry(): Registry {
+  get registry(): R {
     return this.current;
   }
 
-  onChange(fn: (r: Registry) => void): void {
+  onChange(fn: (r: R) => void): void {
     this.listeners.push(fn);
   }
 
@@ -75,7 +115,7 @@ export class RegistryClient {
     try {
       const version = Number((await this.redis.get(RegistryKeys.version)) ?? 0);
       if (version === this.current.version) return;
-      this.current = await fetchRegistry(this.redis, this.site);
+      this.current = await fetchRegistry(this.redis, this.site, this.build);
       for (const fn of this.listeners) fn(this.current);
     } catch {
       // Redis down: keep serving the cached registry
