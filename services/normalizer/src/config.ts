@@ -10,6 +10,12 @@ export const NormalizerConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
   maxFutureSkewMs: z.coerce.number().int().min(0).default(5000),
   /** A point with a deadband still reports at least this often, so a quiet point shows it is alive. @default 60000 */
   deadbandMaxSilenceMs: z.coerce.number().int().min(1000).default(60_000),
+  /**
+   * Messages of a pulled batch normalized and published at once; the next ones start when their PubAcks are in.
+   * Their output waits in memory meanwhile, so this bounds the worker's buffers [BUSWAY_PUBLISH_WINDOW].
+   * @default 32
+   */
+  publishWindow: z.coerce.number().int().min(1).default(32),
   /** Durable consumer name. @default normalizer */
   durable: z.string().default('normalizer'),
 });

@@ -39,19 +39,20 @@ export class DeadbandBatch {
   /** Whether a normalized sample goes out; `deadband` undefined means every sample does. */
   keep(s: busway.v1.ISample, deadband: number | undefined): boolean {
     if (deadband === undefined || s.doubleValue == null || !s.pointId) return true;
-    const now: Reported = {
-      value: s.doubleValue,
-      quality: s.quality ?? 0,
-      timeMs: msFromTimeNs(s.eventTimeNs),
-    };
-    const last = this.staged.get(s.pointId) ?? this.reported.get(s.pointId);
+    return this.keepValue(s.pointId, s.doubleValue, s.quality ?? 0, msFromTimeNs(s.eventTimeNs), deadband);
+  }
+
+  /** The same decision from the values themselves (the fast path has no sample object). */
+  keepValue(pointId: string, value: number, quality: number, timeMs: number, deadband: number): boolean {
+    const last = this.staged.get(pointId) ?? this.reported.get(pointId);
     const hold =
       last !== undefined &&
-      last.quality === now.quality &&
-      Math.abs(now.value - last.value) <= deadband &&
-      now.timeMs >= last.timeMs && // an older sample (late, replayed) is never judged against a newer one
-      now.timeMs - last.timeMs < this.maxSilenceMs;
-    if (!hold && (last === undefined || now.timeMs >= last.timeMs)) this.staged.set(s.pointId, now);
+      last.quality === quality &&
+      Math.abs(value - last.value) <= deadband &&
+      timeMs >= last.timeMs && // an older sample (late, replayed) is never judged against a newer one
+      timeMs - last.timeMs < this.maxSilenceMs;
+    if (!hold && (last === undefined || timeMs >= last.timeMs))
+      this.staged.set(pointId, { value, quality, timeMs });
     return !hold;
   }
 

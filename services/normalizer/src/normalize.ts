@@ -1,27 +1,12 @@
-import { type busway, canonicalUnitOf, metricTokens, Subjects, unregisteredPath } from '@busway/proto';
-import type { Registry } from '@busway/registry';
+import { type busway, metricTokens, Subjects, unregisteredPath } from '@busway/proto';
+import { CompactRegistry, type SiteRegistry } from '@busway/registry';
 import { reasonOf, UnitMismatch, type DeadLetterReason } from '@busway/runtime';
+import { conversionFor, Plans, unitPlan } from './plans.js';
 import { applyTimeRules, type TimeRules } from './time-rules.js';
-import { conversion, toUcum } from './units.js';
+import { toUcum } from './units.js';
 
 export type Normalized =
   { ok: busway.v1.ISample; subject: string; deadband?: number } | { rejected: DeadLetterReason };
-
-/** What the registry says about one point, worked out once per registry version: the hot path only reads it. */
-interface PointPlan {
-  path: busway.v1.IUnsPath;
-  metric: string;
-  /** NORM subject of the point's rack or area. */
-  subject: string;
-  /** Canonical UCUM unit of the metric; '' for unitless kinds. */
-  canonical: string;
-  scale: number;
-  registryUnit: string;
-  deadband?: number;
-  /** The last source unit seen and its conversion to canonical (a point almost never changes unit). */
-  unit?: string;
-  conv?: { scale: number; offset: number } | UnitMismatch;
-}
 
 /** The metric name at the source: the part of the point id after the source id. */
 function sourceMetricName(s: busway.v1.ISample): string {
@@ -31,124 +16,65 @@ function sourceMetricName(s: busway.v1.ISample): string {
   return i >= 0 ? id.slice(i + sourceId.length + 2) : id.slice(id.lastIndexOf(':') + 1);
 }
 
-/** The linear conversion from a source unit to a metric's canonical unit, or the mismatch that forbids it. */
-function conversionFor(
-  sourceUnit: string,
-  plan: PointPlan,
-  pointId: string,
-): { scale: number; offset: number } | UnitMismatch {
-  if (sourceUnit === '')
-    return new UnitMismatch(
-      `no unit for ${pointId}: the source sends none and the registry gives none (metric ${plan.metric})`,
-    );
-  const ucum = toUcum(sourceUnit);
-  if (ucum === null)
-    return new UnitMismatch(
-      `unit '${sourceUnit}' of ${pointId} is not UCUM nor a known spelling (metric ${plan.metric})`,
-    );
-  const c = conversion(ucum, plan.canonical);
-  if (typeof c === 'string')
-    return new UnitMismatch(
-      `unit '${sourceUnit}' (${ucum}) of ${pointId} does not fit ${plan.metric}, which is in ${plan.canonical}: ${c}`,
-    );
-  return c;
-}
-
 /**
  * Turns raw samples into the shape every consumer trusts: UNS path and taxonomy metric from the registry (or
  * a derived path, flagged unregistered), the value in the canonical unit, time on UTC with its quality.
  * It takes ownership of each sample it is given and edits it in place (no copy per sample); a rejected
- * sample is left as it came, for the dead letter.
+ * sample is left as it came, for the dead letter. What the registry says is worked out once per asset and
+ * per point kind (`Plans`), never per point.
  */
 export class SampleNormalizer {
-  private registry: Registry;
-  private readonly plans = new Map<string, PointPlan>();
-  /** Paths and subjects shared by every point of an asset: one object per asset, not per point. */
-  private readonly assets = new Map<string, { path: busway.v1.IUnsPath; subject: string }>();
+  private source: SiteRegistry;
+  private current: Plans;
 
   constructor(
-    registry: Registry,
-    private readonly site: string,
-    private readonly rules: TimeRules,
+    registry: SiteRegistry,
+    readonly site: string,
+    readonly rules: TimeRules,
   ) {
-    this.registry = registry;
+    this.source = registry;
+    this.current = new Plans(CompactRegistry.of(registry), site);
   }
 
   /** Switches to a newer registry: plans are worked out again, so a re-mapped point moves at once. */
-  use(registry: Registry): void {
-    if (registry === this.registry) return;
-    this.registry = registry;
-    this.plans.clear();
-    this.assets.clear();
+  use(registry: SiteRegistry): void {
+    if (registry === this.source) return;
+    this.source = registry;
+    this.current = new Plans(CompactRegistry.of(registry), this.site);
   }
 
-  private assetOf(assetId: string): { path: busway.v1.IUnsPath; subject: string } | undefined {
-    const cached = this.assets.get(assetId);
-    if (cached) return cached;
-    const path = this.registry.pathOf(assetId);
-    if (!path) return undefined;
-    const subject = Subjects.normSamples(
-      path.site ?? this.site,
-      path.hall ?? '_',
-      path.row ?? '_',
-      path.rack ?? '_',
-    );
-    const entry = { path, subject };
-    this.assets.set(assetId, entry);
-    return entry;
-  }
-
-  /** Plans of registered points only: unknown ids are not remembered, so junk cannot grow this map. */
-  private planOf(pointId: string): PointPlan | undefined {
-    const cached = this.plans.get(pointId);
-    if (cached) return cached;
-    const point = this.registry.point(pointId);
-    const path = point && this.registry.pathOf(point.asset);
-    if (!point || !path) return undefined;
-    const plan: PointPlan = {
-      path,
-      metric: point.metric,
-      subject: Subjects.normSamples(
-        path.site ?? this.site,
-        path.hall ?? '_',
-        path.row ?? '_',
-        path.rack ?? '_',
-      ),
-      canonical: canonicalUnitOf(point.metric) ?? '',
-      scale: point.scale ?? 1,
-      registryUnit: point.unit ?? '',
-      deadband: point.deadband,
-    };
-    this.plans.set(pointId, plan);
-    return plan;
+  get plans(): Plans {
+    return this.current;
   }
 
   normalize(s: busway.v1.ISample): Normalized {
     if (!s.pointId) return { rejected: { code: 'contract-violation', message: 'sample without a point id' } };
-    const plan = this.planOf(s.pointId);
-    if (!plan) return this.unregistered(s);
+    const plans = this.current;
+    const row = plans.registry.pointRow(s.pointId);
+    const asset = row < 0 ? -1 : plans.registry.assetOfRow(row);
+    const subject = plans.subject(asset);
+    if (!subject) return this.unregistered(s);
+    const kind = plans.kind(plans.registry.kindOfRow(row));
     const numeric = s.doubleValue != null || s.intValue != null;
-    const sourceUnit = s.unit || plan.registryUnit;
-    if (numeric && (plan.canonical !== '' || plan.scale !== 1)) {
-      let c = plan.conv;
-      if (plan.unit !== sourceUnit || c === undefined) {
-        c = plan.canonical === '' ? { scale: 1, offset: 0 } : conversionFor(sourceUnit, plan, s.pointId);
-        plan.unit = sourceUnit;
-        plan.conv = c;
+    const unit = unitPlan(kind, s.unit || kind.registryUnit);
+    if (numeric && kind.converts) {
+      const c = unit.conv;
+      if (c === null) {
+        const mismatch = conversionFor(unit.text, kind, s.pointId);
+        return { rejected: reasonOf(mismatch instanceof UnitMismatch ? mismatch : new UnitMismatch('unit')) };
       }
-      if (c instanceof UnitMismatch) return { rejected: reasonOf(c) };
       const raw = s.doubleValue ?? Number(s.intValue?.toString());
-      s.doubleValue = raw * plan.scale * c.scale + c.offset;
+      s.doubleValue = raw * kind.scale * c.scale + c.offset;
       s.intValue = undefined;
-      s.unit = plan.canonical || (sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '');
+      s.unit = unit.converted;
     } else {
-      s.unit = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : ''; // states and text keep their type
+      s.unit = unit.plain; // states and text keep their type
     }
-    s.path = plan.path;
-    s.metric = plan.metric;
+    s.path = plans.path(asset);
+    s.metric = kind.metric;
     s.unregistered = false;
     applyTimeRules(s, this.rules);
-    return { ok: s, subject: plan.subject, deadband: plan.deadband };
+    return { ok: s, subject: subject.subject, deadband: kind.deadband };
   }
 
   private unregistered(s: busway.v1.ISample): Normalized {
@@ -166,7 +92,7 @@ export class SampleNormalizer {
 /** One sample, not edited (a copy is normalized): for tests and one-off callers; batches use SampleNormalizer. */
 export function normalizeSample(
   raw: busway.v1.ISample,
-  registry: Registry,
+  registry: SiteRegistry,
   site: string,
   rules: TimeRules,
 ): Normalized {
@@ -174,7 +100,7 @@ export function normalizeSample(
 }
 
 /** Fills a job event's racks from its nodes, through the registry. */
-export function enrichJob(e: busway.v1.IEvent, registry: Registry): busway.v1.IEvent {
+export function enrichJob(e: busway.v1.IEvent, registry: SiteRegistry): busway.v1.IEvent {
   if (!e.job) return e;
   const racks = new Map<string, busway.v1.IUnsPath>();
   for (const node of e.job.nodes ?? []) {

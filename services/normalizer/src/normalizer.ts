@@ -1,10 +1,11 @@
 import type { Context } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import { busway, EventTypes, Streams, Subjects, token } from '@busway/proto';
-import { RegistryClient } from '@busway/registry';
+import { RegistryClient, type CompactRegistry } from '@busway/registry';
 import {
   ACK,
   ConfigError,
+  DecodeError,
   LogSummary,
   publishDeadLetter,
   publishFabric,
@@ -24,9 +25,9 @@ const WORKER = 'normalizer';
 
 /** Consumes RAW, normalizes samples and events, publishes per rack to NORM; bad samples go to the DLQ alone. */
 export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfig): Promise<RunningWorker> {
-  let registryClient: RegistryClient;
+  let registryClient: RegistryClient<CompactRegistry>;
   try {
-    registryClient = await RegistryClient.connect(config.redisUrl, config.site);
+    registryClient = await RegistryClient.connectCompact(config.redisUrl, config.site);
   } catch (err) {
     throw new ConfigError(
       `cannot reach the asset registry in Redis at ${config.redisUrl}: ${(err as Error).message}`,
@@ -34,7 +35,7 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     );
   }
   rt.log.info(
-    { registryVersion: registryClient.registry.version, points: registryClient.registry.model.points.length },
+    { registryVersion: registryClient.registry.version, points: registryClient.registry.pointCount },
     'registry loaded',
   );
   registryClient.onChange((r) => rt.log.info({ registryVersion: r.version }, 'registry reloaded'));
@@ -117,6 +118,30 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     return ACK;
   };
 
+  const handleMessage = async (msg: JsMsg, ctx: Context): Promise<Outcome> => {
+    const env = readEnvelope(msg.headers);
+    const inputId = env.id || `raw:${msg.seq}`;
+    try {
+      if (env.type === EventTypes.SampleBatch) return await handleSamples(msg, inputId, ctx);
+      if (env.type === EventTypes.EventBatch) return await handleEvents(msg, inputId, ctx);
+      return {
+        kind: 'poison',
+        code: 'contract-violation',
+        message: `unknown ce-type '${env.type}' on ${msg.subject}`,
+      };
+    } catch (err) {
+      if (err instanceof DecodeError) return { kind: 'poison', code: err.code, message: err.message };
+      if (err instanceof Error && /index out of range|invalid wire type|illegal/i.test(err.message)) {
+        return {
+          kind: 'poison',
+          code: 'decode-error',
+          message: `${env.type} does not decode: ${err.message}`,
+        };
+      }
+      throw err; // publish failures: the whole batch is retried (ids make the retry idempotent)
+    }
+  };
+
   const loop = await startConsumeLoop({
     stage: STAGE,
     worker: WORKER,
@@ -127,31 +152,15 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     metrics: rt.metrics,
     log: rt.log,
     termWithReason: rt.features().termWithReason,
-    handle: async (batch, ctx) =>
-      Promise.all(
-        batch.map(async (msg): Promise<Outcome> => {
-          const env = readEnvelope(msg.headers);
-          const inputId = env.id || `raw:${msg.seq}`;
-          try {
-            if (env.type === EventTypes.SampleBatch) return await handleSamples(msg, inputId, ctx);
-            if (env.type === EventTypes.EventBatch) return await handleEvents(msg, inputId, ctx);
-            return {
-              kind: 'poison',
-              code: 'contract-violation',
-              message: `unknown ce-type '${env.type}' on ${msg.subject}`,
-            };
-          } catch (err) {
-            if (err instanceof Error && /index out of range|invalid wire type|illegal/i.test(err.message)) {
-              return {
-                kind: 'poison',
-                code: 'decode-error',
-                message: `${env.type} does not decode: ${err.message}`,
-              };
-            }
-            throw err; // publish failures: the whole batch is retried (ids make the retry idempotent)
-          }
-        }),
-      ),
+    handle: async (batch, ctx) => {
+      const outcomes: Outcome[] = [];
+      // a window of messages at a time: their output waits in memory for its PubAcks, so the window bounds it
+      for (let i = 0; i < batch.length; i += config.publishWindow) {
+        const window = batch.slice(i, i + config.publishWindow);
+        outcomes.push(...(await Promise.all(window.map(async (msg) => handleMessage(msg, ctx)))));
+      }
+      return outcomes;
+    },
   });
 
   return {
