@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { API_DEFAULTS, benchApi } from './api.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
 import { benchSparkplugIngest } from './sparkplug.bench.js';
@@ -27,10 +28,18 @@ const quick = process.argv.includes('--quick');
 const opts = quick ? { ...DEFAULTS, rounds: 2, roundMs: 300 } : DEFAULTS;
 const rows = [...benchNormalizer(opts), ...(await benchNormalizerWorker(opts.points, quick ? 1 : 3))];
 const sparkplug = await benchSparkplugIngest(quick ? 500 : 5000, 200);
+// the REST API (autocannon in a second process) and fan-out, beside the normalizer process's rate above
+const normalizerSamplesPerS = rows.find((r) => r.name.startsWith('normalizer process samples/s'))?.value;
+const api = await benchApi(
+  quick
+    ? { ...API_DEFAULTS, durationS: 3, fanoutSamples: 20_000, normalizerSamplesPerS }
+    : { ...API_DEFAULTS, normalizerSamplesPerS },
+);
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
 const md = [
   markdown('Sparkplug ingest', sparkplug),
   markdown('Normalizer', rows),
+  markdown('REST API and fan-out', api),
   `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
 ].join('\n\n');
 process.stdout.write(`${md}\n`);
@@ -38,6 +47,6 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
-  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows }, null, 2),
+  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api }, null, 2),
 );
 writeFileSync(join(dir, 'latest.md'), md);
