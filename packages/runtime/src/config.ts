@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { StreamLimitsSchema } from './streams.js';
 
 /** Settings every worker has. Env names in brackets; a config file may hold the same keys. */
 export const RuntimeConfigSchema = z.object({
@@ -34,6 +35,12 @@ export const RuntimeConfigSchema = z.object({
   site: z.string().min(1).default('site'),
   /** OTLP/HTTP traces endpoint, e.g. http://collector:4318 [OTEL_EXPORTER_OTLP_ENDPOINT]. @default none (no export) */
   otlpEndpoint: z.string().url().optional(),
+  /**
+   * Limits per stream by name, applied when a worker provisions: { UNS: { maxAgeMs: "14d", maxBytes: "50GiB" } }
+   * [BUSWAY_STREAM_LIMITS, JSON]. Set it at the top level of the config file so every worker agrees.
+   * @default {} (RAW 1 h, NORM and ORDERED 24 h, UNS 7 d, ROLLUP_1M 30 d, ROLLUP_1H 400 d, ...)
+   */
+  streamLimits: StreamLimitsSchema.default({}),
 });
 export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 

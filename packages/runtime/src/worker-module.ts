@@ -34,7 +34,8 @@ export async function provisionModule<S extends z.ZodObject>(
   mod: WorkerModule<S>,
   config: z.infer<S>,
 ): Promise<void> {
-  for (const stream of fabricStreams()) await ensureStream(rt.jsm, stream, rt.log);
+  const limits = (config as Partial<RuntimeConfig>).streamLimits ?? {};
+  for (const stream of fabricStreams(1, undefined, limits)) await ensureStream(rt.jsm, stream, rt.log);
   for (const consumer of mod.consumers(config)) await ensureConsumer(rt.jsm, consumer, rt.log);
 }
 
