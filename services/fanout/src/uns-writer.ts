@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { JetStreamClient } from '@nats-io/jetstream';
 import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, unsSubject } from '@busway/proto';
-import { fabricHeaders, injectTrace } from '@busway/runtime';
+import { fabricHeaders, sendTraced } from '@busway/runtime';
 
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
 
@@ -91,10 +91,11 @@ export async function publishGroups(
           id,
           time: rfc3339Nano(g.samples[0]?.eventTimeNs), // the event time of its first sample
         });
-        injectTrace(h, ctx);
-        return js.publish(g.subject, busway.v1.SampleBatch.encode({ samples: g.samples }).finish(), {
-          headers: h,
-          msgID: id,
+        const data = busway.v1.SampleBatch.encode({ samples: g.samples }).finish();
+        // a `send` span per UNS message: the subscriber's traceparent points at the delivery itself
+        return sendTraced(g.subject, ctx, h, () => js.publish(g.subject, data, { headers: h, msgID: id }), {
+          'messaging.message.id': id,
+          'messaging.message.body.size': data.length,
         });
       }),
     );
