@@ -16,6 +16,8 @@ const MESSAGES = {
   Incident: 'busway.v1.Incident',
   AnomalyBatch: 'busway.v1.AnomalyBatch',
   Rollup: 'busway.v1.Rollup',
+  Command: 'busway.v1.Command',
+  CommandStatus: 'busway.v1.CommandStatus',
   SparkplugPayload: 'org.eclipse.tahu.protobuf.Payload',
 };
 
@@ -111,6 +113,10 @@ const P = {
   ]),
   edgeNode: param('Sparkplug edge node id', ['row-r1-gw']),
   device: param('Sparkplug device id', ['cdu-r1']),
+  path: param(
+    'UNS path of the target point without the uns.v1 prefix: site.hall.row.rack.class.asset.metric (several tokens)',
+    ['ai1.h1.r1.plant-r1.cdu.cdu-r1.temperature.coolant.supply.setpoint'],
+  ),
 };
 
 /** Every public channel: id, address, message, who sends it, and what it is for. */
@@ -221,6 +227,20 @@ const CHANNELS = [
     'Anomaly scores at or above the alarm threshold (core NATS).',
   ],
   [
+    'controlCommands',
+    'control.v1.command.{path}',
+    'Command',
+    'api',
+    'Supervisory write requests (setpoints), one per command, on the subject of the target point. The command worker validates each against the point\'s write rules (bounds, step, rate, requester), delivers it through the source\'s protocol or refuses it. Stream CONTROL (the control tier).',
+  ],
+  [
+    'controlResults',
+    'control.v1.result.{path}',
+    'CommandStatus',
+    'command',
+    'Every step of every command (accepted, rejected with the reason, expired, sent, confirmed by the value read back, failed): the audit trail of supervisory write-back. Stream CONTROL (the control tier).',
+  ],
+  [
     'sparkplug',
     'spBv1.0/{group}/{messageType}/{edgeNode}/{device}',
     'SparkplugPayload',
@@ -282,7 +302,7 @@ export function buildDocument() {
   const rootNs = new protobuf.Root();
   rootNs.resolvePath = (_origin, target) => join(root, target); // imports are relative to proto/
   rootNs.loadSync(
-    ['busway/v1/events.proto', 'sparkplug/sparkplug_b.proto'],
+    ['busway/v1/events.proto', 'busway/v1/commands.proto', 'sparkplug/sparkplug_b.proto'],
     { alternateCommentMode: true }, // trailing `//` comments become descriptions
   );
   const schemas = {};

@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 const cliDir = dirname(require.resolve('protobufjs-cli/package.json'));
 const bundles = {
-  busway: ['busway/v1/events.proto'], // imports telemetry.proto
+  busway: ['busway/v1/events.proto', 'busway/v1/commands.proto'], // events imports telemetry.proto
   sparkplug: ['sparkplug/sparkplug_b.proto'],
 };
 
