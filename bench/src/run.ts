@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { API_DEFAULTS, benchApi } from './api.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
+import { benchFanout } from './fanout.bench.js';
 import { benchSparkplugIngest } from './sparkplug.bench.js';
 
 const fmt = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
@@ -35,10 +36,17 @@ const api = await benchApi(
     ? { ...API_DEFAULTS, durationS: 3, fanoutSamples: 20_000, normalizerSamplesPerS }
     : { ...API_DEFAULTS, normalizerSamplesPerS },
 );
+// fan-out beside a JetStream pass-through of the same shape and the normalizer process's rate; egress rates
+const fanout = await benchFanout({
+  batches: quick ? 40 : 400,
+  egressMessages: quick ? 4000 : 40_000,
+  normalizerRate: rows.find((r) => r.name.startsWith('normalizer process samples/s'))?.value,
+});
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
 const md = [
   markdown('Sparkplug ingest', sparkplug),
   markdown('Normalizer', rows),
+  markdown('Fan-out and egress', fanout),
   markdown('REST API and fan-out', api),
   `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
 ].join('\n\n');
@@ -47,6 +55,6 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
-  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api }, null, 2),
+  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api, fanout }, null, 2),
 );
 writeFileSync(join(dir, 'latest.md'), md);
