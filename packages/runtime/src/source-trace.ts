@@ -57,15 +57,17 @@ export function traceMqttMessage(
   work: () => Promise<boolean>,
 ): Promise<boolean> {
   const parent = mqttParent(packet);
-  const span = context.with(parent, () =>
-    startSourceSpan(`process ${topic}`, {
+  const span = startSourceSpan(
+    `process ${topic}`,
+    {
       'messaging.system': 'mqtt',
       'messaging.operation.type': 'process',
       'messaging.operation.name': 'process',
       'messaging.destination.name': topic,
       'messaging.message.body.size': payload.length,
       'messaging.mqtt.qos': packet?.qos ?? 0,
-    }),
+    },
+    { parent },
   );
   return inSourceSpan(span, parent, work);
 }
@@ -80,17 +82,15 @@ export function tracePollCycle(
   samples: number,
   work: () => Promise<boolean>,
 ): Promise<boolean> {
-  const span = context.with(ROOT_CONTEXT, () =>
-    startSourceSpan(
-      `poll ${source.protocol}`,
-      {
-        'busway.source.protocol': source.protocol,
-        'busway.source.id': source.id,
-        'server.address': source.address,
-        'busway.samples': samples,
-      },
-      { kind: SpanKind.CLIENT, startTimeMs: pollMs },
-    ),
+  const span = startSourceSpan(
+    `poll ${source.protocol}`,
+    {
+      'busway.source.protocol': source.protocol,
+      'busway.source.id': source.id,
+      'server.address': source.address,
+      'busway.samples': samples,
+    },
+    { kind: SpanKind.CLIENT, startTimeMs: pollMs, parent: ROOT_CONTEXT },
   );
   return inSourceSpan(span, ROOT_CONTEXT, work);
 }

@@ -176,12 +176,12 @@ export async function sendTraced<T>(
 export function startSourceSpan(
   name: string,
   attributes: Attributes,
-  opts: { kind?: SpanKind; startTimeMs?: number } = {},
+  opts: { kind?: SpanKind; startTimeMs?: number; parent?: Context } = {},
 ): Span {
   return tracer().startSpan(
     name,
     { kind: opts.kind ?? SpanKind.CONSUMER, attributes, startTime: opts.startTimeMs },
-    context.active(),
+    opts.parent ?? context.active(),
   );
 }
 
