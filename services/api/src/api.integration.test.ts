@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Redis } from 'ioredis';
 import { fanoutModule } from '@busway/fanout';
@@ -236,6 +236,12 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
     );
     assert.equal(rawOver.status, 400);
     assert.match(String(rawOver.body.reason), /more than 3 raw values/);
+    const jsm = await jetstreamManager(nc);
+    await waitFor('no reader consumer left behind', async () => {
+      for (const stream of ['UNS', 'ROLLUP_1M'])
+        for await (const c of jsm.consumers.list(stream)) if (c) return false;
+      return true;
+    });
   });
 
   it('serves the 1 h rollup once the hour has closed', async () => {

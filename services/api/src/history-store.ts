@@ -128,7 +128,11 @@ export class HistoryStore {
     const points: P[] = [];
     let unit: string | undefined;
     if (start === undefined) return { resolution, points, overLimit: false };
-    const consumer = await this.js.consumers.get(stream, { filter_subjects: subject, opt_start_seq: start });
+    const consumer = await this.js.consumers.get(stream, {
+      filter_subjects: subject, // a string: nats-server 2.9 knows only filter_subject
+      opt_start_seq: start,
+      inactive_threshold: 30_000, // the server removes it even if the delete below is lost
+    });
     const messages = await consumer.consume({ max_messages: Math.min(limit + 1, 1000) });
     const timer = setTimeout(() => messages.stop(), Math.max(deadline - Date.now(), 1));
     let complete = false;
@@ -153,6 +157,7 @@ export class HistoryStore {
     } finally {
       clearTimeout(timer);
       messages.stop();
+      consumer.delete().catch(() => undefined); // one ephemeral consumer per read: do not leave it behind
     }
     if (!complete) throw historyTimeout(this.timeoutMs);
     return { resolution, unit, points, overLimit: false };

@@ -20,7 +20,10 @@ export async function recoverHours(
   if (cp.rollup1mSeq === 0 || cp.closed1mMs === null) return 0;
   const { state } = await jsm.streams.info(Streams.Rollup1m.name);
   if (state.messages === 0 || state.last_seq < cp.rollup1mSeq) return 0;
-  const consumer = await js.consumers.get(Streams.Rollup1m.name, { opt_start_seq: cp.rollup1mSeq });
+  const consumer = await js.consumers.get(Streams.Rollup1m.name, {
+    opt_start_seq: cp.rollup1mSeq,
+    inactive_threshold: 30_000,
+  });
   const messages = await consumer.consume({ max_messages: 1024 });
   let merged = 0;
   try {
@@ -40,6 +43,7 @@ export async function recoverHours(
     }
   } finally {
     messages.stop();
+    consumer.delete().catch(() => undefined);
   }
   return merged;
 }
