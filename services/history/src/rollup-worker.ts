@@ -1,4 +1,4 @@
-import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { busway, EventTypes, Streams, unsSubject } from '@busway/proto';
 import {
   backoffMs,
@@ -143,10 +143,11 @@ export async function startHistory(rt: WorkerRuntime, config: HistoryConfig): Pr
   };
 
   let messages: ConsumerMessages | undefined;
+  let consumer: Consumer | undefined;
   const loop = (async () => {
     while (!abort.signal.aborted) {
       try {
-        const consumer = await rt.js.consumers.get(Streams.Ordered.name, {
+        consumer = await rt.js.consumers.get(Streams.Ordered.name, {
           filter_subjects: INPUT, // a string, not an array: nats-server 2.9 knows only filter_subject
           opt_start_seq: lastSeq + 1,
         });
@@ -182,6 +183,7 @@ export async function startHistory(rt: WorkerRuntime, config: HistoryConfig): Pr
       abort.abort(); // open windows are not published half full: the checkpoint replays them on restart
       messages?.stop();
       await loop;
+      await consumer?.delete().catch(() => undefined); // ephemeral: the restart makes its own
       await closing.catch(() => undefined);
       deadLetters.close();
     },
