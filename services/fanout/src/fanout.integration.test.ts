@@ -137,7 +137,10 @@ describe('fan-out against real nats-server and Redis', () => {
       headers: fabricHeaders({ type: EventTypes.Incident, source: '/test', id: 'inc-1' }),
       msgID: 'inc-1',
     });
-    const [stored] = await waitFor('incident in Redis', () => redis.lrange(RedisKeys.incidents, 0, 0));
+    const [stored] = await waitFor('incident in Redis', async () => {
+      const list = await redis.lrange(RedisKeys.incidents, 0, 0);
+      return list.length > 0 ? list : undefined; // an empty list is truthy: wait for the incident itself
+    });
     assert.equal((JSON.parse(stored ?? '{}') as { id: string }).id, 'inc-1');
     for await (const m of sub) assert.equal(m.subject, 'events.v1.incident.ai1.job-power-thermal');
   });

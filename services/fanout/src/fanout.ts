@@ -4,11 +4,16 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
 import {
   ACK,
+  connectControlTier,
   fabricHeaders,
   injectTrace,
+  PriorityGate,
+  QosTiers,
   readEnvelope,
   startConsumeLoop,
+  tierConsumerConfig,
   type ConsumeLoop,
+  type ConsumerConfig,
   type Outcome,
   type RunningWorker,
   type WorkerRuntime,
@@ -62,6 +67,15 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     redis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   redis.defineCommand('buswaySetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER_LUA });
+  // QoS: incidents on a NATS and a Redis connection of their own, and ahead of sample batches in this process
+  const control = await connectControlTier(rt);
+  const controlRedis = redis.duplicate();
+  controlRedis.on('error', () => undefined);
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 5000);
+    controlRedis.once('ready', () => (clearTimeout(timer), resolve()));
+  });
+  const gate = new PriorityGate();
   const transient = (err: unknown, what = 'redis'): Outcome => ({
     kind: 'retry',
     code: 'transient',
@@ -119,7 +133,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
 
   const incidents = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
-    const pipe = redis.pipeline();
+    const pipe = controlRedis.pipeline();
     for (const msg of batch) {
       const inc = decodeOrPoison(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
       // an Incident has a `kind` field of its own: never test the decoded message for an outcome's shape
@@ -135,7 +149,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       pipe.lpush(RedisKeys.incidents, JSON.stringify(json));
       const h = fabricHeaders({ type: EventTypes.Incident, source: '/busway/fanout', id: inc.id });
       injectTrace(h, ctx);
-      rt.nc.publish(
+      control.nc.publish(
         `events.v1.incident.${token(inc.path?.site ?? config.site)}.${token(inc.kind)}`,
         msg.data,
         { headers: h },
@@ -145,7 +159,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     pipe.ltrim(RedisKeys.incidents, 0, config.maxIncidents - 1);
     try {
       await execAll(pipe);
-      await rt.nc.flush();
+      await control.nc.flush();
     } catch (err) {
       return batch.map(() => transient(err));
     }
@@ -202,27 +216,40 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     stream: string,
     durable: string,
     handle: (b: JsMsg[], c: Context) => Promise<Outcome[]>,
+    js = rt.js,
+    consumer: ConsumerConfig = config,
   ): Promise<ConsumeLoop> =>
     startConsumeLoop({
       stage: 'fanout',
-      js: rt.js,
+      js,
       stream,
       durable,
-      config,
+      config: consumer,
       metrics: rt.metrics,
       log: rt.log,
       termWithReason: rt.features().termWithReason,
       handle,
     });
   const loops = [
-    await loop(Streams.Ordered.name, 'fanout-samples', samples),
-    await loop(Streams.Incidents.name, 'fanout-incidents', incidents),
+    await loop(Streams.Ordered.name, 'fanout-samples', async (b, c) => {
+      await gate.analyticsTurn();
+      return samples(b, c);
+    }),
+    await loop(
+      Streams.Incidents.name,
+      'fanout-incidents',
+      (b, c) => gate.control(() => incidents(b, c)),
+      control.js,
+      tierConsumerConfig(config, QosTiers.Control),
+    ),
     await loop(Streams.Anomalies.name, 'fanout-anomalies', anomalies),
   ];
   return {
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
+      await control.close();
       redis.disconnect();
+      controlRedis.disconnect();
     },
   };
 }

@@ -1,6 +1,6 @@
 // Fan-out: ordered samples to UNS subjects (kept in stream UNS) and a Redis last-value cache; incidents and anomaly scores too.
 import { Streams } from '@busway/proto';
-import { consumerSpecOf, type WorkerModule } from '@busway/runtime';
+import { consumerSpecOf, QosTiers, tierConsumerConfig, type WorkerModule } from '@busway/runtime';
 import { FanoutConfigSchema } from './config.js';
 import { startFanout } from './fanout.js';
 
@@ -17,7 +17,12 @@ export const fanoutModule: WorkerModule<typeof FanoutConfigSchema> = {
   configSchema: FanoutConfigSchema,
   consumers: (c) => [
     consumerSpecOf(Streams.Ordered.name, 'fanout-samples', 'ordered.v1.samples.>', c),
-    consumerSpecOf(Streams.Incidents.name, 'fanout-incidents', 'incident.v1.>', c),
+    consumerSpecOf(
+      Streams.Incidents.name,
+      'fanout-incidents',
+      'incident.v1.>',
+      tierConsumerConfig(c, QosTiers.Control),
+    ),
     consumerSpecOf(Streams.Anomalies.name, 'fanout-anomalies', 'anomaly.v1.>', c),
   ],
   start: startFanout,
