@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { RegistryClient } from '@busway/registry';
 import type { RunningWorker, WorkerRuntime } from '@busway/runtime';
 import { Authenticator, RateLimiter } from './auth.js';
+import { registerCommandRoutes } from './command-routes.js';
 import type { ApiConfig } from './config.js';
 import { HistoryStore } from './history-store.js';
 import { HashIndex, RedisKeys } from './redis-reads.js';
@@ -70,6 +71,7 @@ export async function startApi(rt: WorkerRuntime, config: ApiConfig): Promise<Ru
     history: new HistoryStore(rt.js, rt.jsm, config.historyTimeoutMs),
     sse,
   });
+  registerCommandRoutes(app, { js: rt.js, jsm: rt.jsm, nc: rt.nc, registry, log });
   await app.listen({ port: config.apiPort, host: config.apiHost });
   const address = app.server.address();
   log.info(

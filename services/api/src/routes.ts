@@ -23,7 +23,6 @@ export interface RouteDeps {
 }
 
 const read = { config: { scope: 'read' as const } };
-const write = { config: { scope: 'write' as const } };
 
 /** Redis failures become 503; refusals pass through. */
 async function fromRedis<T>(f: () => Promise<T>): Promise<T> {
@@ -172,14 +171,4 @@ export function registerRoutes(app: FastifyInstance, deps: RouteDeps): void {
     reply.hijack(); // the hub owns the socket from here on
     deps.sse.open(reply.raw, pattern.subject);
   });
-
-  // The supervisory write-back path is not built yet: the route exists so that the `write` scope is enforced
-  // from the start; its handler is replaced when commands are implemented.
-  app.post('/v1/commands', write, async (_req, reply) =>
-    reply.code(501).send({
-      status: 501,
-      error: 'not-implemented',
-      reason: 'supervisory commands are not available in this version',
-    }),
-  );
 }
