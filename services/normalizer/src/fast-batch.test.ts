@@ -110,10 +110,15 @@ const fitting: Record<string, string[]> = {
 };
 const nonEmpty = ascii.filter((v) => v !== '');
 
+const sourceArb = fc.record(
+  { protocol: nonEmpty, sourceId: nonEmpty, address: nonEmpty },
+  { requiredKeys: [] },
+);
+
 /** What a bridge sends: registered points in fitting units, canonical encoding, ASCII text. */
 const cleanSampleArb: fc.Arbitrary<busway.v1.ISample> = fc
-  .tuple(fc.constantFrom(...Object.keys(fitting)), fc.nat(), sampleArb)
-  .map(([pointId, u, s]) => {
+  .tuple(fc.constantFrom(...Object.keys(fitting)), fc.nat(), sampleArb, fc.option(sourceArb))
+  .map(([pointId, u, s, source]) => {
     const units = fitting[pointId] as string[];
     const { path: _p, metric: _m, unregistered: _u, stringValue, ...rest } = s;
     return {
@@ -122,23 +127,16 @@ const cleanSampleArb: fc.Arbitrary<busway.v1.ISample> = fc
       unit: units[u % units.length],
       ...(stringValue == null ? {} : { stringValue: stringValue.replace(/[^ -~]/g, '') }),
       flags: (s.flags ?? []).map((f) => f.replace(/[^ -~]/g, '')),
+      source: source ?? undefined,
     };
   });
-
-const sourceArb = fc.record(
-  { protocol: nonEmpty, sourceId: nonEmpty, address: nonEmpty },
-  { requiredKeys: [] },
-);
 
 const batchArb = fc.oneof(
   {
     weight: 3,
     arbitrary: fc.record(
       {
-        samples: fc.array(
-          cleanSampleArb.map((s) => ({ ...s, source: undefined })),
-          { maxLength: 12 },
-        ),
+        samples: fc.array(cleanSampleArb, { maxLength: 12 }),
         source: sourceArb,
       },
       { requiredKeys: ['samples'] },
@@ -160,13 +158,21 @@ const batchArb = fc.oneof(
 const messageArb = fc
   .tuple(
     batchArb,
-    fc.constantFrom('as is', 'as is', 'as is', 'unknown field', 'byte changed'),
+    fc.constantFrom('as is', 'as is', 'as is', 'unknown field', 'byte changed', 'samples merged'),
     fc.nat(),
     fc.nat(255),
   )
   .map(([batch, how, at, byte]) => {
     const data = busway.v1.SampleBatch.encode(batch).finish();
     if (how === 'unknown field') return Buffer.concat([data, Buffer.from([0x98, 0x06, 0x01])]); // field 99 varint
+    if (how === 'samples merged') {
+      // two encodings one after the other are one message, merged: every field twice (last wins, sources merge)
+      const parts = batch.samples.map((x) => busway.v1.Sample.encode(x).finish());
+      const merged = parts.map((x, i) => Buffer.concat([x, parts[(i + at) % parts.length] ?? x]));
+      return busway.v1.SampleBatch.encode({ samples: [] }).finish().length === 0
+        ? Buffer.concat(merged.map((x) => Buffer.concat([Buffer.from([0x0a]), varint(x.length), x])))
+        : data;
+    }
     if (how === 'byte changed' && data.length > 0) {
       const copy = Buffer.from(data);
       copy[at % copy.length] = byte;
@@ -174,6 +180,13 @@ const messageArb = fc
     }
     return data;
   });
+
+const varint = (n: number) => {
+  const out: number[] = [];
+  for (; n > 0x7f; n >>>= 7) out.push((n & 0x7f) | 0x80);
+  out.push(n);
+  return Buffer.from(out);
+};
 
 type Outcome =
   { out: [string, string, number][]; rejected: [string, string][]; suppressed: number } | { error: string };
@@ -294,6 +307,30 @@ describe('fast path (wire to wire)', () => {
       busway.v1.SampleBatch.decode(r.out[0]?.data ?? new Uint8Array()).samples[0]?.boolValue,
       true,
     );
+  });
+
+  it('merges a sample sent in two parts as the generated decoder does (sources merged, the last value wins)', () => {
+    const registry = new CompactRegistry(structuredClone(model), 1);
+    const first = busway.v1.Sample.encode({
+      pointId: 'sp:g/cdu-1:Supply',
+      unit: 'Cel',
+      source: { protocol: 'p' },
+    });
+    const second = busway.v1.Sample.encode({ doubleValue: 2, source: { sourceId: 's' }, flags: ['b'] });
+    const sample = Buffer.concat([first.finish(), second.finish()]);
+    const data = Buffer.concat([Buffer.from([0x0a]), varint(sample.length), sample]);
+    const fast = run(() =>
+      normalizeBatch(data, new SampleNormalizer(registry, 'ai1', rules), new Deadband(1).stage()),
+    );
+    assert.deepEqual(
+      fast,
+      run(() =>
+        normalizeBatchObjects(data, new SampleNormalizer(registry, 'ai1', rules), new Deadband(1).stage()),
+      ),
+    );
+    assert.ok('out' in fast);
+    const out = busway.v1.SampleBatch.decode(Buffer.from(fast.out[0]?.[1] ?? '', 'hex')).samples[0];
+    assert.deepEqual({ ...out?.source }, { protocol: 'p', sourceId: 's' });
   });
 
   it('takes registered points in units their kinds accept without falling back to the objects', () => {

@@ -1,7 +1,7 @@
 import { type busway, metricTokens, Subjects, unregisteredPath } from '@busway/proto';
 import { CompactRegistry, type SiteRegistry } from '@busway/registry';
 import { reasonOf, UnitMismatch, type DeadLetterReason } from '@busway/runtime';
-import { conversionFor, Plans, unitPlan } from './plans.js';
+import { conversionFor, Plans } from './plans.js';
 import { applyTimeRules, type TimeRules } from './time-rules.js';
 import { toUcum } from './units.js';
 
@@ -56,7 +56,7 @@ export class SampleNormalizer {
     if (!subject) return this.unregistered(s);
     const kind = plans.kind(plans.registry.kindOfRow(row));
     const numeric = s.doubleValue != null || s.intValue != null;
-    const unit = unitPlan(kind, s.unit || kind.registryUnit);
+    const unit = plans.unitPlan(kind, s.unit || kind.registryUnit);
     if (numeric && kind.converts) {
       const c = unit.conv;
       if (c === null) {

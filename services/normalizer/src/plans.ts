@@ -18,12 +18,14 @@ export interface UnitPlan {
   bytes: Uint8Array;
   /** The conversion to the canonical unit; null when the unit does not fit (the sample is rejected). */
   conv: Conversion | null;
-  /** The unit a converted sample carries, and its encoded field 8 (empty for ''). */
+  /** The unit a converted sample carries, and where its encoded field 8 sits in `Plans.fields` (empty for ''). */
   converted: string;
-  convertedField: Uint8Array;
+  convertedStart: number;
+  convertedEnd: number;
   /** The unit a sample that is not converted (a state, a text) carries, and its field 8. */
   plain: string;
-  plainField: Uint8Array;
+  plainStart: number;
+  plainEnd: number;
 }
 
 /** What the normalizer needs of a point kind (metric, unit, scale, deadband): shared by every point of that kind. */
@@ -34,8 +36,9 @@ export interface KindPlan {
   scale: number;
   registryUnit: string;
   deadband: number | undefined;
-  /** Sample field 3 (the metric), encoded. */
-  metricField: Uint8Array;
+  /** Where sample field 3 (the metric), encoded, sits in `Plans.fields`. */
+  metricStart: number;
+  metricEnd: number;
   /** Whether a numeric value is converted (a canonical unit or a scale other than 1). */
   converts: boolean;
   /** Source units seen, newest last (a kind almost always sees one or two). */
@@ -44,8 +47,29 @@ export interface KindPlan {
 
 const MAX_UNITS_PER_KIND = 8;
 /** Fields of a sample, encoded as the generated encoder writes them (an empty string writes nothing). */
-const fieldsOf = (s: busway.v1.ISample): Uint8Array => busway.v1.Sample.encode(s).finish();
+export const fieldsOf = (s: busway.v1.ISample): Uint8Array => busway.v1.Sample.encode(s).finish();
 const utf8 = new TextEncoder();
+
+/** Encoded fields that go out unchanged (paths, metrics, units), appended to one buffer; read through `view`. */
+export class FieldArena {
+  bytes = new Uint8Array(4096);
+  view = new DataView(this.bytes.buffer);
+  private used = 0;
+
+  /** Appends a field; its start (its end is start + length). A caller re-reads `bytes`/`view` after this. */
+  append(field: Uint8Array): number {
+    if (this.used + field.length > this.bytes.length) {
+      const bigger = new Uint8Array(Math.max(this.bytes.length * 2, this.used + field.length));
+      bigger.set(this.bytes.subarray(0, this.used));
+      this.bytes = bigger;
+      this.view = new DataView(bigger.buffer);
+    }
+    const start = this.used;
+    this.bytes.set(field, start);
+    this.used += field.length;
+    return start;
+  }
+}
 
 /** The linear conversion from a source unit to a canonical unit, or the mismatch that forbids it. */
 export function conversionFor(
@@ -79,9 +103,8 @@ export class Plans {
   /** Per asset: its subject; undefined until worked out, null when the asset has no path (a stray point). */
   private readonly subjects: (SubjectPlan | null | undefined)[];
   private readonly subjectByName = new Map<string, SubjectPlan>();
-  /** Sample field 2 (the path) of asset i, encoded: pathFields[pathStart[i], pathEnd[i]). */
-  pathFields = new Uint8Array(4096);
-  private pathUsed = 0;
+  /** Encoded fields that go out as they are: asset i's path is fields[pathStart(i), pathEnd(i)). */
+  readonly fields = new FieldArena();
   private readonly pathStarts: Int32Array;
   private readonly pathEnds: Int32Array;
   /** Path objects, for the object path only. */
@@ -137,20 +160,14 @@ export class Plans {
     let sp = this.subjectByName.get(name);
     if (!sp) this.subjectByName.set(name, (sp = { subject: name, stamp: -1, group: -1 }));
     const field = fieldsOf({ path });
-    if (this.pathUsed + field.length > this.pathFields.length) {
-      const bigger = new Uint8Array(Math.max(this.pathFields.length * 2, this.pathUsed + field.length));
-      bigger.set(this.pathFields.subarray(0, this.pathUsed));
-      this.pathFields = bigger;
-    }
-    this.pathFields.set(field, this.pathUsed);
-    this.pathStarts[index] = this.pathUsed;
-    this.pathUsed += field.length;
-    this.pathEnds[index] = this.pathUsed;
+    const start = this.fields.append(field);
+    this.pathStarts[index] = start;
+    this.pathEnds[index] = start + field.length;
     this.subjects[index] = sp;
     return sp;
   }
 
-  /** Where the encoded path of an asset (whose `subject` was asked first) sits in `pathFields`. */
+  /** Where the encoded path of an asset (whose `subject` was asked first) sits in `fields`. */
   pathStart(index: number): number {
     return this.pathStarts[index] as number;
   }
@@ -176,58 +193,87 @@ export class Plans {
     if (!k) throw new Error(`registry has no point kind ${index}`);
     const canonical = canonicalUnitOf(k.metric) ?? '';
     const scale = k.scale ?? 1;
+    const metricField = fieldsOf({ metric: k.metric });
+    const metricStart = this.fields.append(metricField);
     const plan: KindPlan = {
       metric: k.metric,
       canonical,
       scale,
       registryUnit: k.unit ?? '',
       deadband: k.deadband,
-      metricField: fieldsOf({ metric: k.metric }),
+      metricStart,
+      metricEnd: metricStart + metricField.length,
       converts: canonical !== '' || scale !== 1,
       units: [],
     };
     this.kinds[index] = plan;
     return plan;
   }
-}
 
-/** The plan of a source unit for a kind, remembered (a few per kind; an odd one is worked out each time). */
-export function unitPlan(kind: KindPlan, sourceUnit: string): UnitPlan {
-  for (const u of kind.units) if (u.text === sourceUnit) return u;
-  return rememberUnit(kind, sourceUnit);
-}
-
-/** The same, recognized by the unit's bytes on the wire (`length` bytes of `buf` from `start`). */
-export function unitPlanOfBytes(
-  kind: KindPlan,
-  buf: Uint8Array,
-  start: number,
-  length: number,
-): UnitPlan | undefined {
-  for (const u of kind.units) {
-    const b = u.bytes;
-    if (b.length !== length) continue;
-    let i = 0;
-    while (i < length && b[i] === buf[start + i]) i++;
-    if (i === length) return u;
+  /**
+   * The plan of a source unit for a kind, remembered: a kind keeps at most a few (one or two in practice); past
+   * that, a unit gets a plan for this sample only, so a source sending junk units cannot grow memory.
+   */
+  unitPlan(kind: KindPlan, sourceUnit: string): UnitPlan {
+    for (const u of kind.units) if (u.text === sourceUnit) return u;
+    return this.rememberUnit(kind, sourceUnit) ?? unitPlanOf(kind, sourceUnit, -1, -1, -1, -1);
   }
-  return undefined;
+
+  /** The same, recognized by the unit's bytes on the wire (`buf[start, end)`), or undefined when not seen yet. */
+  unitPlanOfBytes(kind: KindPlan, buf: Uint8Array, start: number, end: number): UnitPlan | undefined {
+    const length = end - start;
+    for (const u of kind.units) {
+      const b = u.bytes;
+      if (b.length !== length) continue;
+      let i = 0;
+      while (i < length && b[i] === buf[start + i]) i++;
+      if (i === length) return u;
+    }
+    return undefined;
+  }
+
+  /** Remembers a unit's plan for a kind (undefined when the kind holds as many as it keeps). */
+  rememberUnit(kind: KindPlan, sourceUnit: string): UnitPlan | undefined {
+    if (kind.units.length >= MAX_UNITS_PER_KIND) return undefined;
+    const plain = plainUnit(sourceUnit);
+    const convertedField = fieldsOf({ unit: kind.canonical || plain });
+    const plainField = fieldsOf({ unit: plain });
+    const convertedStart = this.fields.append(convertedField);
+    const plainStart = this.fields.append(plainField);
+    const u = unitPlanOf(
+      kind,
+      sourceUnit,
+      convertedStart,
+      convertedStart + convertedField.length,
+      plainStart,
+      plainStart + plainField.length,
+    );
+    kind.units.push(u);
+    return u;
+  }
 }
 
-export function rememberUnit(kind: KindPlan, sourceUnit: string): UnitPlan {
+const plainUnit = (sourceUnit: string) => (sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '');
+
+function unitPlanOf(
+  kind: KindPlan,
+  sourceUnit: string,
+  convertedStart: number,
+  convertedEnd: number,
+  plainStart: number,
+  plainEnd: number,
+): UnitPlan {
   const c = kind.canonical === '' ? { scale: 1, offset: 0 } : conversionFor(sourceUnit, kind, '');
-  const plain = sourceUnit ? (toUcum(sourceUnit) ?? sourceUnit) : '';
-  const converted = kind.canonical || plain;
-  const u: UnitPlan = {
+  const plain = plainUnit(sourceUnit);
+  return {
     text: sourceUnit,
     bytes: utf8.encode(sourceUnit),
     conv: c instanceof UnitMismatch ? null : c,
-    converted,
-    convertedField: fieldsOf({ unit: converted }),
+    converted: kind.canonical || plain,
+    convertedStart,
+    convertedEnd,
     plain,
-    plainField: fieldsOf({ unit: plain }),
+    plainStart,
+    plainEnd,
   };
-  if (kind.units.length >= MAX_UNITS_PER_KIND) kind.units.shift();
-  kind.units.push(u);
-  return u;
 }
