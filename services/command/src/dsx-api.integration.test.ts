@@ -50,7 +50,12 @@ describe('DSX write-back through the REST API: integration value topic, BMS read
   const workers: WorkerRuntime[] = [];
   let base = '';
   /** What the BMS received from integrations: topic and payload. */
-  const written: { topic: string; payload: Record<string, unknown> }[] = [];
+  const written: {
+    topic: string;
+    payload: Record<string, unknown>;
+    expirySeconds?: number;
+    retain: boolean;
+  }[] = [];
 
   const post = (body: unknown, token = WRITE, headers: Record<string, string> = {}) =>
     fetch(`${base}/v1/commands`, {
@@ -78,10 +83,15 @@ describe('DSX write-back through the REST API: integration value topic, BMS read
         { qos: 1 },
       );
     await bms.subscribeAsync(`${ROOT}/+/Value/#`, { qos: 1 });
-    bms.on('message', (topic, payload) => {
+    bms.on('message', (topic, payload, packet) => {
       if (topic.startsWith(`${ROOT}/PUB/`)) return; // its own values
       const value = JSON.parse(payload.toString()) as Record<string, unknown>;
-      written.push({ topic, payload: value });
+      written.push({
+        topic,
+        payload: value,
+        expirySeconds: packet.properties?.messageExpiryInterval,
+        retain: packet.retain,
+      });
       if (topic === `${ROOT}/BUSWAY/Value/${REQUEST}` && typeof value.value === 'number')
         void active(value.value);
     });
@@ -177,6 +187,11 @@ describe('DSX write-back through the REST API: integration value topic, BMS read
     );
     assert.ok(Math.abs(Number(w?.payload.value) - 77) < 1e-9, '25 Cel is 77 F');
     assert.equal(w?.payload.quality, 1);
+    assert.equal(w?.retain, false, 'never retained: a device connecting later must not get it');
+    assert.ok(
+      (w?.expirySeconds ?? 0) >= 1 && (w?.expirySeconds ?? 99) <= 30,
+      `MQTT 5 expiry ${w?.expirySeconds} s: the ttl left`,
+    );
     assert.ok(Math.abs(Number(w?.payload.timestamp) - Date.now()) < 60_000, 'epoch milliseconds');
     const statuses = view.statuses as Record<string, unknown>[];
     assert.deepEqual(

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ServerTCP } from 'modbus-serial';
 import { Redis } from 'ioredis';
-import { timeNsFromMs } from '@busway/proto';
+import { busway, timeNsFromMs } from '@busway/proto';
 import { ingestModbusModule } from '@busway/ingest-modbus';
 import { normalizerModule } from '@busway/normalizer';
 import { publishSiteModel } from '@busway/registry';
 import { runWorker, type WorkerRuntime } from '@busway/runtime';
 import { freePort, startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
+import { CommandStore } from './command-store.js';
 import { commandModule } from './index.js';
+import { stateName } from './status.js';
 import {
   commandFor,
   publishCommand,
@@ -62,6 +64,7 @@ describe('Modbus write-back: the command worker against a modbus-serial TCP devi
   const writes: string[] = [];
   let rt: WorkerRuntime;
   let port = 0;
+  let commandEnv: Record<string, string> = {};
 
   before(async () => {
     [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
@@ -131,6 +134,12 @@ describe('Modbus write-back: the command worker against a modbus-serial TCP devi
       workers.push(w);
     }
     rt = workers.at(-1) as WorkerRuntime;
+    commandEnv = {
+      ...common,
+      BUSWAY_RULES: JSON.stringify(RULES),
+      BUSWAY_MODBUS_DEVICES: devices,
+      BUSWAY_READBACK_SOURCE: 'norm',
+    };
     // the polls reach the command worker's readback: then the setpoint is no longer blind
     await waitUntilSeen(rt.js, rt.jsm, `${PATH}temperature.coolant.supply.setpoint`, 31.9);
   });
@@ -238,5 +247,59 @@ describe('Modbus write-back: the command worker against a modbus-serial TCP devi
     assert.match(statuses[2]?.reason ?? '', /did not reach 30/);
     assert.ok(writes.includes('holding 3=30'), 'it was written once; the device chose to keep 25');
     assert.equal((await statusesOf(rt.jsm, cmd.commandId as string)).length, 3);
+  });
+
+  it('resumes after a restart: a delivery cut short by a crash is never retried, a command sent meanwhile is judged on the last value and delivered', async () => {
+    await rt.stop();
+    workers.pop();
+    const js = (workers[0] as WorkerRuntime).js; // the normalizer's connection: the command worker's is closed
+    // the record a crash leaves when it struck between "delivery begins" and "sent"
+    const store = await CommandStore.open(js, 'busway-commands', 3_600_000);
+    const cut = commandFor(`${PATH}temperature.coolant.supply.setpoint`, 25);
+    await store.create(cut.commandId as string, {
+      command: cut,
+      statuses: [
+        {
+          commandId: cut.commandId,
+          state: busway.v1.CommandState.COMMAND_STATE_ACCEPTED,
+          path: cut.path,
+          timeNs: timeNsFromMs(Date.now()),
+        },
+      ],
+      published: 0,
+      delivering: true,
+    });
+    // a restarted worker has read nothing live yet: fan-out's last value in Redis tells it the current value
+    const redis = new Redis(redisServer.url);
+    await redis.hset(`busway:lv:v1:${PATH}power.cap`, {
+      timeNs: (BigInt(Date.now()) * 1_000_000n).toString(),
+      value: '12000',
+      type: 'double',
+      unit: 'W',
+      quality: 'good',
+      pointId: 'modbus:cdu-1:power-cap',
+    });
+    redis.disconnect();
+    const meanwhile = commandFor(`${PATH}power.cap`, 11_000);
+    await publishCommand(js, meanwhile); // stream CONTROL keeps it while no worker runs
+    const before = writes.length;
+    const { rt: restarted } = await runWorker(commandModule, { env: commandEnv, signals: false });
+    workers.push(restarted);
+    rt = restarted;
+    const cutStatuses = await waitForState(rt.jsm, cut.commandId as string, 'failed');
+    assert.deepEqual(
+      cutStatuses.map((s) => [stateName(s.state), s.code]),
+      [
+        ['accepted', ''],
+        ['failed', 'delivery-unknown'],
+      ],
+      'its accepted status is published from the record, then the unknown outcome',
+    );
+    await waitForState(rt.jsm, meanwhile.commandId as string, 'confirmed');
+    assert.deepEqual(
+      writes.slice(before),
+      ['holding 2=110'],
+      'only the command sent meanwhile reached the device',
+    );
   });
 });
