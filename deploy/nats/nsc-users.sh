@@ -53,6 +53,9 @@ nsc add user --account "$ACCOUNT" --name busway-ingest-openadr \
 nsc add user --account "$ACCOUNT" --name busway-history \
   --allow-pub 'rollup.v1.>,dlq.v1.history,$JS.API.INFO,$JS.API.STREAM.INFO.ORDERED,$JS.API.CONSUMER.CREATE.ORDERED,$JS.API.CONSUMER.CREATE.ORDERED.>,$JS.API.CONSUMER.INFO.ORDERED.*,$JS.API.CONSUMER.MSG.NEXT.ORDERED.*,$JS.API.DIRECT.GET.ORDERED,$JS.API.DIRECT.GET.ORDERED.>,$JS.API.STREAM.INFO.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M.>,$JS.API.CONSUMER.INFO.ROLLUP_1M.*,$JS.API.CONSUMER.MSG.NEXT.ROLLUP_1M.*,$JS.API.DIRECT.GET.ROLLUP_1M,$JS.API.DIRECT.GET.ROLLUP_1M.>,$KV.busway-history.>,$JS.API.STREAM.INFO.KV_busway-history,$JS.API.STREAM.CREATE.KV_busway-history,$JS.API.STREAM.MSG.GET.KV_busway-history,$JS.API.DIRECT.GET.KV_busway-history,$JS.API.DIRECT.GET.KV_busway-history.>,$JS.API.CONSUMER.CREATE.KV_busway-history,$JS.API.CONSUMER.CREATE.KV_busway-history.>,$JS.API.CONSUMER.INFO.KV_busway-history.*,$JS.API.CONSUMER.DELETE.KV_busway-history.*,$JS.FC.KV_busway-history.>' \
   --allow-sub '_INBOX.history.>'
+nsc add user --account "$ACCOUNT" --name busway-api \
+  --allow-pub 'dlq.v1.api,$JS.API.INFO,$JS.API.STREAM.INFO.UNS,$JS.API.CONSUMER.CREATE.UNS,$JS.API.CONSUMER.CREATE.UNS.>,$JS.API.CONSUMER.INFO.UNS.*,$JS.API.CONSUMER.MSG.NEXT.UNS.*,$JS.API.DIRECT.GET.UNS,$JS.API.DIRECT.GET.UNS.>,$JS.API.STREAM.INFO.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M,$JS.API.CONSUMER.CREATE.ROLLUP_1M.>,$JS.API.CONSUMER.INFO.ROLLUP_1M.*,$JS.API.CONSUMER.MSG.NEXT.ROLLUP_1M.*,$JS.API.DIRECT.GET.ROLLUP_1M,$JS.API.DIRECT.GET.ROLLUP_1M.>,$JS.API.STREAM.INFO.ROLLUP_1H,$JS.API.CONSUMER.CREATE.ROLLUP_1H,$JS.API.CONSUMER.CREATE.ROLLUP_1H.>,$JS.API.CONSUMER.INFO.ROLLUP_1H.*,$JS.API.CONSUMER.MSG.NEXT.ROLLUP_1H.*,$JS.API.DIRECT.GET.ROLLUP_1H,$JS.API.DIRECT.GET.ROLLUP_1H.>' \
+  --allow-sub '_INBOX.api.>,uns.v1.>'
 nsc add user --account "$ACCOUNT" --name busway-simulator \
   --allow-pub 'raw.v1.events.scheduler,dlq.v1.simulator,$JS.API.INFO' \
   --allow-sub '_INBOX.simulator.>'
@@ -75,5 +78,6 @@ nsc generate creds --account "$ACCOUNT" --name busway-ingest-redfish > creds/bus
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-scheduler > creds/busway-ingest-scheduler.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-openadr > creds/busway-ingest-openadr.creds
 nsc generate creds --account "$ACCOUNT" --name busway-history > creds/busway-history.creds
+nsc generate creds --account "$ACCOUNT" --name busway-api > creds/busway-api.creds
 nsc generate creds --account "$ACCOUNT" --name busway-simulator > creds/busway-simulator.creds
 nsc generate creds --account "$ACCOUNT" --name busway-provisioner > creds/busway-provisioner.creds

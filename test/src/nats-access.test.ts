@@ -109,10 +109,11 @@ describe('the NATS access table (packages/runtime/src/nats-access.ts)', () => {
           `${access.worker} may not read ${other.worker}'s replies`,
         );
       }
+      // its inbox, and the core subscriptions its entry declares (the API's live stream of UNS patterns)
       assert.deepEqual(
-        subscribe,
-        [`${inboxPrefixOf(access.worker)}.>`],
-        `${access.worker} subscribes its inbox only`,
+        [...subscribe].sort(),
+        [`${inboxPrefixOf(access.worker)}.>`, ...(access.subscribe ?? [])].sort(),
+        `${access.worker} subscribes its inbox and its declared subjects only`,
       );
     }
   });

@@ -7,6 +7,16 @@ import { parsePrometheus, type PromSample } from './prometheus.js';
 
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
 
+/**
+ * V8 heap flags per worker, from measurements (services/normalizer/README.md): the normalizer holds a 100k-point
+ * registry and buffers output until its PubAcks, and with V8's defaults (16 MB semi-spaces, old space allowed to
+ * double between collections) it sits above 200 MB of RSS. The environment's NODE_OPTIONS come after these, so an
+ * operator's flag wins; a NODE_OPTIONS passed to `start` in `extraEnv` replaces them.
+ */
+const WORKER_NODE_OPTIONS: Readonly<Record<string, string>> = {
+  normalizer: '--max-semi-space-size=8 --max-old-space-size=256',
+};
+
 interface Child {
   name: string;
   port: number;
@@ -33,8 +43,10 @@ export class Supervisor {
   async start(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
     const port = await freePort();
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
+    const nodeOptions =
+      extraEnv.NODE_OPTIONS ?? [WORKER_NODE_OPTIONS[name], this.env.NODE_OPTIONS].filter(Boolean).join(' ');
     const proc = spawn(process.execPath, [BIN, 'run', name], {
-      env: { ...this.env, ...extraEnv, BUSWAY_HTTP_PORT: String(port) },
+      env: { ...this.env, ...extraEnv, NODE_OPTIONS: nodeOptions, BUSWAY_HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     proc.stdout?.pipe(log);
@@ -86,6 +98,24 @@ export class Supervisor {
       }
     }
     return all;
+  }
+
+  /** The worker's process id; undefined while it is not running. */
+  pid(name: string): number | undefined {
+    const child = this.children.get(name);
+    return child && child.proc.exitCode === null && child.proc.signalCode === null
+      ? child.proc.pid
+      : undefined;
+  }
+
+  /**
+   * Sends a signal to a running worker, for fault injection: SIGKILL is a crash (restarted like any other
+   * death), SIGSTOP and SIGCONT freeze and thaw it. False when it is not running.
+   */
+  signal(name: string, signal: NodeJS.Signals): boolean {
+    const child = this.children.get(name);
+    if (!child || child.proc.exitCode !== null || child.proc.signalCode !== null) return false;
+    return child.proc.kill(signal);
   }
 
   /** SIGTERM (graceful: finish in-flight, drain), SIGKILL after `graceMs`. */

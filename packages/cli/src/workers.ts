@@ -54,6 +54,18 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/fanout')).fanoutModule),
   },
   {
+    name: 'history',
+    stage: 'history',
+    consumes: false,
+    load: async () => asModule((await import('@busway/history')).historyModule),
+  },
+  {
+    name: 'api',
+    stage: 'api',
+    consumes: false,
+    load: async () => asModule((await import('@busway/api')).apiModule),
+  },
+  {
     name: 'ingest-mqtt-json',
     stage: 'ingest',
     consumes: false,

@@ -213,6 +213,18 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     kv: ['busway-history'],
   },
   {
+    worker: 'api',
+    zone: Zones.Deliver,
+    scaling: 'horizontal',
+    publish: [],
+    // the live stream (SSE) subscribes to UNS patterns; history reads the stored streams by direct get
+    subscribe: ['uns.v1.>'],
+    read: [Streams.Uns.name, Streams.Rollup1m.name, Streams.Rollup1h.name],
+    uses: ['redis'],
+    // apiPort 8081 in the chart: httpPort (8080) serves /healthz and /metrics in the same pod
+    fieldIngress: [{ protocol: 'TCP', port: 8081, purpose: 'REST API and SSE for IT clients (apiPort)' }],
+  },
+  {
     worker: 'simulator',
     zone: Zones.Simulate,
     scaling: 'singleton',

@@ -8,6 +8,7 @@ import {
   fabricStreams,
   loadConfig,
   PROVISIONER,
+  RuntimeConfigSchema,
 } from '@busway/runtime';
 import { connectCli } from '../nats-connect.js';
 import type { WorkerEntry } from '../workers.js';
@@ -34,7 +35,9 @@ export async function provision(
   let consumers = 0;
   try {
     const jsm = await jetstreamManager(nc);
-    for (const s of fabricStreams()) {
+    // the limits every worker applies when it provisions (streamLimits): never reset them to the defaults
+    const { streamLimits } = loadConfig(RuntimeConfigSchema, { env: opts.env, worker: PROVISIONER });
+    for (const s of fabricStreams(1, undefined, streamLimits)) {
       await ensureStream(jsm, s, log);
       streams++;
     }
