@@ -53,6 +53,9 @@ export const Subjects = {
   orderedSamples: (site: string, hall: string, row: string, rack: string) =>
     `ordered.v1.samples.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
   orderedEvents: (kind: string) => `ordered.v1.events.${token(kind)}`,
+  /** Samples later than the watermark allowed (the late side output): ordered.v1.late.<site>.<hall>.<row>.<rack> */
+  orderedLate: (site: string, hall: string, row: string, rack: string) =>
+    `ordered.v1.late.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
   /** Correlated incidents: incident.v1.<site>.<kind> */
   incident: (site: string, kind: string) => `incident.v1.${token(site)}.${token(kind)}`,
   /** Anomaly scores of one rack or area: anomaly.v1.<site>.<hall>.<row>.<rack> */
