@@ -1,0 +1,249 @@
+// Chains: a job's (or an unexplained step's) power steps on its racks and the thermal answers that follow.
+import type { busway } from '@busway/proto';
+import type { EngineContext } from './engine.js';
+import type { ChainWindow, PowerStep, RackWatch, ThermalWatch } from './engine-state.js';
+import { chainIncident, powerTargetsOf } from './incidents.js';
+import { fitResponse, response, type LoadStep } from './response-fit.js';
+import type { JobChainRule, ThermalTarget, UnexplainedPowerRule } from './rules.js';
+import { window } from './series.js';
+
+type ChainRule = JobChainRule | UnexplainedPowerRule;
+
+function ruleOf(ctx: EngineContext, name: string): ChainRule | undefined {
+  return ctx.jobRules.find((r) => r.name === name) ?? ctx.powerRules.find((r) => r.name === name);
+}
+
+/** The thermal watches of a rack for a rule's thermal targets; a cooler shared by two racks is watched once. */
+function thermalWatches(
+  ctx: EngineContext,
+  rack: string,
+  targets: ThermalTarget[],
+  seen: Set<string>,
+): ThermalWatch[] {
+  const topo = ctx.topology();
+  return targets.flatMap((th, i) =>
+    topo
+      .select(rack, th.select, th.classes)
+      .filter((a) => !seen.has(`${i}|${a.id}`) && seen.add(`${i}|${a.id}`))
+      .map((a) => ({ asset: a.id, target: i, done: false })),
+  );
+}
+
+function thermalSpanMs(targets: ThermalTarget[]): number {
+  return Math.max(0, ...targets.map((t) => t.maxDelayMs + t.settleMs));
+}
+
+/** A job started: one chain per job-chain rule over the racks this partition owns. */
+export function onJobStarted(ctx: EngineContext, e: busway.v1.IEvent, t: number): void {
+  const job = e.job as busway.v1.IJobEvent;
+  const jobId = job.jobId ?? '';
+  const all = job.racks ?? [];
+  const racks = all.filter((p) => ctx.scope.ownsRack(p));
+  if (racks.length === 0) return;
+  const topo = ctx.topology();
+  for (const rule of ctx.jobRules) {
+    const id =
+      racks.length < all.length ? `${rule.kind}:${jobId}:p${ctx.scope.partition}` : `${rule.kind}:${jobId}`;
+    if (ctx.state.chains.some((w) => w.id === id)) continue; // the same start announced twice
+    const seen = new Set<string>();
+    const watches: RackWatch[] = racks.map((path) => {
+      const rack = path.rack ?? '';
+      const power = rule.power.flatMap((p, i) =>
+        topo
+          .select(rack, p.select, p.classes)
+          .filter((a) => !seen.has(a.id) && seen.add(a.id))
+          .map((a) => ({ asset: a.id, target: i })),
+      );
+      return { rack, path, power, thermal: thermalWatches(ctx, rack, rule.thermal, seen) };
+    });
+    const windowMs = Math.max(...rule.power.map((p) => p.windowMs));
+    const leadMs = Math.max(...rule.power.map((p) => p.leadMs));
+    const w: ChainWindow = {
+      id,
+      rule: rule.name,
+      kind: rule.kind,
+      t,
+      eventId: e.id ?? '',
+      jobId,
+      racks: watches,
+      powerUntil: t + windowMs,
+      closesAt: t + windowMs + thermalSpanMs(rule.thermal) + 2000,
+    };
+    ctx.state.chains.push(w);
+    // steps stamped shortly before the job's own time (IT and OT clocks differ) are still its own
+    const assets = new Set(watches.flatMap((r) => r.power.map((p) => p.asset)));
+    const stepRacks = new Set([...assets].map((a) => topo.registry.rackOf(a) ?? topo.asset(a)?.rack ?? '_'));
+    for (const r of stepRacks)
+      for (const step of ctx.state.steps[r] ?? [])
+        if (step.dp > 0 && !step.claimedBy && step.t >= t - leadMs && assets.has(step.asset))
+          claimStep(ctx, w, step);
+  }
+}
+
+/** Gives a rising step to the chain's first free power watch it fits; anchors the rack's thermal watches. */
+export function claimStep(ctx: EngineContext, w: ChainWindow, step: PowerStep): boolean {
+  const rule = ruleOf(ctx, w.rule);
+  if (!rule) return false;
+  const targets = powerTargetsOf(rule);
+  const anchorTarget = Math.max(
+    0,
+    targets.findIndex((p) => p.required),
+  );
+  for (const rw of w.racks)
+    for (const pw of rw.power) {
+      if (pw.step || pw.asset !== step.asset) continue;
+      const target = targets[pw.target];
+      if (
+        !target ||
+        step.t < w.t - target.leadMs ||
+        step.t > w.t + target.windowMs ||
+        step.dp < target.minStep
+      )
+        continue;
+      pw.step = step;
+      step.claimedBy = w.rule;
+      if (pw.target === anchorTarget) for (const th of rw.thermal) th.anchor ??= { t: step.t, dp: step.dp };
+      return true;
+    }
+  return false;
+}
+
+/** An unexplained step: a chain of its own, so its thermal consequence is followed as a job's is. */
+export function openUnexplained(ctx: EngineContext, step: PowerStep, ruleName: string): void {
+  const rule = ctx.powerRules.find((r) => r.name === ruleName);
+  if (!rule) return;
+  const topo = ctx.topology();
+  const thermal = thermalWatches(ctx, step.rack, rule.thermal, new Set());
+  for (const th of thermal) th.anchor = { t: step.t, dp: step.dp };
+  ctx.state.chains.push({
+    id: `${rule.kind}:${step.asset}:${Math.round(step.t)}`,
+    rule: rule.name,
+    kind: rule.kind,
+    t: step.t,
+    racks: [
+      {
+        rack: step.rack,
+        path: topo.pathOf(step.rack) ?? { site: ctx.site, rack: step.rack },
+        power: [{ asset: step.asset, target: 0, step }],
+        thermal,
+      },
+    ],
+    powerUntil: step.t,
+    closesAt: step.t + thermalSpanMs(rule.thermal) + 2000,
+  });
+}
+
+/** Load steps that drive a thermal asset: those of its load assets, within [from, to]. */
+export function loadSteps(
+  ctx: EngineContext,
+  asset: string,
+  loadClasses: readonly string[],
+  from: number,
+  to: number,
+): LoadStep[] {
+  const topo = ctx.topology();
+  const load = topo.loadOf(asset, loadClasses);
+  const ids = new Set(load.map((a) => a.id));
+  const racks = new Set(load.map((a) => topo.registry.rackOf(a.id) ?? a.rack));
+  const out: LoadStep[] = [];
+  for (const r of racks)
+    for (const s of ctx.state.steps[r] ?? []) if (ids.has(s.asset) && s.t >= from && s.t <= to) out.push(s);
+  return out;
+}
+
+/**
+ * A new sample of a thermal asset: fits its answer to the anchored power step of every chain waiting on it,
+ * over the load of everything it serves, once enough follows the earliest possible onset. The estimate is
+ * taken when the best delay is no longer at the edge of what the data can show yet.
+ */
+export function evaluateThermal(ctx: EngineContext, asset: string, t: number): void {
+  for (const w of ctx.state.chains) {
+    const rule = ruleOf(ctx, w.rule);
+    if (!rule) continue;
+    for (const rw of w.racks)
+      for (const th of rw.thermal) {
+        if (th.done || !th.anchor || th.asset !== asset) continue;
+        const target = rule.thermal[th.target];
+        if (target) fitWatch(ctx, th, target, t);
+      }
+  }
+}
+
+function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t: number): void {
+  const anchor = th.anchor as { t: number; dp: number };
+  if (t < anchor.t + target.minDelayMs + target.settleMs) return;
+  const fullEnd = anchor.t + target.maxDelayMs + target.settleMs;
+  const end = Math.min(t, fullEnd);
+  const maxDelayMs = Math.min(target.maxDelayMs, end - anchor.t - target.settleMs);
+  const series = ctx.seriesOf(th.asset, target.metric);
+  const tau = target.timeConstantMs;
+  if (series) {
+    const from = anchor.t - target.preMs;
+    const win = window(series, from, end);
+    const steps = loadSteps(ctx, th.asset, target.loadClasses, from - 5 * tau, end);
+    const model = ctx.state.models[`${th.asset}|${target.metric}`];
+    const sd = target.delayPriorSdMs;
+    const prior = model && model.n >= 3 && sd > 0 ? { delayMs: model.delayMs, sdMs: sd } : undefined;
+    const fit = fitResponse(win.t, win.v, steps, {
+      tauMs: tau,
+      minDelayMs: target.minDelayMs,
+      maxDelayMs,
+      prior,
+    });
+    const atEdge = maxDelayMs < target.maxDelayMs && fit !== undefined && fit.delayMs > maxDelayMs - 1000;
+    if (fit && !atEdge && fit.gainPerKw > 0) {
+      const rise = (fit.gainPerKw * anchor.dp) / 1000;
+      if (rise * response(end - anchor.t - fit.delayMs, tau) >= target.minRise) {
+        th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, rise };
+        th.done = true;
+        learn(ctx, `${th.asset}|${target.metric}`, fit.delayMs, fit.gainPerKw, Math.sqrt(fit.sse / fit.n));
+        return;
+      }
+    }
+  }
+  if (t >= fullEnd) th.done = true;
+}
+
+/**
+ * Remembers a thermal series' dead time and gain: the medians of its last matches. A match that fits much
+ * worse than the usual ones (a fault overlapped it) is left out, so faults do not teach the model to expect them.
+ */
+function learn(ctx: EngineContext, key: string, delayMs: number, gainPerKw: number, rms: number): void {
+  const m = (ctx.state.models[key] ??= { delayMs, gainPerKw, n: 0, recent: [] });
+  const usualRms = median(m.recent.map((r) => r[2]));
+  if (m.recent.length >= 3 && rms > 1.5 * usualRms) return;
+  m.recent.push([delayMs, gainPerKw, rms]);
+  if (m.recent.length > 15) m.recent.shift();
+  m.delayMs = median(m.recent.map((r) => r[0]));
+  m.gainPerKw = median(m.recent.map((r) => r[1]));
+  m.n++;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? (s[mid] as number)
+      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+/** Emits and removes the chains that are complete, or that the watermark has passed. */
+export function closeChains(ctx: EngineContext, watermarkMs: number): void {
+  const chains = ctx.state.chains;
+  for (let i = 0; i < chains.length;) {
+    const w = chains[i] as ChainWindow;
+    const powerFinal = watermarkMs > w.powerUntil || w.racks.every((r) => r.power.every((p) => p.step));
+    if (watermarkMs > w.powerUntil)
+      for (const r of w.racks) for (const th of r.thermal) if (!th.anchor) th.done = true;
+    const complete = powerFinal && w.racks.every((r) => r.thermal.every((th) => th.done));
+    if (!complete && watermarkMs <= w.closesAt) {
+      i++;
+      continue;
+    }
+    chains.splice(i, 1);
+    const rule = ruleOf(ctx, w.rule);
+    if (rule) ctx.emit(chainIncident(w, rule, ctx.topology(), ctx.site));
+  }
+}

@@ -1,0 +1,117 @@
+// The correlation engine's state as plain data: a checkpoint is its JSON, a restore is its parse.
+import type { busway } from '@busway/proto';
+import type { SeriesData } from './series.js';
+
+/** A step between two consecutive samples of a power series, timed at their midpoint. */
+export interface PowerStep {
+  asset: string;
+  rack: string;
+  t: number;
+  /** Change, W (negative for a drop). */
+  dp: number;
+  /** The job-chain rule whose chain claimed it. */
+  claimedBy?: string;
+}
+
+export interface PowerWatch {
+  asset: string;
+  target: number;
+  step?: PowerStep;
+}
+
+/** A thermal series expected to answer the rack's power step (the anchor). */
+export interface ThermalWatch {
+  asset: string;
+  target: number;
+  anchor?: { t: number; dp: number };
+  result?: { onsetT: number; delayMs: number; rise: number };
+  done: boolean;
+}
+
+export interface RackWatch {
+  rack: string;
+  path: busway.v1.IUnsPath;
+  power: PowerWatch[];
+  thermal: ThermalWatch[];
+}
+
+/** An open chain: a job's racks (job-chain rules) or an unexplained power step (followed thermally). */
+export interface ChainWindow {
+  id: string;
+  rule: string;
+  kind: string;
+  /** The cause's time: the job event's, or the unexplained step's. */
+  t: number;
+  eventId?: string;
+  jobId?: string;
+  racks: RackWatch[];
+  /** Power steps are accepted until this time. */
+  powerUntil: number;
+  /** Closed at the latest when the watermark passes this. */
+  closesAt: number;
+}
+
+/** A rising step no job claimed yet: decided once no job stamped up to `decideAt` can claim it. */
+export interface PendingStep {
+  step: PowerStep;
+  rule: string;
+  decideAt: number;
+}
+
+export interface GridWindow {
+  id: string;
+  rule: string;
+  eventId: string;
+  signalType: string;
+  value: number;
+  unit: string;
+  program: string;
+  start: number;
+  end: number;
+  baseline?: number;
+  /** First facility sample of the current run beyond the threshold, and the one before it. */
+  runStart?: number;
+  runPrev?: number;
+  result?: { t: number; magnitude: number };
+  partial: boolean;
+}
+
+export interface EngineState {
+  series: Record<string, SeriesData>;
+  /** Recent load steps (up and down) per rack, for claims and thermal load models. */
+  steps: Record<string, PowerStep[]>;
+  chains: ChainWindow[];
+  pending: PendingStep[];
+  /** Per series: no new unexplained-rise check before this time. */
+  cooldowns: Record<string, number>;
+  grid: GridWindow[];
+  /** Facility meters' last values and the facility load they sum to. */
+  meters: Record<string, number>;
+  facility: SeriesData;
+  facilityPending?: { t: number };
+  /** What each thermal series has shown of its load: dead time and gain, learned from matched chains. */
+  models: Record<string, ThermalModel>;
+}
+
+export interface ThermalModel {
+  /** Medians of the recent matches: robust to a match a fault disturbed. */
+  delayMs: number;
+  gainPerKw: number;
+  n: number;
+  /** The last matches: [delay ms, gain per kW, residual RMS]. */
+  recent: [number, number, number][];
+}
+
+export function emptyState(): EngineState {
+  return {
+    series: {},
+    steps: {},
+    chains: [],
+    pending: [],
+    cooldowns: {},
+    grid: [],
+    meters: {},
+    facility: { asset: 'facility', metric: 'power.active', t: [], v: [] },
+    models: {},
+  };
+}

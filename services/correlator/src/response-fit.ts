@@ -1,0 +1,171 @@
+// Fits a thermal series to the load that drives it: dead time, then a first-order lag (or a step).
+
+/** A change of load (W) at time t: a rack's power step up or down. */
+export interface LoadStep {
+  t: number;
+  dp: number;
+}
+
+export interface ResponseFitOptions {
+  /** First-order time constant of the response; 0 for an immediate step. */
+  tauMs: number;
+  minDelayMs: number;
+  maxDelayMs: number;
+  /** The delay this series has shown before, and how far it may vary: combined with this fit's evidence. */
+  prior?: { delayMs: number; sdMs: number };
+}
+
+export interface ResponseFit {
+  /** Dead time between a load step and the start of its answer. */
+  delayMs: number;
+  /** Answer per kW of load step, in the series' unit (steady state). */
+  gainPerKw: number;
+  /** Residual sum of squares of the full model, and of a level + trend alone. */
+  sse: number;
+  sseTrend: number;
+  n: number;
+}
+
+export const response = (x: number, tauMs: number): number =>
+  x <= 0 ? 0 : tauMs > 0 ? 1 - Math.exp(-x / tauMs) : 1;
+
+/** Least squares for up to four columns by normal equations (a tiny ridge keeps an absent column at 0). */
+function solve(cols: Float64Array[], y: readonly number[]): { beta: number[]; sse: number } {
+  const p = cols.length;
+  const n = y.length;
+  const a: number[][] = Array.from({ length: p }, () => new Array<number>(p + 1).fill(0));
+  for (let i = 0; i < p; i++) {
+    const ci = cols[i] as Float64Array;
+    const row = a[i] as number[];
+    for (let j = i; j < p; j++) {
+      const cj = cols[j] as Float64Array;
+      let s = 0;
+      for (let k = 0; k < n; k++) s += (ci[k] as number) * (cj[k] as number);
+      row[j] = s;
+      (a[j] as number[])[i] = s;
+    }
+    let s = 0;
+    for (let k = 0; k < n; k++) s += (ci[k] as number) * (y[k] as number);
+    row[p] = s;
+    row[i] = (row[i] as number) + 1e-9 * (1 + (row[i] as number));
+  }
+  for (let i = 0; i < p; i++) {
+    let piv = i;
+    for (let r = i + 1; r < p; r++)
+      if (Math.abs((a[r] as number[])[i] as number) > Math.abs((a[piv] as number[])[i] as number)) piv = r;
+    [a[i], a[piv]] = [a[piv] as number[], a[i] as number[]];
+    const ai = a[i] as number[];
+    const d = ai[i] as number;
+    if (Math.abs(d) < 1e-300) continue;
+    for (let r = 0; r < p; r++) {
+      if (r === i) continue;
+      const ar = a[r] as number[];
+      const f = (ar[i] as number) / d;
+      if (f === 0) continue;
+      for (let c = i; c <= p; c++) ar[c] = (ar[c] as number) - f * (ai[c] as number);
+    }
+  }
+  const beta = a.map((row, i) => {
+    const d = row[i] as number;
+    return Math.abs(d) < 1e-300 ? 0 : (row[p] as number) / d;
+  });
+  let sse = 0;
+  for (let k = 0; k < n; k++) {
+    let fit = 0;
+    for (let i = 0; i < p; i++) fit += (beta[i] as number) * ((cols[i] as Float64Array)[k] as number);
+    const r = (y[k] as number) - fit;
+    sse += r * r;
+  }
+  return { beta, sse };
+}
+
+/** Candidates from `from` to `to` every `step`, both ends included. */
+function grid(from: number, to: number, step: number): number[] {
+  const out: number[] = [];
+  for (let x = from; x < to; x += step) out.push(x);
+  out.push(to);
+  return out;
+}
+
+/**
+ * Fits y(t) = level + trend·t + gain·Σ dp_k·r(t - t_k - delay) over the samples, where r is the unit response
+ * (1 - e^(-x/τ), or a step), searching the delay coarse then fine. The trend absorbs what older load steps
+ * still do. When several delays fit equally (a step response between two samples), their middle is taken.
+ */
+export function fitResponse(
+  t: readonly number[],
+  y: readonly number[],
+  steps: readonly LoadStep[],
+  opts: ResponseFitOptions,
+): ResponseFit | undefined {
+  const n = t.length;
+  if (n < 4 || opts.maxDelayMs < opts.minDelayMs) return undefined;
+  const t0 = t[0] as number;
+  const ones = new Float64Array(n).fill(1);
+  const trend = Float64Array.from(t, (x) => (x - t0) / 1000);
+  const base = solve([ones, trend], y);
+  const load = new Float64Array(n);
+  const evaluate = (delayMs: number) => {
+    load.fill(0);
+    for (const st of steps)
+      for (let k = 0; k < n; k++)
+        load[k] =
+          (load[k] as number) + (st.dp / 1000) * response((t[k] as number) - st.t - delayMs, opts.tauMs);
+    return solve([ones, trend, load], y);
+  };
+  let best = { sse: Number.POSITIVE_INFINITY, delay: opts.minDelayMs };
+  for (const delay of grid(opts.minDelayMs, opts.maxDelayMs, 250)) {
+    const r = evaluate(delay);
+    if (r.sse < best.sse) best = { sse: r.sse, delay };
+  }
+  const fine = grid(
+    Math.max(opts.minDelayMs, best.delay - 250),
+    Math.min(opts.maxDelayMs, best.delay + 250),
+    25,
+  ).map((delay) => ({ delay, sse: evaluate(delay).sse }));
+  const minSse = Math.min(...fine.map((f) => f.sse));
+  const tied = (sse: number) => sse <= minSse + 1e-9 * (1 + minSse);
+  const ties = fine.filter((f) => tied(f.sse)).map((f) => f.delay);
+  // a step answer fits equally anywhere between two samples: widen the tie to its full extent
+  let low = Math.min(...ties);
+  let high = Math.max(...ties);
+  while (low - 25 >= opts.minDelayMs && tied(evaluate(low - 25).sse)) low -= 25;
+  while (high + 25 <= opts.maxDelayMs && tied(evaluate(high + 25).sse)) high += 25;
+  let delayMs = (low + high) / 2;
+  if (opts.prior) {
+    // what the series showed before weighs against this event's own evidence, as a Gaussian prior on the delay
+    const sigma2 = Math.max(1e-12, evaluate(delayMs).sse / Math.max(1, n - 3));
+    const cost = (d: number) =>
+      evaluate(d).sse / sigma2 + ((d - opts.prior!.delayMs) / opts.prior!.sdMs) ** 2;
+    const from = Math.max(opts.minDelayMs, Math.min(delayMs, opts.prior.delayMs) - 100);
+    const to = Math.min(opts.maxDelayMs, Math.max(delayMs, opts.prior.delayMs) + 100);
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (const d of grid(from, to, 25)) {
+      const c = cost(d);
+      if (c < bestCost) {
+        bestCost = c;
+        delayMs = d;
+      }
+    }
+  }
+  const chosen = evaluate(delayMs);
+  return { delayMs, gainPerKw: chosen.beta[2] ?? 0, sse: chosen.sse, sseTrend: base.sse, n };
+}
+
+/** The load's predicted contribution at time t with a known gain and delay. */
+export function loadResponse(
+  t: number,
+  steps: readonly LoadStep[],
+  gainPerKw: number,
+  delayMs: number,
+  tauMs: number,
+): number {
+  let s = 0;
+  for (const st of steps) s += (st.dp / 1000) * response(t - st.t - delayMs, tauMs);
+  return gainPerKw * s;
+}
+
+/** Least squares of y on columns (level, trend, ...): coefficients and residual sum of squares. */
+export function leastSquares(cols: Float64Array[], y: readonly number[]): { beta: number[]; sse: number } {
+  return solve(cols, y);
+}
