@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ANOMALY_DEFAULTS, benchAnomaly } from './anomaly.bench.js';
 import { API_DEFAULTS, benchApi } from './api.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
@@ -36,6 +37,9 @@ const api = await benchApi(
     ? { ...API_DEFAULTS, durationS: 3, fanoutSamples: 20_000, normalizerSamplesPerS }
     : { ...API_DEFAULTS, normalizerSamplesPerS },
 );
+const anomaly = benchAnomaly(
+  quick ? { ...ANOMALY_DEFAULTS, memorySeries: 50_000, rounds: 2, roundMs: 300 } : ANOMALY_DEFAULTS,
+);
 // fan-out beside a JetStream pass-through of the same shape and the normalizer process's rate; egress rates
 const fanout = await benchFanout({
   batches: quick ? 40 : 400,
@@ -48,6 +52,7 @@ const md = [
   markdown('Normalizer', rows),
   markdown('Fan-out and egress', fanout),
   markdown('REST API and fan-out', api),
+  markdown('Anomaly scoring', anomaly),
   `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
 ].join('\n\n');
 process.stdout.write(`${md}\n`);
@@ -55,6 +60,6 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
-  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api, fanout }, null, 2),
+  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api, anomaly, fanout }, null, 2),
 );
 writeFileSync(join(dir, 'latest.md'), md);

@@ -83,9 +83,9 @@ export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Pr
     for (const s of batch.samples) {
       const r = engine.scoreSample(s);
       if (!r) continue;
-      scores.push(r.score);
-      if (r.score.label !== Label.Normal && r.score.label !== Label.Learning)
-        findings.inc({ label: r.score.label ?? '' });
+      const finding = r.score.label !== Label.Normal && r.score.label !== Label.Learning;
+      if (finding) findings.inc({ label: r.score.label ?? '' });
+      if (finding || config.publishScores === 'all') scores.push(r.score);
       if (r.alarm) raised.push(r.alarm);
     }
     rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, batch.samples.length);

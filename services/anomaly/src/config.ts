@@ -30,8 +30,10 @@ export const EngineOptionsSchema = DetectorOptionsSchema.extend({
   alarmThreshold: z.coerce.number().gt(0).max(1).default(0.5),
   /** An alarm clears once the score has stayed below this for clearHoldMs. @default 0.25 */
   clearThreshold: z.coerce.number().min(0).lt(1).default(0.25),
-  /** How long (event time) the score must stay below clearThreshold before the alarm clears. @default 30000 */
-  clearHoldMs: z.coerce.number().int().min(0).default(30_000),
+  /** How long (event time) the score must stay below clearThreshold before the alarm clears. @default 60000 */
+  clearHoldMs: z.coerce.number().int().min(0).default(60_000),
+  /** And for how many samples at least (a slow series: 10 of its samples, however long that is). @default 10 */
+  clearHoldSamples: z.coerce.number().int().min(1).default(10),
   /** How long after a job start or end (or after a job-power-thermal incident) a temperature change on its racks and their coolers is expected. @default 180000 */
   explainWindowMs: z.coerce.number().int().min(1000).default(180_000),
   /** The same for quantities that answer a job at once (power, current, utilization, inlet air). @default 30000 */
@@ -64,6 +66,8 @@ export const AnomalyConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigSche
     jobsDurable: z.string().default('anomaly-jobs'),
     /** Durable consumer of correlated incidents. @default anomaly-incidents */
     incidentsDurable: z.string().default('anomaly-incidents'),
+    /** Which scores are published: every sample's, or only findings (not normal, not learning): a fraction of the volume. Alarms are published either way. @default all */
+    publishScores: z.enum(['all', 'findings']).default('all'),
     /** Redis holding the registry and the detector checkpoints [REDIS_URL]. @default redis://127.0.0.1:6379 */
     redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
     /** How often changed detector state is written to Redis (and always on stop). @default 10000 */

@@ -70,6 +70,8 @@ export function scoreOf(severity: number): number {
 const RECOVERY_SIGMAS = 3;
 /** Findings this many drift horizons apart are separate episodes (the pre-episode level is forgotten). */
 const EPISODE_HORIZONS = 1;
+/** A jump this many times the largest step a job ever explained on the series is not explained by one. */
+const EXPLAINED_STEP_FACTOR = 3;
 /** A series that starts more episodes than this per drift horizon changes routinely: it needs bigger ones. */
 const ROUTINE_EPISODES = 2;
 /** Changes in one direction this close together are one trend, not separate level shifts. */
@@ -188,6 +190,9 @@ export class Detector {
       (Math.abs(zn) < opts.zThreshold || (pendingBefore !== 0 && Math.sign(zn) === Math.sign(pendingBefore)));
     // a step to a new operating point (not the small moves of an explained window) relearns the noise there
     const stepped = adopt && Math.abs(zn) >= opts.zThreshold / 2;
+    // the sample after an explained jump confirms it was a step: remember how big steps a job makes here
+    if (adopt && pendingBefore !== 0 && Math.sign(zn) === Math.sign(pendingBefore))
+      s[o + F.explainedStep] = Math.max(0.999 * s[o + F.explainedStep]!, Math.abs(y - level));
     const sinceAdopt = stepped ? 0 : s[o + F.sinceAdopt]! + 1;
     s[o + F.sinceAdopt] = sinceAdopt;
     updateBaseline(s, o, y, sigma, tail, learning, opts.alpha, repeated, adopt, adopt ? 0 : sinceAdopt - 1);
@@ -234,17 +239,20 @@ export class Detector {
       out.reason = `stuck at ${fmt(x)} for ${s[o + F.run]! + 1} samples (longest healthy run ${s[o + F.maxRun]})`;
     } else if (Math.abs(change) >= 1) {
       direction = Math.sign(change);
+      // another change the same way soon after, or further away from where an open episode began: a trend
+      const base = s[o + F.normalBase]!;
       const trend =
-        s[o + F.lastChangeDir] === direction && s[o + F.sinceChange]! <= TREND_SAMPLES_PER_ALPHA / opts.alpha;
+        s[o + F.lastChangeDir] === direction &&
+        (s[o + F.sinceChange]! <= TREND_SAMPLES_PER_ALPHA / opts.alpha ||
+          (!Number.isNaN(base) && Math.sign(level - base) === direction));
       label = trend ? Label.Drift : Label.LevelShift;
       out.detector = 'cusum';
       const newLevel = s[o + F.fast]!;
       out.reason = trend
         ? `trend ${direction > 0 ? 'up' : 'down'}: another change the same way, level ${fmt(level + seasonal)} -> ${fmt(newLevel + seasonal)} (${fmt(s[o + F.slopePerMs]! * 60_000)}/min), ${fmt((newLevel - s[o + F.anchor]!) / sigma)} sigma from the long-term ${fmt(s[o + F.anchor]! + seasonal)}`
         : `level shift ${direction > 0 ? 'up' : 'down'}: ${fmt(level + seasonal)} -> ${fmt(newLevel + seasonal)} (CUSUM ${fmt(Math.abs(change) * opts.changeThreshold)} over ${opts.changeThreshold}, allowance ${CUSUM_ALLOWANCE} sigma = ${fmt(sigma)})`;
-      // adopt the new level; a trend keeps its anchor so the drift keeps counting
+      // adopt the new level; the anchor stays, so the change counts as a drift until it is the new normal
       s[o + F.level] = newLevel;
-      if (!trend) s[o + F.anchor] = newLevel;
       resetCusum(s, o);
       s[o + F.lastChangeDir] = direction;
       s[o + F.sinceChange] = 0;
@@ -298,7 +306,13 @@ export class Detector {
     const explainable =
       label === Label.LevelShift || label === Label.Drift || (label === Label.Spike && !confirmed);
     const mask = direction > 0 ? Explains.Rise : Explains.Fall;
-    if (explainable && (explains & mask) !== 0) {
+    // a single jump far bigger than any confirmed step a job explained on this series is not explained
+    const step = s[o + F.explainedStep]!;
+    const plausible =
+      label !== Label.Spike ||
+      step === 0 ||
+      Math.abs(y - level) <= EXPLAINED_STEP_FACTOR * step + 3 * sigma * tail;
+    if (explainable && plausible && (explains & mask) !== 0) {
       if (label === Label.Spike) s[o + F.pendingSpike] = direction * severity;
       out.label = Label.Expected;
       out.score = scoreOf(severity);

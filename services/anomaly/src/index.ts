@@ -9,6 +9,9 @@ export type { AnomalyConfig, DetectorOptions, EngineOptions } from './config.js'
 export { Detector, Label, Explains, scoreOf, newScore } from './detector.js';
 export type { Score } from './detector.js';
 export { STATE_BYTES } from './state-layout.js';
+export { AnomalyEngine } from './engine.js';
+export type { AlarmTransition, Scored } from './engine.js';
+export { alarmEvent, alarmSubject } from './alarm-event.js';
 export { startAnomaly } from './anomaly.js';
 
 export const anomalyModule: WorkerModule<typeof AnomalyConfigSchema> = {

@@ -51,9 +51,12 @@ export const F = {
   episodeRate: 34,
   // samples since the level last adopted an explained change (the noise there is learned afresh)
   sinceAdopt: 35,
+  alarmBelowN: 36,
+  // the largest step something explained on this series (decaying): a much bigger jump is not that
+  explainedStep: 37,
 } as const;
 
-export const STRIDE = 36;
+export const STRIDE = 38;
 export const PROFILE_BUCKETS = 24;
 
 export const Flag = { Varied: 1, Seasonal: 2, Alarm: 4 } as const;

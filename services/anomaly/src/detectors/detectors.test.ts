@@ -47,14 +47,16 @@ describe('change-point detector (CUSUM)', () => {
     assert.ok(updateCusum(s, 0, -4, 10) < 0, 'downward changes are negative');
   });
 
-  it('finds a 4-sigma level shift within a few samples, then adopts the new level', () => {
+  it('finds a 4-sigma level shift within a few samples, and it stays one finding until it is the new normal', () => {
     const rng = new Prng(12);
-    const scores = feed(new Detector(opts), 4000, (i) => 10 + (i >= 2000 ? 4 : 0) + rng.gaussian());
+    const scores = feed(new Detector(opts), 6000, (i) => 10 + (i >= 2000 ? 4 : 0) + rng.gaussian());
     const at = firstAlarm(scores, 2000);
     assert.ok(at >= 2000 && at <= 2010, `found at ${at}`);
     assert.equal(scores[at]?.label, Label.LevelShift);
     assert.equal(alarmsBefore(scores, 2000), 0);
-    assert.equal(scores.slice(at + 1).filter((s) => s.score >= 0.5).length, 0, 'the new level is normal');
+    const later = scores.slice(at + 1);
+    assert.equal(later.filter((s) => s.label === Label.LevelShift).length, 0, 'no second change point');
+    assert.equal(scores.slice(4000).filter((s) => s.score >= 0.25).length, 0, 'the new level is normal now');
   });
 });
 

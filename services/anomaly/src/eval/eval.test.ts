@@ -64,14 +64,14 @@ describe('the scoring (NAB-style windows)', () => {
 
 describe('the evaluation harness on labelled streams', () => {
   const datasets = [
-    simDataset({ seed: 5, durationMs: 25 * 60_000, faultMeanIntervalMs: 90_000 }),
+    simDataset({ seed: 5, durationMs: 15 * 60_000, faultMeanIntervalMs: 60_000 }),
     syntheticDataset('daily-seasonal', 1),
     syntheticDataset('heavy-tailed', 2),
   ];
 
   it('labels the simulator run with its injected faults and the synthetic series with theirs', () => {
     const sim = datasets[0]!;
-    assert.ok(sim.windows.length >= 5, `${sim.windows.length} faults in 25 minutes`);
+    assert.ok(sim.windows.length >= 5, `${sim.windows.length} faults in 15 minutes`);
     const points = new Set(sim.items.flatMap((i) => ('sample' in i ? [i.sample.pointId] : [])));
     for (const w of sim.windows)
       for (const p of w.pointIds) assert.ok(points.has(p), `${p} is in the stream`);
