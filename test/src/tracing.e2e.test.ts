@@ -56,7 +56,7 @@ describe('one trace from a Sparkplug sensor to a UNS subscriber, exported over O
     jsm = await jetstreamManager(nc);
     sup = new Supervisor(env, mkdtempSync(join(tmpdir(), 'busway-tracing-logs-')));
     for (const w of WORKERS) await sup.start(w);
-    await sup.waitReady();
+    await sup.waitReady(60_000); // five processes starting at once on a shared machine
   });
 
   after(async () => {

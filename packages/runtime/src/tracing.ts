@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   context,
   createContextKey,
@@ -41,7 +42,12 @@ export function initTracing(worker: string, otlpEndpoint?: string, metrics?: Reg
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const base = otlpEndpoint?.replace(/\/$/, '');
   const sdk = new NodeSDK({
-    resource: resourceFromAttributes({ 'service.name': `busway-${worker}`, 'service.namespace': 'busway' }),
+    resource: resourceFromAttributes({
+      'service.name': `busway-${worker}`,
+      'service.namespace': 'busway',
+      // replicas of one worker apart: the pod name in Kubernetes, else a fresh id per process
+      'service.instance.id': process.env.HOSTNAME || randomUUID(),
+    }),
     // without any processor the SDK registers no tracer provider, and spans would carry no context at all
     spanProcessors: base
       ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }))]
