@@ -20,6 +20,9 @@ describe('the worker catalog', () => {
   it('names each worker once, and the pipeline in flow order from ingest to fan-out', () => {
     assert.equal(new Set(CATALOG.map((w) => w.name)).size, CATALOG.length);
     const stages = PIPELINE.map((w) => w.stage);
-    assert.deepEqual([...new Set(stages)], ['ingest', 'normalize', 'correlate', 'anomaly', 'fanout']);
+    assert.deepEqual(
+      [...new Set(stages)],
+      ['ingest', 'normalize', 'correlate', 'anomaly', 'fanout', 'history', 'api'],
+    );
   });
 });

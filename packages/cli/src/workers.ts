@@ -142,6 +142,8 @@ export const PIPELINE: readonly WorkerEntry[] = pick(
   'correlator',
   'anomaly',
   'fanout',
+  'history',
+  'api',
 );
 
 /** Every worker. */

@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { loadConfig } from '@busway/runtime';
 import { freePort } from '@busway/testkit';
@@ -90,5 +91,23 @@ export async function demoSources(env: NodeJS.ProcessEnv): Promise<DemoSources> 
         },
       },
     ],
+  };
+}
+
+/** The demo's REST API: a free port and a read token made for this run (the API keeps only its hash). */
+export async function demoApiAccess(): Promise<{
+  env: NodeJS.ProcessEnv;
+  example: (site: string) => string;
+}> {
+  const port = await freePort();
+  const token = randomBytes(24).toString('base64url');
+  const sha256 = createHash('sha256').update(token).digest('hex');
+  return {
+    env: {
+      BUSWAY_API_PORT: String(port),
+      BUSWAY_TOKENS: JSON.stringify([{ name: 'demo', sha256, scopes: ['read'] }]),
+    },
+    example: (site) =>
+      `curl -H 'Authorization: Bearer ${token}' 'http://127.0.0.1:${port}/v1/values?path=uns.v1.${site}.*.*.*.cdu.>'`,
   };
 }

@@ -5,7 +5,7 @@ import { EXEMPLAR_CAPTURE, readCapture, replay } from '@busway/ingest-dsx';
 import { sumOf, type PromSample } from '../prometheus.js';
 import { Supervisor } from '../supervisor.js';
 import type { StackUrls } from '../stack.js';
-import { demoSources } from './demo-sources.js';
+import { demoApiAccess, demoSources } from './demo-sources.js';
 import type { WorkerEntry } from '../workers.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
@@ -103,7 +103,8 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     BUSWAY_OUT_OF_ORDERNESS_MS: process.env.BUSWAY_OUT_OF_ORDERNESS_MS ?? '3000',
   };
   const sup = new Supervisor(env, join(opts.dir, 'logs'), opts.log);
-  for (const w of opts.workers) await sup.start(w.name);
+  const api = await demoApiAccess();
+  for (const w of opts.workers) await sup.start(w.name, w.name === 'api' ? api.env : {});
   await sup.waitReady();
   const sources = await demoSources({ ...env, BUSWAY_SEED: String(opts.seed) });
   await sup.start(opts.simulator.name, {
@@ -115,6 +116,7 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
   // the IT bridges read what the simulator serves: started once it serves it
   for (const b of sources.bridges) await sup.start(b.name, b.env);
   await sup.waitReady();
+  opts.log(`REST API: ${api.example(opts.site)}`);
   opts.log(
     `pipeline up; simulating ${opts.durationMs / 1000} s of an AI factory (logs in ${join(opts.dir, 'logs')})`,
   );
