@@ -156,7 +156,7 @@ export function startMosquitto(): Promise<TestServer> {
     (port, dir) =>
       writeFileSync(
         join(dir, 'mosquitto.conf'),
-        `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n`,
+        `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nmax_inflight_messages 0\n`,
       ),
   );
 }
