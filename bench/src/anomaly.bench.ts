@@ -114,8 +114,7 @@ export function benchAnomaly(opts: AnomalyBenchOptions = ANOMALY_DEFAULTS): Benc
 
   const held = memoryOf(opts.memorySeries);
   const idle = memoryOf(0);
-  const perSeries =
-    (held.heapUsed + held.arrayBuffers - idle.heapUsed - idle.arrayBuffers) / opts.memorySeries;
+  const perSeries = (held.heapUsed + held.external - idle.heapUsed - idle.external) / opts.memorySeries;
   // bounded: one more distinct series than maxSeries still holds maxSeries
   const bounded = new AnomalyEngine({ ...config, maxSeries: 1000 }, () => undefined);
   for (const m of batches(5000, 1, opts.batchSize, 4))
@@ -151,7 +150,7 @@ export function benchAnomaly(opts: AnomalyBenchOptions = ANOMALY_DEFAULTS): Benc
     },
     { name: 'detector state per series (fixed: typed arrays)', value: STATE_BYTES, unit: 'bytes' },
     {
-      name: `heap and typed arrays per series with ${opts.memorySeries.toLocaleString('en-US')} series (state, key, index, array headroom)`,
+      name: `heap and typed arrays per series with ${opts.memorySeries.toLocaleString('en-US')} series (heap + external: state arrays, keys, index)`,
       value: perSeries,
       unit: 'bytes',
       target: 'stated and bounded',
