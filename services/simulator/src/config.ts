@@ -28,7 +28,7 @@ export const SimulatorConfigSchema = RuntimeConfigSchema.extend({
   jobMeanIntervalMs: z.coerce.number().int().min(500).default(8000),
   /** Mean job duration (exponential, at least 5 s). @default 20000 */
   jobMeanDurationMs: z.coerce.number().int().min(1000).default(20000),
-  /** Mean time between injected sensor faults (spike, stuck); 0 disables faults. @default 30000 */
+  /** Mean time between injected faults (spike, stuck, slow drift, pump degradation, fan failure, flow blockage; one at a time per device); 0 disables faults. @default 30000 */
   faultMeanIntervalMs: z.coerce.number().int().min(0).default(30000),
   /** JSONL file for the ground truth (jobs, faults); none when unset. @default none */
   groundTruthPath: z.string().optional(),
