@@ -22,6 +22,7 @@ const addressRegex = (address: string) =>
     `^${address
       .replace(/\./g, '\\.')
       .replace('{metric}', '[a-z0-9_-]+(\\.[a-z0-9_-]+)*')
+      .replace('{path}', '[a-z0-9_-]+(\\.[a-z0-9_-]+)*') // a UNS path: several tokens
       .replace(/\{\w+\}/g, '[^./]+')}$`,
   );
 
@@ -41,7 +42,15 @@ describe('the AsyncAPI contract', () => {
   });
 
   it('names every subject the workers publish to', () => {
+    const cdu = unsSubject(
+      { site: 'ai1', hall: 'h1', row: 'r1', rack: 'plant-r1', assetClass: 'cdu', asset: 'cdu-r1' },
+      'temperature.coolant.supply',
+    );
     const published: [string, string][] = [
+      ['alarms', Subjects.alarm('ai1', 'h1', 'r1', 'rack-r1-01')],
+      ['rollups', Subjects.rollup('1m', cdu)],
+      ['controlCommands', Subjects.controlCommand(cdu)],
+      ['controlResults', Subjects.controlResult(cdu)],
       ['rawSamples', Subjects.rawSamples('sparkplug', 'ai1-h1/row-r1-gw')],
       ['rawEvents', Subjects.rawEvents('scheduler')],
       ['normSamples', Subjects.normSamples('ai1', 'h1', 'r1', 'rack-r1-01')],

@@ -66,6 +66,12 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/api')).apiModule),
   },
   {
+    name: 'command',
+    stage: 'command',
+    consumes: true,
+    load: async () => asModule((await import('@busway/command')).commandModule),
+  },
+  {
     name: 'ingest-mqtt-json',
     stage: 'ingest',
     consumes: false,

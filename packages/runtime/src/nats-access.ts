@@ -15,6 +15,8 @@ export const Zones = {
   Process: 'process',
   /** Hands data to IT: UNS subjects, Redis last values. */
   Deliver: 'deliver',
+  /** Writes to devices: the supervisory command worker, acting only on validated commands from the control tier. */
+  Control: 'control',
   /** Creates streams and consumers: the provisioning job, nothing long-running. */
   Manage: 'manage',
   /** The simulated plant of demos and tests. */
@@ -216,13 +218,28 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     worker: 'api',
     zone: Zones.Deliver,
     scaling: 'horizontal',
-    publish: [],
+    // POST /v1/commands hands a write-scoped request to the command worker and waits for its verdict
+    publish: ['control.v1.command.>'],
     // the live stream (SSE) subscribes to UNS patterns; history reads the stored streams by direct get
-    subscribe: ['uns.v1.>'],
-    read: [Streams.Uns.name, Streams.Rollup1m.name, Streams.Rollup1h.name],
+    subscribe: ['uns.v1.>', 'control.v1.result.>'],
+    read: [Streams.Uns.name, Streams.Rollup1m.name, Streams.Rollup1h.name, 'KV_busway-commands'],
     uses: ['redis'],
     // apiPort 8081 in the chart: httpPort (8080) serves /healthz and /metrics in the same pod
     fieldIngress: [{ protocol: 'TCP', port: 8081, purpose: 'REST API and SSE for IT clients (apiPort)' }],
+  },
+  {
+    worker: 'command',
+    zone: Zones.Control,
+    // one process keeps the rate limits and the confirmations; records are compare-and-set, never sent twice
+    scaling: 'singleton',
+    publish: ['control.v1.result.>'],
+    consume: [{ stream: Streams.Control.name, durable: 'command' }],
+    // readbacks: the UNS samples fanout publishes (or NORM with readbackSource: norm)
+    subscribe: ['uns.v1.>', 'norm.v1.samples.>'],
+    read: ['KV_sparkplug-births'],
+    kv: ['busway-commands'],
+    uses: ['redis', 'mqtt'],
+    fieldEgress: [{ protocol: 'TCP', port: 502, purpose: 'Modbus TCP writes' }],
   },
   {
     worker: 'simulator',
