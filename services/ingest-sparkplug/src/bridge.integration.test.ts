@@ -130,6 +130,34 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' }), 0);
   });
 
+  it('gives alias 0 to the metric born with it, not to every metric born without an alias', async () => {
+    const t2 = 1_800_000_020_000;
+    const birth = (metrics: org.eclipse.tahu.protobuf.Payload.IMetric[], seq: number) =>
+      Buffer.from(Payload.encode({ timestamp: u64(t2), seq: u64(seq), metrics }).finish());
+    // Sparkplug aliases may start at 0; the metrics after it carry no alias at all (protobuf default 0)
+    await edge.publishAsync(
+      'spBv1.0/g1/DBIRTH/e1/pdu-7',
+      birth(
+        [
+          { name: 'Power/Active', alias: u64(0), datatype: 10, doubleValue: 1 },
+          { name: 'Voltage/L1', datatype: 10, doubleValue: 230 },
+          { name: 'Current/L1', datatype: 10, doubleValue: 4 },
+        ],
+        4,
+      ),
+      { qos: 1 },
+    );
+    await edge.publishAsync(
+      'spBv1.0/g1/DDATA/e1/pdu-7',
+      birth([{ alias: u64(0), datatype: 10, doubleValue: 12.5, timestamp: u64(t2 + 1) }], 5),
+      { qos: 1 },
+    );
+    const sample = await waitFor('the alias-0 sample', async () =>
+      (await raw()).find((s) => s.doubleValue === 12.5),
+    );
+    assert.equal(sample.pointId, 'sparkplug:g1/e1/pdu-7:Power/Active');
+  });
+
   it('asks a node whose alias it does not know to rebirth, once, and dead-letters the data with the reason', async () => {
     const commands: string[] = [];
     edge.on('message', (topic, payload) => {

@@ -139,7 +139,8 @@ export class SparkplugBridge {
           name: m.name,
           datatype: m.datatype ?? 0,
           unit: engUnitOf(m),
-          alias: m.alias == null ? undefined : toNum(m.alias),
+          // protobufjs gives an absent alias its default 0: only one on the wire is an alias
+          alias: Object.hasOwn(m, 'alias') ? toNum(m.alias) : undefined,
         });
         if (m.name === 'bdSeq') birth.bdSeq = toNum(m.longValue);
       }
