@@ -43,6 +43,8 @@ const CODECS: Record<string, JsonCodec> = {
   [EventTypes.Incident]: busway.v1.Incident,
   [EventTypes.AnomalyBatch]: busway.v1.AnomalyBatch,
   [EventTypes.Rollup]: busway.v1.Rollup,
+  [EventTypes.Command]: busway.v1.Command,
+  [EventTypes.CommandStatus]: busway.v1.CommandStatus,
 };
 
 /** A fabric message as a structured-mode CloudEvent (JSON data for known types, data_base64 otherwise). */

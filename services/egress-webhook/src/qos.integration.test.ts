@@ -62,8 +62,8 @@ describe('QoS tiers: alarms, incidents and command results beside a flood of sam
             ? await publish(`incident.v1.ai1.unexplained-power-transient`, incident(i), EventTypes.Incident)
             : await publish(
                 `control.v1.result.ai1.h1.r1.plant-r1.cdu.cdu-r1.temperature.coolant.supply.setpoint`,
-                Buffer.from(`{"round":"${round}","n":${i}}`),
-                'busway.v1.CommandResult',
+                busway.v1.CommandStatus.encode({ commandId: `${round}-${i}`, code: 'confirmed' }).finish(),
+                EventTypes.CommandStatus,
               );
       sentAtMs.set(id, t);
       await new Promise((r) => setTimeout(r, 20));
