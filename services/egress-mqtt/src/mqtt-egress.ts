@@ -105,6 +105,16 @@ export async function startEgressMqtt(rt: WorkerRuntime, config: EgressMqttConfi
   const tiers = new Set(lanes.map((l) => l.tier));
   const brokers = new Map([...tiers].map((t) => [t, connectBroker(config, t, rt.log)]));
   const control = tiers.has(QosTiers.Control) ? await connectControlTier(rt) : undefined;
+  // like fan-out with Redis: wait (5 s at most) for the broker, so the first batches are not refused needlessly
+  await Promise.all(
+    [...brokers.values()].map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 5000);
+          c.once('connect', () => (clearTimeout(timer), resolve()));
+        }),
+    ),
+  );
 
   const deliver = async (lane: MqttLane, mapper: TopicMapper, batch: JsMsg[]): Promise<Outcome[]> => {
     const client = brokers.get(lane.tier) as MqttClient;
