@@ -59,6 +59,15 @@ nsc add user --account "$ACCOUNT" --name busway-api \
 nsc add user --account "$ACCOUNT" --name busway-command \
   --allow-pub 'control.v1.result.>,dlq.v1.command,$JS.API.INFO,$JS.API.CONSUMER.INFO.CONTROL.command,$JS.API.CONSUMER.MSG.NEXT.CONTROL.command,$JS.ACK.CONTROL.command.>,$JS.API.STREAM.INFO.KV_sparkplug-births,$JS.API.CONSUMER.CREATE.KV_sparkplug-births,$JS.API.CONSUMER.CREATE.KV_sparkplug-births.>,$JS.API.CONSUMER.INFO.KV_sparkplug-births.*,$JS.API.CONSUMER.MSG.NEXT.KV_sparkplug-births.*,$JS.API.DIRECT.GET.KV_sparkplug-births,$JS.API.DIRECT.GET.KV_sparkplug-births.>,$KV.busway-commands.>,$JS.API.STREAM.INFO.KV_busway-commands,$JS.API.STREAM.CREATE.KV_busway-commands,$JS.API.STREAM.MSG.GET.KV_busway-commands,$JS.API.DIRECT.GET.KV_busway-commands,$JS.API.DIRECT.GET.KV_busway-commands.>,$JS.API.CONSUMER.CREATE.KV_busway-commands,$JS.API.CONSUMER.CREATE.KV_busway-commands.>,$JS.API.CONSUMER.INFO.KV_busway-commands.*,$JS.API.CONSUMER.DELETE.KV_busway-commands.*,$JS.FC.KV_busway-commands.>' \
   --allow-sub '_INBOX.command.>,uns.v1.>,norm.v1.samples.>'
+nsc add user --account "$ACCOUNT" --name busway-egress-mqtt \
+  --allow-pub 'dlq.v1.egress-mqtt,$JS.API.INFO,$JS.API.CONSUMER.INFO.UNS.*,$JS.API.CONSUMER.MSG.NEXT.UNS.*,$JS.ACK.UNS.*.>,$JS.API.CONSUMER.INFO.ALARMS.*,$JS.API.CONSUMER.MSG.NEXT.ALARMS.*,$JS.ACK.ALARMS.*.>,$JS.API.CONSUMER.INFO.INCIDENTS.*,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.*,$JS.ACK.INCIDENTS.*.>,$JS.API.CONSUMER.INFO.ANOMALIES.*,$JS.API.CONSUMER.MSG.NEXT.ANOMALIES.*,$JS.ACK.ANOMALIES.*.>,$JS.API.CONSUMER.INFO.CONTROL.*,$JS.API.CONSUMER.MSG.NEXT.CONTROL.*,$JS.ACK.CONTROL.*.>' \
+  --allow-sub '_INBOX.egress-mqtt.>'
+nsc add user --account "$ACCOUNT" --name busway-egress-webhook \
+  --allow-pub 'dlq.v1.egress-webhook,$JS.API.INFO,$JS.API.CONSUMER.INFO.UNS.*,$JS.API.CONSUMER.MSG.NEXT.UNS.*,$JS.ACK.UNS.*.>,$JS.API.CONSUMER.INFO.ALARMS.*,$JS.API.CONSUMER.MSG.NEXT.ALARMS.*,$JS.ACK.ALARMS.*.>,$JS.API.CONSUMER.INFO.INCIDENTS.*,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.*,$JS.ACK.INCIDENTS.*.>,$JS.API.CONSUMER.INFO.ANOMALIES.*,$JS.API.CONSUMER.MSG.NEXT.ANOMALIES.*,$JS.ACK.ANOMALIES.*.>,$JS.API.CONSUMER.INFO.CONTROL.*,$JS.API.CONSUMER.MSG.NEXT.CONTROL.*,$JS.ACK.CONTROL.*.>' \
+  --allow-sub '_INBOX.egress-webhook.>'
+nsc add user --account "$ACCOUNT" --name busway-egress-otlp \
+  --allow-pub 'dlq.v1.egress-otlp,$JS.API.INFO,$JS.API.CONSUMER.INFO.UNS.*,$JS.API.CONSUMER.MSG.NEXT.UNS.*,$JS.ACK.UNS.*.>,$JS.API.CONSUMER.INFO.ALARMS.*,$JS.API.CONSUMER.MSG.NEXT.ALARMS.*,$JS.ACK.ALARMS.*.>,$JS.API.CONSUMER.INFO.INCIDENTS.*,$JS.API.CONSUMER.MSG.NEXT.INCIDENTS.*,$JS.ACK.INCIDENTS.*.>,$JS.API.CONSUMER.INFO.ANOMALIES.*,$JS.API.CONSUMER.MSG.NEXT.ANOMALIES.*,$JS.ACK.ANOMALIES.*.>,$JS.API.CONSUMER.INFO.CONTROL.*,$JS.API.CONSUMER.MSG.NEXT.CONTROL.*,$JS.ACK.CONTROL.*.>' \
+  --allow-sub '_INBOX.egress-otlp.>'
 nsc add user --account "$ACCOUNT" --name busway-simulator \
   --allow-pub 'raw.v1.events.scheduler,dlq.v1.simulator,$JS.API.INFO' \
   --allow-sub '_INBOX.simulator.>'
@@ -83,5 +92,8 @@ nsc generate creds --account "$ACCOUNT" --name busway-ingest-openadr > creds/bus
 nsc generate creds --account "$ACCOUNT" --name busway-history > creds/busway-history.creds
 nsc generate creds --account "$ACCOUNT" --name busway-api > creds/busway-api.creds
 nsc generate creds --account "$ACCOUNT" --name busway-command > creds/busway-command.creds
+nsc generate creds --account "$ACCOUNT" --name busway-egress-mqtt > creds/busway-egress-mqtt.creds
+nsc generate creds --account "$ACCOUNT" --name busway-egress-webhook > creds/busway-egress-webhook.creds
+nsc generate creds --account "$ACCOUNT" --name busway-egress-otlp > creds/busway-egress-otlp.creds
 nsc generate creds --account "$ACCOUNT" --name busway-simulator > creds/busway-simulator.creds
 nsc generate creds --account "$ACCOUNT" --name busway-provisioner > creds/busway-provisioner.creds

@@ -11,8 +11,9 @@ describe('the worker catalog', () => {
       assert.deepEqual({ name: mod.name, stage: mod.stage }, { name: entry.name, stage: entry.stage });
       assert.ok(mod.description.length > 10, `${entry.name} describes itself`);
       const config = loadConfig(mod.configSchema, { env: {}, worker: entry.name });
-      // provisioning loads only the workers flagged as consuming: a wrong flag leaves consumers uncreated
-      assert.equal(mod.consumers(config).length > 0, entry.consumes, `${entry.name} consumes`);
+      // provisioning loads only the workers flagged as consuming: a missing flag leaves consumers uncreated (an
+      // egress worker has none until its mappings are configured, so the flag may say more than the defaults)
+      if (mod.consumers(config).length > 0) assert.ok(entry.consumes, `${entry.name} consumes`);
     }
     assert.equal(await loadWorker('no-such-worker'), undefined);
   });

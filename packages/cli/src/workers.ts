@@ -72,6 +72,24 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/command')).commandModule),
   },
   {
+    name: 'egress-mqtt',
+    stage: 'egress',
+    consumes: true,
+    load: async () => asModule((await import('@busway/egress-mqtt')).egressMqttModule),
+  },
+  {
+    name: 'egress-webhook',
+    stage: 'egress',
+    consumes: true,
+    load: async () => asModule((await import('@busway/egress-webhook')).egressWebhookModule),
+  },
+  {
+    name: 'egress-otlp',
+    stage: 'egress',
+    consumes: true,
+    load: async () => asModule((await import('@busway/egress-otlp')).egressOtlpModule),
+  },
+  {
     name: 'ingest-mqtt-json',
     stage: 'ingest',
     consumes: false,

@@ -66,6 +66,15 @@ export interface WorkerAccess {
 const rawSamples = (protocol: string) => `raw.v1.samples.${token(protocol)}.>`;
 const audit = (protocol: string) => `audit.v1.${token(protocol)}.>`;
 
+/** Streams an egress worker may deliver from. */
+const EGRESS_STREAMS = [
+  Streams.Uns.name,
+  Streams.Alarms.name,
+  Streams.Incidents.name,
+  Streams.Anomalies.name,
+  Streams.Control.name,
+];
+
 /** Every worker's access. Adding a worker is one entry here, then `node deploy/nats/generate.mjs`. */
 export const WORKER_ACCESS: readonly WorkerAccess[] = [
   {
@@ -240,6 +249,35 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     kv: ['busway-commands'],
     uses: ['redis', 'mqtt'],
     fieldEgress: [{ protocol: 'TCP', port: 502, purpose: 'Modbus TCP writes' }],
+  },
+  // egress: one durable per configured mapping, endpoint or subject (`egress-<worker>-<name>-…`), so the family is
+  // `*` on the streams they may deliver from: the UNS history and the control tier
+  {
+    worker: 'egress-mqtt',
+    zone: Zones.Deliver,
+    // retained last values and per-topic order: one publisher
+    scaling: 'singleton',
+    publish: [],
+    consume: EGRESS_STREAMS.map((stream) => ({ stream, durable: '*' })),
+    uses: ['mqtt'],
+  },
+  {
+    worker: 'egress-webhook',
+    zone: Zones.Deliver,
+    scaling: 'horizontal',
+    publish: [],
+    consume: EGRESS_STREAMS.map((stream) => ({ stream, durable: '*' })),
+    fieldEgress: [{ protocol: 'TCP', port: 443, purpose: 'webhook endpoints (HTTPS)' }],
+  },
+  {
+    worker: 'egress-otlp',
+    zone: Zones.Deliver,
+    // cumulative sums and the series cap live in the process
+    scaling: 'singleton',
+    publish: [],
+    consume: EGRESS_STREAMS.map((stream) => ({ stream, durable: '*' })),
+    uses: ['redis'],
+    fieldEgress: [{ protocol: 'TCP', port: 4318, purpose: 'OTLP/HTTP metrics receiver' }],
   },
   {
     worker: 'simulator',
