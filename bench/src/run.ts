@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ANOMALY_DEFAULTS, benchAnomaly } from './anomaly.bench.js';
 import { API_DEFAULTS, benchApi } from './api.bench.js';
+import { benchCorrelator, CORRELATOR_DEFAULTS } from './correlator.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
 import { benchFanout } from './fanout.bench.js';
@@ -40,6 +41,11 @@ const api = await benchApi(
 const anomaly = benchAnomaly(
   quick ? { ...ANOMALY_DEFAULTS, memorySeries: 50_000, rounds: 2, roundMs: 300 } : ANOMALY_DEFAULTS,
 );
+const correlator = await benchCorrelator(
+  quick
+    ? { ...CORRELATOR_DEFAULTS, durationMs: 30_000, rounds: 1, latencyMs: 3000, memoryKeys: 20_000 }
+    : CORRELATOR_DEFAULTS,
+);
 // fan-out beside a JetStream pass-through of the same shape and the normalizer process's rate; egress rates
 const fanout = await benchFanout({
   batches: quick ? 40 : 400,
@@ -53,6 +59,7 @@ const md = [
   markdown('Fan-out and egress', fanout),
   markdown('REST API and fan-out', api),
   markdown('Anomaly scoring', anomaly),
+  markdown('Correlator', correlator),
   `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
 ].join('\n\n');
 process.stdout.write(`${md}\n`);
@@ -60,6 +67,10 @@ const dir = join(dirname(fileURLToPath(import.meta.url)), '../results');
 mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
-  JSON.stringify({ machine, options: opts, sparkplug, normalizer: rows, api, anomaly, fanout }, null, 2),
+  JSON.stringify(
+    { machine, options: opts, sparkplug, normalizer: rows, api, anomaly, correlator, fanout },
+    null,
+    2,
+  ),
 );
 writeFileSync(join(dir, 'latest.md'), md);
