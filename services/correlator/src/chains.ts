@@ -141,10 +141,7 @@ export function loadSteps(
   from: number,
   to: number,
 ): LoadStep[] {
-  const topo = ctx.topology();
-  const load = topo.loadOf(asset, loadClasses);
-  const ids = new Set(load.map((a) => a.id));
-  const racks = new Set(load.map((a) => topo.registry.rackOf(a.id) ?? a.rack));
+  const { ids, racks } = ctx.topology().loadOf(asset, loadClasses);
   const out: LoadStep[] = [];
   for (const r of racks)
     for (const s of ctx.state.steps[r] ?? []) if (ids.has(s.asset) && s.t >= from && s.t <= to) out.push(s);

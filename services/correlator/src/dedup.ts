@@ -1,13 +1,15 @@
 /**
  * The last `depth` identities (event time, sequence) of each point, in flat typed arrays: a bounded,
- * allocation-free dedup memory of `maxKeys` x `depth` x 16 bytes plus one map entry per point. When the table
+ * allocation-free dedup memory of `maxKeys` x (`depth` x 16 + 10) bytes plus one map entry per point. When the table
  * is full the point seen first is forgotten (its repeats then count as late, never as new).
  */
 export class DedupTable {
   private readonly slots = new Map<string, number>();
-  private times: Float64Array;
-  private seqs: Float64Array;
+  /** [time, sequence] pairs, `depth` of them per point, side by side: one cache line per look. */
+  private ids: Float64Array;
   private heads: Uint16Array;
+  /** Newest time recorded per point: a later one cannot be a repeat, so the scan is skipped. */
+  private newest: Float64Array;
   private capacity: number;
   private next = 0;
   /** Points forgotten because the table was full. */
@@ -18,9 +20,9 @@ export class DedupTable {
     private readonly maxKeys: number,
   ) {
     this.capacity = Math.min(maxKeys, 1024);
-    this.times = new Float64Array(this.capacity * depth).fill(Number.NaN);
-    this.seqs = new Float64Array(this.capacity * depth);
+    this.ids = new Float64Array(this.capacity * depth * 2).fill(Number.NaN);
     this.heads = new Uint16Array(this.capacity);
+    this.newest = new Float64Array(this.capacity).fill(Number.NEGATIVE_INFINITY);
   }
 
   get size(): number {
@@ -29,16 +31,20 @@ export class DedupTable {
 
   /** Bytes held by the identity arrays (the map's entries come on top). */
   get bytes(): number {
-    return this.times.byteLength + this.seqs.byteLength + this.heads.byteLength;
+    return this.ids.byteLength + this.heads.byteLength + this.newest.byteLength;
   }
 
   /** Whether this identity of the point was recorded and not yet pushed out by newer ones. */
   has(key: string, t: number, seq: number): boolean {
     const slot = this.slots.get(key);
-    if (slot === undefined) return false;
-    const base = slot * this.depth;
-    for (let i = base; i < base + this.depth; i++)
-      if (this.times[i] === t && this.seqs[i] === seq) return true;
+    return slot !== undefined && this.hasAt(slot, t, seq);
+  }
+
+  private hasAt(slot: number, t: number, seq: number): boolean {
+    if (t > (this.newest[slot] as number)) return false;
+    const base = slot * this.depth * 2;
+    for (let i = base; i < base + this.depth * 2; i += 2)
+      if (this.ids[i] === t && this.ids[i + 1] === seq) return true;
     return false;
   }
 
@@ -46,18 +52,20 @@ export class DedupTable {
   add(key: string, t: number, seq: number): boolean {
     let slot = this.slots.get(key);
     if (slot === undefined) slot = this.allocate(key);
-    else if (this.has(key, t, seq)) return false;
+    else if (this.hasAt(slot, t, seq)) return false;
     const head = this.heads[slot] as number;
-    const i = slot * this.depth + head;
-    this.times[i] = t;
-    this.seqs[i] = seq;
+    const i = (slot * this.depth + head) * 2;
+    this.ids[i] = t;
+    this.ids[i + 1] = seq;
     this.heads[slot] = (head + 1) % this.depth;
+    if (t > (this.newest[slot] as number)) this.newest[slot] = t;
     return true;
   }
 
   clear(): void {
     this.slots.clear();
-    this.times.fill(Number.NaN);
+    this.ids.fill(Number.NaN);
+    this.newest.fill(Number.NEGATIVE_INFINITY);
     this.next = 0;
   }
 
@@ -69,7 +77,8 @@ export class DedupTable {
       this.slots.delete(oldKey);
       this.evicted++;
       slot = oldSlot;
-      this.times.fill(Number.NaN, slot * this.depth, (slot + 1) * this.depth);
+      this.ids.fill(Number.NaN, slot * this.depth * 2, (slot + 1) * this.depth * 2);
+      this.newest[slot] = Number.NEGATIVE_INFINITY;
     } else {
       if (this.next === this.capacity) this.grow();
       slot = this.next++;
@@ -81,15 +90,15 @@ export class DedupTable {
 
   private grow(): void {
     const capacity = Math.min(this.maxKeys, this.capacity * 2);
-    const times = new Float64Array(capacity * this.depth).fill(Number.NaN);
-    times.set(this.times);
-    const seqs = new Float64Array(capacity * this.depth);
-    seqs.set(this.seqs);
+    const ids = new Float64Array(capacity * this.depth * 2).fill(Number.NaN);
+    ids.set(this.ids);
     const heads = new Uint16Array(capacity);
     heads.set(this.heads);
-    this.times = times;
-    this.seqs = seqs;
+    const newest = new Float64Array(capacity).fill(Number.NEGATIVE_INFINITY);
+    newest.set(this.newest);
+    this.ids = ids;
     this.heads = heads;
+    this.newest = newest;
     this.capacity = capacity;
   }
 }

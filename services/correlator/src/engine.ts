@@ -62,7 +62,9 @@ export class CorrelationEngine implements EngineContext {
   readonly thermalRules: UnexplainedThermalRule[];
   readonly gridRules: GridResponseRule[];
   private interest = new Map<string, Map<string, Interest | null>>();
+  private readonly watchedMetrics: Set<string>;
   private topologyVersion = -1;
+  private prunedAt = Number.NEGATIVE_INFINITY;
   private out: busway.v1.IIncident[] = [];
 
   constructor(
@@ -77,6 +79,14 @@ export class CorrelationEngine implements EngineContext {
       (r): r is UnexplainedThermalRule => r.type === 'unexplained-thermal',
     );
     this.gridRules = rules.rules.filter((r): r is GridResponseRule => r.type === 'grid-response');
+    // most samples (voltages, flows, utilizations) concern no rule: one set lookup sends them away
+    this.watchedMetrics = new Set<string>([
+      ...this.jobRules.flatMap((r) => [...r.power.map((p) => p.metric), ...r.thermal.map((t) => t.metric)]),
+      ...this.powerRules.flatMap((r) => [r.watch.metric, ...r.thermal.map((t) => t.metric)]),
+      ...this.thermalRules.flatMap((r) => r.watch.map((w) => w.metric)),
+      ...this.gridRules.map((r) => r.metric),
+      'power.active',
+    ]);
   }
 
   topology(): Topology {
@@ -107,7 +117,7 @@ export class CorrelationEngine implements EngineContext {
   onSample(s: busway.v1.ISample, timeMs: number): busway.v1.IIncident[] {
     const metric = s.metric;
     const asset = s.path?.asset;
-    if (!metric || !asset) return [];
+    if (!metric || !asset || !this.watchedMetrics.has(metric)) return [];
     const it = this.interestOf(asset, metric, s.path?.assetClass ?? '');
     if (!it) return [];
     const value = s.doubleValue ?? (s.intValue != null ? Number(s.intValue.toString()) : undefined);
@@ -235,6 +245,8 @@ export class CorrelationEngine implements EngineContext {
   }
 
   private prune(watermarkMs: number): void {
+    if (watermarkMs - this.prunedAt < 1000) return; // once a second of event time is plenty
+    this.prunedAt = watermarkMs;
     const limit = watermarkMs - STEP_KEEP_MS;
     for (const [rack, list] of Object.entries(this.state.steps)) {
       let drop = 0;

@@ -67,6 +67,7 @@ export class OrderBuffer<T extends Orderable> {
   private count = 0;
   private emittedMs = Number.NEGATIVE_INFINITY;
   private maxSeenMs = Number.NEGATIVE_INFINITY;
+  private forgotAt = Number.NEGATIVE_INFINITY;
   /** Items released before the watermark reached them because the buffer was full. */
   forced = 0;
   /** Repeats removed, on arrival or on release. */
@@ -206,6 +207,8 @@ export class OrderBuffer<T extends Orderable> {
 
   // a source silent for a long time is forgotten, so the watermark loop stays proportional to live sources
   private forgetQuietSources(nowMs: number): void {
+    if (nowMs - this.forgotAt < 1000) return;
+    this.forgotAt = nowMs;
     const forgetAfterMs = 20 * this.opts.idleTimeoutMs;
     for (const [name, s] of this.sources) if (nowMs - s.lastWallMs > forgetAfterMs) this.sources.delete(name);
   }

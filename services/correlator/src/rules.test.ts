@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -73,6 +73,17 @@ describe('correlation rules', () => {
     );
     bad((r) => (r[0]!.type = 'job-chain-v2'), /rules\.0\.type/);
     bad((r) => ((r[0]!.power as Record<string, unknown>[])[0]!.select = 'row'), /select/);
+  });
+
+  it("accepts the rules example of the package's README", () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const example = /```yaml\n(# correlator-rules[\s\S]*?)```/.exec(readme)?.[1];
+    assert.ok(example, 'the README has the example');
+    const rules = loadRules(file('readme.yaml', example));
+    assert.deepEqual(
+      rules.rules.map((r) => r.kind),
+      ['job-power-thermal', 'unexplained-power-transient', 'unexplained-thermal-rise', 'grid-load-response'],
+    );
   });
 
   it('fails on a rules file that does not parse, naming the file', () => {

@@ -29,10 +29,12 @@ export function checkUnexplainedRise(ctx: EngineContext, key: string, s: SeriesD
       const first = indexAtOrAfter(s, from);
       const recentFrom = indexAtOrAfter(s, t - w.sustainMs);
       if (recentFrom - first < 3 || s.t.length - recentFrom < 2) return;
-      const model = ctx.state.models[key];
-      const trusted = model && model.n >= MIN_MATCHES ? model : undefined;
       const tau = w.timeConstantMs;
       const steps = loadSteps(ctx, s.asset, w.loadClasses, from - 5 * tau - w.maxDelayMs, t);
+      // the cheap test first: the raw series must rise by half the threshold, unless a load drop could hide it
+      if (rawRise(s, first, recentFrom) < w.minRise / 2 && !steps.some((st) => st.dp < 0)) return;
+      const model = ctx.state.models[key];
+      const trusted = model && model.n >= MIN_MATCHES ? model : undefined;
       const left = residual(s, first, steps, trusted, tau);
       const onset = riseOnset(s, left, first, recentFrom, w);
       if (onset === undefined) return;
@@ -57,6 +59,16 @@ export function checkUnexplainedRise(ctx: EngineContext, key: string, s: SeriesD
         );
       return;
     }
+}
+
+/** Mean of the recent samples less the mean of the first half of the ones before them, without copying. */
+function rawRise(s: SeriesData, first: number, recentFrom: number): number {
+  const half = first + Math.max(2, (recentFrom - first) >> 1);
+  let a = 0;
+  for (let i = first; i < half; i++) a += s.v[i] as number;
+  let b = 0;
+  for (let i = recentFrom; i < s.v.length; i++) b += s.v[i] as number;
+  return b / (s.v.length - recentFrom) - a / (half - first);
 }
 
 /** The series from index `first` on, less what the load explains (nothing without a model). */

@@ -9,6 +9,8 @@ import type { Selector } from './rules.js';
 export class Topology {
   private readonly inRack = new Map<string, Asset[]>();
   private readonly fedByAny = new Set<string>();
+  private readonly meters = new Map<string, Asset[]>();
+  private readonly loads = new Map<string, { ids: Set<string>; racks: string[] }>();
 
   constructor(readonly registry: Registry) {
     for (const a of registry.model.assets) {
@@ -56,13 +58,29 @@ export class Topology {
     return rack ? [rack] : [];
   }
 
-  /** The load assets (e.g. PDUs) of the racks a thermal asset answers to. */
-  loadOf(assetId: string, loadClasses: readonly string[]): Asset[] {
-    return this.racksServedBy(assetId).flatMap((r) => this.select(r, 'rack', loadClasses));
+  /** The load assets (e.g. PDUs) of the racks a thermal asset answers to, with the racks they stand in. */
+  loadOf(assetId: string, loadClasses: readonly string[]): { ids: Set<string>; racks: string[] } {
+    const key = `${assetId}|${loadClasses.join(',')}`;
+    let load = this.loads.get(key);
+    if (!load) {
+      const assets = this.racksServedBy(assetId).flatMap((r) => this.select(r, 'rack', loadClasses));
+      const racks = new Set(assets.map((a) => this.registry.rackOf(a.id) ?? a.rack));
+      load = { ids: new Set(assets.map((a) => a.id)), racks: [...racks] };
+      this.loads.set(key, load);
+    }
+    return load;
   }
 
   /** Facility meters: assets of these classes that nothing feeds (the roots of the power chain). */
   facilityMeters(classes: readonly string[]): Asset[] {
-    return this.registry.model.assets.filter((a) => classes.includes(a.class) && !this.fedByAny.has(a.id));
+    const key = classes.join(',');
+    let meters = this.meters.get(key);
+    if (!meters) {
+      meters = this.registry.model.assets.filter(
+        (a) => classes.includes(a.class) && !this.fedByAny.has(a.id),
+      );
+      this.meters.set(key, meters);
+    }
+    return meters;
   }
 }
