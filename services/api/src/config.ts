@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 
 /** Scopes a token can carry: `read` for every GET, `write` for commands (POST /v1/commands). */
 export const Scopes = ['read', 'write'] as const;
@@ -17,17 +17,6 @@ export const TokenSchema = z
   .strict();
 export type TokenEntry = z.infer<typeof TokenSchema>;
 
-const jsonArray = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v, ctx) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(err as Error).message}` });
-      return z.NEVER;
-    }
-  }, schema);
-
 const DAY_MS = 86_400_000;
 
 export const ApiConfigSchema = RuntimeConfigSchema.extend({
@@ -38,7 +27,8 @@ export const ApiConfigSchema = RuntimeConfigSchema.extend({
   /** Address the REST API binds to [BUSWAY_API_HOST]. @default 0.0.0.0 */
   apiHost: z.string().min(1).default('0.0.0.0'),
   /** API clients: [{ name, sha256, scopes }] (JSON in env) [BUSWAY_TOKENS]. @default [] (every request is refused) */
-  tokens: jsonArray(z.array(TokenSchema))
+  tokens: z
+    .preprocess(fromJson('array of tokens'), z.array(TokenSchema))
     .default([])
     .refine((t) => new Set(t.map((e) => e.sha256)).size === t.length, 'two tokens with the same sha256'),
   /** Requests per second per token, with bursts of as many; beyond it 429 [BUSWAY_RATE_LIMIT_PER_S]. @default 2000 */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DeviceSchema } from '@busway/ingest-modbus';
-import { ControlTierConfigSchema, RuntimeConfigSchema } from '@busway/runtime';
+import { ControlTierConfigSchema, RuntimeConfigSchema, fromJson } from '@busway/runtime';
 
 /** An exact UNS subject of one point: uns.v1.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric…>. */
 const UNS_SUBJECT = /^uns\.v1\.[a-z0-9_-]+(\.[a-z0-9_-]+){6,}$/;
@@ -75,18 +75,6 @@ export const WriteRuleSchema = z
   });
 export type WriteRule = z.output<typeof WriteRuleSchema>;
 
-/** A JSON string (from an env variable) is parsed; an array (from the config file) passes as it is. */
-const jsonArray = <T extends z.ZodType>(schema: T, what: string) =>
-  z.preprocess((raw, ctx) => {
-    if (typeof raw !== 'string') return raw;
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `not a JSON array of ${what}: ${(err as Error).message}` });
-      return z.NEVER;
-    }
-  }, schema);
-
 const RulesSchema = z.array(WriteRuleSchema).superRefine((rules, ctx) => {
   const seen = new Set<string>();
   for (const [i, r] of rules.entries()) {
@@ -116,7 +104,7 @@ export const CommandConfigSchema = RuntimeConfigSchema.extend(ControlTierConfigS
     .min(60_000)
     .default(30 * DAY_MS),
   /** Writable points and their limits (JSON in env) [BUSWAY_RULES]. @default [] (nothing is writable) */
-  rules: jsonArray(RulesSchema, 'write rules').default([]),
+  rules: z.preprocess(fromJson('array of write rules'), RulesSchema).default([]),
   /** Where values are read back: `uns` (fan-out's per-point subjects) or `norm` (the normalizer's, earlier) [BUSWAY_READBACK_SOURCE]. @default uns */
   readbackSource: z.enum(['uns', 'norm']).default('uns'),
   /** Commands one requester may have accepted per minute, over every point [BUSWAY_REQUESTER_MAX_PER_MINUTE]. @default 30 */
@@ -140,6 +128,6 @@ export const CommandConfigSchema = RuntimeConfigSchema.extend(ControlTierConfigS
     .regex(/^[A-Za-z0-9_-]+$/)
     .default('sparkplug-births'),
   /** Modbus devices written to, in ingest-modbus's device shape (JSON in env) [BUSWAY_MODBUS_DEVICES]. @default [] */
-  modbusDevices: jsonArray(z.array(DeviceSchema), 'Modbus devices').default([]),
+  modbusDevices: z.preprocess(fromJson('array of Modbus devices'), z.array(DeviceSchema)).default([]),
 });
 export type CommandConfig = z.output<typeof CommandConfigSchema>;

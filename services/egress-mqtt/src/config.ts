@@ -4,6 +4,7 @@ import {
   ControlTierConfigSchema,
   RuntimeConfigSchema,
   streamOfSubject,
+  fromJson,
 } from '@busway/runtime';
 
 /** A NATS subject filter that lies within one fabric stream (`uns.v1.>`, `alarm.v1.ai1.>`). */
@@ -67,16 +68,6 @@ export const MappingSchema = z
   });
 export type MappingConfig = z.output<typeof MappingSchema>;
 
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of mappings: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const MappingsSchema = z.array(MappingSchema).superRefine((mappings, ctx) => {
   const seen = new Set<string>();
   for (const [i, m] of mappings.entries()) {
@@ -105,7 +96,7 @@ export const EgressMqttConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
     /** Longest wait for a PUBACK before the message is redelivered [BUSWAY_PUBLISH_TIMEOUT_MS]. @default 10000 */
     publishTimeoutMs: z.coerce.number().int().min(100).default(10_000),
     /** Mappings: an array in the config file, a JSON array in BUSWAY_MAPPINGS. @default [] */
-    mappings: z.preprocess(parseJsonString, MappingsSchema).default([]),
+    mappings: z.preprocess(fromJson('array of mappings'), MappingsSchema).default([]),
     /** Longest time analytics publishes wait while control publishes are in hand [BUSWAY_PRIORITY_WAIT_MS]. @default 1000 */
     priorityWaitMs: z.coerce.number().int().min(0).default(1000),
   });

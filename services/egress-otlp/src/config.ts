@@ -1,16 +1,5 @@
 import { z } from 'zod';
-import { ConsumerConfigSchema, RuntimeConfigSchema, streamOfSubject } from '@busway/runtime';
-
-/** A JSON string (from the environment) is parsed; a value from the config file passes as is. */
-const json = (what: string) => (raw: unknown, ctx: z.RefinementCtx) => {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not JSON (${what}): ${(err as Error).message}` });
-    return z.NEVER;
-  }
-};
+import { ConsumerConfigSchema, RuntimeConfigSchema, streamOfSubject, fromJson } from '@busway/runtime';
 
 /** Sample subjects: within UNS (one sample a message) or ORDERED's samples (batches). */
 const SampleSubject = z
@@ -26,7 +15,7 @@ export const EgressOtlpConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
   /** Wire format: http/protobuf or http/json [BUSWAY_OTLP_PROTOCOL]. @default http/protobuf */
   otlpProtocol: z.enum(['http/protobuf', 'http/json']).default('http/protobuf'),
   /** Extra request headers, e.g. an API key [BUSWAY_OTLP_HEADERS, JSON]. @default {} */
-  otlpHeaders: z.preprocess(json('otlpHeaders'), z.record(z.string(), z.string())).default({}),
+  otlpHeaders: z.preprocess(fromJson('object of headers'), z.record(z.string(), z.string())).default({}),
   /** Time one export may take before it is retried [BUSWAY_EXPORT_TIMEOUT_MS]. @default 10000 */
   exportTimeoutMs: z.coerce.number().int().min(100).default(10_000),
   /** Longest Retry-After honoured on 429/502/503/504 [BUSWAY_MAX_RETRY_AFTER_MS]. @default 60000 */

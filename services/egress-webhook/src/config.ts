@@ -4,6 +4,7 @@ import {
   ControlTierConfigSchema,
   RuntimeConfigSchema,
   streamOfSubject,
+  fromJson,
 } from '@busway/runtime';
 
 /** A NATS subject filter that lies within one fabric stream (`alarm.v1.>`, `uns.v1.ai1.*.*.*.cdu.>`). */
@@ -55,17 +56,6 @@ export const EndpointSchema = z
   .strict();
 export type EndpointConfig = z.output<typeof EndpointSchema>;
 
-/** A JSON string (from BUSWAY_ENDPOINTS) is parsed; an array (from the config file) passes as is. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of endpoints: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const EndpointsSchema = z.array(EndpointSchema).superRefine((endpoints, ctx) => {
   const seen = new Set<string>();
   for (const [i, e] of endpoints.entries()) {
@@ -79,7 +69,7 @@ export const EgressWebhookConfigSchema = RuntimeConfigSchema.extend(ConsumerConf
   .extend(ControlTierConfigSchema.shape)
   .extend({
     /** Receivers and their subjects: an array in the config file, a JSON array in BUSWAY_ENDPOINTS. @default [] */
-    endpoints: z.preprocess(parseJsonString, EndpointsSchema).default([]),
+    endpoints: z.preprocess(fromJson('array of endpoints'), EndpointsSchema).default([]),
     /** Longest time analytics deliveries wait while control deliveries are in hand [BUSWAY_PRIORITY_WAIT_MS]. @default 1000 */
     priorityWaitMs: z.coerce.number().int().min(0).default(1000),
     /** CloudEvents `source` of events whose message has none [BUSWAY_EVENT_SOURCE]. @default /busway */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 import { OBJECT_TYPES } from './object-types.js';
 
 export const BACNET_PORT = 47808;
@@ -69,17 +69,6 @@ export const DeviceSchema = z
   .transform((d) => ({ ...d, id: d.id ?? String(d.deviceInstance) }));
 export type DeviceConfig = z.output<typeof DeviceSchema>;
 
-/** A JSON string (from BUSWAY_DEVICES) is parsed; an array (from the config file) passes as is. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of devices: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const DevicesSchema = z.array(DeviceSchema).superRefine((devices, ctx) => {
   const seen = new Set<string>();
   for (const [i, d] of devices.entries()) {
@@ -101,6 +90,6 @@ export const IngestBacnetConfigSchema = RuntimeConfigSchema.extend({
   /** COV notifications held per device while JetStream is slow; past it the oldest are dropped [BUSWAY_COV_QUEUE_LIMIT]. @default 256 */
   covQueueLimit: z.coerce.number().int().min(1).default(256),
   /** Devices to read: an array in the config file, a JSON array in BUSWAY_DEVICES. @default [] */
-  devices: z.preprocess(parseJsonString, DevicesSchema).default([]),
+  devices: z.preprocess(fromJson('array of devices'), DevicesSchema).default([]),
 });
 export type IngestBacnetConfig = z.output<typeof IngestBacnetConfigSchema>;

@@ -44,7 +44,7 @@ describe('ingest-dcgm config', () => {
         () => load(env),
         (err: unknown) => err instanceof ConfigError && pattern.test(err.message),
       );
-    rejects({ BUSWAY_TARGETS: '[{' }, /targets \(env BUSWAY_TARGETS\): not JSON array of targets/);
+    rejects({ BUSWAY_TARGETS: '[{' }, /targets \(env BUSWAY_TARGETS\): not a JSON array of targets/);
     rejects({ BUSWAY_TARGETS: JSON.stringify([{ id: 'a b', url: 'http://x' }]) }, /targets\.0\.id/);
     rejects({ BUSWAY_TARGETS: JSON.stringify([{ id: 'a', url: 'ftp://x' }]) }, /targets\.0\.url/);
     rejects(

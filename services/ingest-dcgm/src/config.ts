@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 import { FieldMappingSchema } from './fields.js';
 
 /** One dcgm-exporter endpoint (or anything serving its exposition, such as a federating Prometheus). */
@@ -30,19 +30,6 @@ export const TargetSchema = z.object({
 });
 export type TargetConfig = z.output<typeof TargetSchema>;
 
-/** A JSON string (from an env variable) is parsed; a value from the config file passes as is. */
-const json =
-  (what: string) =>
-  (raw: unknown, ctx: z.RefinementCtx): unknown => {
-    if (typeof raw !== 'string') return raw;
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `not JSON ${what}: ${(err as Error).message}` });
-      return z.NEVER;
-    }
-  };
-
 const TargetsSchema = z.array(TargetSchema).superRefine((targets, ctx) => {
   const seen = new Set<string>();
   for (const [i, t] of targets.entries()) {
@@ -55,7 +42,7 @@ const TargetsSchema = z.array(TargetSchema).superRefine((targets, ctx) => {
 
 export const IngestDcgmConfigSchema = RuntimeConfigSchema.extend({
   /** Exporters to scrape: an array in the config file, a JSON array in BUSWAY_TARGETS. @default [] */
-  targets: z.preprocess(json('array of targets'), TargetsSchema).default([]),
+  targets: z.preprocess(fromJson('array of targets'), TargetsSchema).default([]),
   /** Redis holding the asset registry that GPUs and their points are merged into. @default redis://127.0.0.1:6379 */
   redisUrl: z.string().min(1).default('redis://127.0.0.1:6379'),
   /** Merge each GPU seen (under its node) and its points into the registry, so samples land in the GPU's rack. @default true */
@@ -64,7 +51,7 @@ export const IngestDcgmConfigSchema = RuntimeConfigSchema.extend({
   registryTimeoutMs: z.coerce.number().int().min(100).default(2000),
   /** Extra or overriding field mappings: DCGM field name → { metric, unit, kind, value }. @default {} */
   fields: z
-    .preprocess(json('object of field mappings'), z.record(z.string(), FieldMappingSchema))
+    .preprocess(fromJson('object of field mappings'), z.record(z.string(), FieldMappingSchema))
     .default({}),
   /** Largest AUDIT copy of one exposition; a longer one is cut and marked truncated. @default 262144 */
   maxAuditBytes: z.coerce

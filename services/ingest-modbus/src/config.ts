@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 import {
   DATA_TYPES,
   isBitTable,
@@ -84,17 +84,6 @@ export const DeviceSchema = z
   });
 export type DeviceConfig = z.output<typeof DeviceSchema>;
 
-/** A JSON string (from BUSWAY_DEVICES) is parsed; an array (from the config file) passes as is. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of devices: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const DevicesSchema = z.array(DeviceSchema).superRefine((devices, ctx) => {
   const seen = new Set<string>();
   for (const [i, d] of devices.entries()) {
@@ -108,7 +97,7 @@ const DevicesSchema = z.array(DeviceSchema).superRefine((devices, ctx) => {
 
 export const IngestModbusConfigSchema = RuntimeConfigSchema.extend({
   /** Devices to poll: an array in the config file, a JSON array in BUSWAY_DEVICES. @default [] */
-  devices: z.preprocess(parseJsonString, DevicesSchema).default([]),
+  devices: z.preprocess(fromJson('array of devices'), DevicesSchema).default([]),
   /** Unused registers (or bits) a block read may span to join two points into one request. @default 8 */
   maxGap: z.coerce.number().int().min(0).default(8),
   /** Most registers one block read asks for (the protocol allows 125). @default 120 */

@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 import { MappingRuleSchema } from './rules.js';
-
-/** A list or map from the config file, or the same as JSON in an environment variable. */
-const jsonOr = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v), schema);
 
 export const IngestMqttJsonConfigSchema = RuntimeConfigSchema.extend({
   /** MQTT broker to read JSON from [MQTT_URL]. @default mqtt://127.0.0.1:1883 */
@@ -20,7 +16,7 @@ export const IngestMqttJsonConfigSchema = RuntimeConfigSchema.extend({
     .min(1)
     .default(8 * 2 ** 20),
   /** Mapping rules (see the README); JSON in BUSWAY_RULES. @default [] */
-  rules: jsonOr(z.array(MappingRuleSchema)).default([]),
+  rules: z.preprocess(fromJson('array of rules'), z.array(MappingRuleSchema)).default([]),
   /** Built-in rules to enable, comma separated: chirpstack-v4, ble-gateway. @default none */
   presets: z
     .string()
@@ -33,6 +29,6 @@ export const IngestMqttJsonConfigSchema = RuntimeConfigSchema.extend({
     )
     .pipe(z.array(z.enum(['chirpstack-v4', 'ble-gateway']))),
   /** BLE gateway id → zone it covers, for the ble-gateway preset; JSON in BUSWAY_BLE_ZONES. @default {} */
-  bleZones: jsonOr(z.record(z.string(), z.string())).default({}),
+  bleZones: z.preprocess(fromJson('object of zones'), z.record(z.string(), z.string())).default({}),
 });
 export type IngestMqttJsonConfig = z.infer<typeof IngestMqttJsonConfigSchema>;

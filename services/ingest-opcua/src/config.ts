@@ -1,17 +1,6 @@
 import { z } from 'zod';
 import { resolveNodeId } from 'node-opcua';
-import { RuntimeConfigSchema } from '@busway/runtime';
-
-/** A list from the config file, or the same list as JSON in an environment variable. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of endpoints: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 
 function isNodeId(s: string): boolean {
   try {
@@ -133,7 +122,7 @@ const EndpointsSchema = z.array(EndpointSchema).superRefine((endpoints, ctx) => 
 
 export const IngestOpcuaConfigSchema = RuntimeConfigSchema.extend({
   /** OPC UA endpoints: an array in the config file, a JSON array in BUSWAY_ENDPOINTS. @default [] */
-  endpoints: z.preprocess(parseJsonString, EndpointsSchema).default([]),
+  endpoints: z.preprocess(fromJson('array of endpoints'), EndpointsSchema).default([]),
   /** The client's PKI folder: its own certificate, trusted/ and rejected/ server certificates. @default pki */
   pkiDir: z.string().min(1).default('pki'),
   /** Trust a server certificate never seen before (else it lands in <pkiDir>/rejected). @default false */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 
 /** How an endpoint's metric reports reach the bridge. */
 export const MODES = ['auto', 'sse', 'push', 'poll'] as const;
@@ -53,17 +53,6 @@ export const EndpointSchema = z
   });
 export type EndpointConfig = z.output<typeof EndpointSchema>;
 
-/** A JSON string (from BUSWAY_ENDPOINTS) is parsed; an array (from the config file) passes as is. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array of endpoints: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const EndpointsSchema = z.array(EndpointSchema).superRefine((endpoints, ctx) => {
   const seen = new Set<string>();
   for (const [i, e] of endpoints.entries()) {
@@ -77,7 +66,7 @@ const EndpointsSchema = z.array(EndpointSchema).superRefine((endpoints, ctx) => 
 
 export const IngestRedfishConfigSchema = RuntimeConfigSchema.extend({
   /** Redfish services to read: an array in the config file, a JSON array in BUSWAY_ENDPOINTS. @default [] */
-  endpoints: z.preprocess(parseJsonString, EndpointsSchema).default([]),
+  endpoints: z.preprocess(fromJson('array of endpoints'), EndpointsSchema).default([]),
   /** Port of the listener push subscriptions deliver to; 0: no listener, no push mode [BUSWAY_PUSH_PORT]. @default 0 */
   pushPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** Address the listener binds to [BUSWAY_PUSH_ADDRESS]. @default 0.0.0.0 */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 
 const Id = z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only');
 const ClockSource = z.enum(['ntp', 'ptp', 'device']);
@@ -72,23 +72,11 @@ export const KubeSourceSchema = z.object({
 });
 export type KubeSourceConfig = z.output<typeof KubeSourceSchema>;
 
-const json =
-  (what: string) =>
-  (raw: unknown, ctx: z.RefinementCtx): unknown => {
-    if (typeof raw !== 'string') return raw;
-    try {
-      return JSON.parse(raw) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `not a JSON array of ${what}: ${(err as Error).message}` });
-      return z.NEVER;
-    }
-  };
-
 export const IngestSchedulerConfigSchema = RuntimeConfigSchema.extend({
   /** Slurm clusters: an array in the config file, a JSON array in BUSWAY_SLURM. @default [] */
-  slurm: z.preprocess(json('Slurm sources'), z.array(SlurmSourceSchema)).default([]),
+  slurm: z.preprocess(fromJson('array of Slurm sources'), z.array(SlurmSourceSchema)).default([]),
   /** Kubernetes clusters: an array in the config file, a JSON array in BUSWAY_KUBERNETES. @default [] */
-  kubernetes: z.preprocess(json('Kubernetes sources'), z.array(KubeSourceSchema)).default([]),
+  kubernetes: z.preprocess(fromJson('array of Kubernetes sources'), z.array(KubeSourceSchema)).default([]),
   /** JetStream KV bucket keeping each source's cursor and each job's published phases. @default scheduler-state */
   stateBucket: Id.default('scheduler-state'),
 }).superRefine((c, ctx) => {

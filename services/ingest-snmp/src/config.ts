@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { RuntimeConfigSchema } from '@busway/runtime';
+import { RuntimeConfigSchema, fromJson } from '@busway/runtime';
 import { POINT_TYPES } from './varbind.js';
 
 /** A numeric OID, dotted; a leading dot (as snmpwalk prints it) is dropped. */
@@ -82,17 +82,6 @@ export const TargetSchema = z
   });
 export type TargetConfig = z.output<typeof TargetSchema>;
 
-/** A JSON string (from an env variable) is parsed; an array (from the config file) passes as is. */
-function parseJsonString(raw: unknown, ctx: z.RefinementCtx): unknown {
-  if (typeof raw !== 'string') return raw;
-  try {
-    return JSON.parse(raw) as unknown;
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a JSON array: ${(err as Error).message}` });
-    return z.NEVER;
-  }
-}
-
 const TargetsSchema = z.array(TargetSchema).superRefine((targets, ctx) => {
   const seen = new Set<string>();
   for (const [i, t] of targets.entries()) {
@@ -106,7 +95,7 @@ const TargetsSchema = z.array(TargetSchema).superRefine((targets, ctx) => {
 
 export const IngestSnmpConfigSchema = RuntimeConfigSchema.extend({
   /** Agents to poll: an array in the config file, a JSON array in BUSWAY_TARGETS. @default [] */
-  targets: z.preprocess(parseJsonString, TargetsSchema).default([]),
+  targets: z.preprocess(fromJson('array of targets'), TargetsSchema).default([]),
   /** Most OIDs in one GET request; a target with more points sends several. @default 32 */
   maxOidsPerRequest: z.coerce.number().int().min(1).max(128).default(32),
   /** UDP port of the trap receiver; 0 turns it off (162 in production). @default 0 */
@@ -116,7 +105,7 @@ export const IngestSnmpConfigSchema = RuntimeConfigSchema.extend({
   /** Community accepted on v1/v2c traps. @default public */
   trapCommunity: z.string().min(1).default('public'),
   /** SNMPv3 users (authPriv) accepted on v3 traps: an array, or a JSON array in BUSWAY_TRAP_USERS. @default [] */
-  trapUsers: z.preprocess(parseJsonString, z.array(UserSchema)).default([]),
+  trapUsers: z.preprocess(fromJson('array of users'), z.array(UserSchema)).default([]),
   /** Traps held while JetStream is slow; more are dropped and counted. @default 1000 */
   maxPendingTraps: z.coerce.number().int().min(1).default(1000),
 });
