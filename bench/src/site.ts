@@ -1,5 +1,5 @@
 import { busway, Long, timeNsFromMs } from '@busway/proto';
-import { parseSiteModel, Registry, type SiteModel } from '@busway/registry';
+import { CompactRegistry, parseSiteModel, type SiteModel } from '@busway/registry';
 
 /** Points of one rack: what a row gateway reports for it, in the units real sources use. */
 const RACK_POINTS: { name: string; metric: string; unit: string; value: () => number }[] = [
@@ -38,8 +38,15 @@ interface BenchPoint {
   value: () => number;
 }
 
-/** A site with at least `points` registered points (rows of 10 racks of 8 nodes), and its point list. */
-export function buildSite(points: number): { registry: Registry; points: BenchPoint[]; model: SiteModel } {
+/**
+ * A site with at least `points` registered points (rows of 10 racks of 8 nodes), and its point list; the registry
+ * in the form the normalizer holds it.
+ */
+export function buildSite(points: number): {
+  registry: CompactRegistry;
+  points: BenchPoint[];
+  model: SiteModel;
+} {
   const racks = Math.ceil(points / POINTS_PER_RACK);
   const assets: SiteModel['assets'] = [];
   const modelPoints: SiteModel['points'] = [];
@@ -65,7 +72,7 @@ export function buildSite(points: number): { registry: Registry; points: BenchPo
     }
   }
   const model = parseSiteModel({ site: 'bench', assets, points: modelPoints });
-  return { registry: new Registry(model, 1), points: list, model };
+  return { registry: new CompactRegistry(model, 1), points: list, model };
 }
 
 /**
