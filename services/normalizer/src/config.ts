@@ -11,6 +11,12 @@ export const NormalizerConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
   /** A point with a deadband still reports at least this often, so a quiet point shows it is alive. @default 60000 */
   deadbandMaxSilenceMs: z.coerce.number().int().min(1000).default(60_000),
   /**
+   * Messages fetched per pull [BUSWAY_BATCH_SIZE]. Smaller than other stages' 256: a raw message holds hundreds of
+   * samples, and the pulled messages stay in memory until the last of them is acknowledged.
+   * @default 64
+   */
+  batchSize: z.coerce.number().int().min(1).max(10_000).default(64),
+  /**
    * Messages of a pulled batch normalized and published at once; the next ones start when their PubAcks are in.
    * Their output waits in memory meanwhile, so this bounds the worker's buffers [BUSWAY_PUBLISH_WINDOW].
    * @default 32
