@@ -312,7 +312,7 @@ export class PartitionCore {
         sample,
         t: msFromTimeNs(sample.eventTimeNs),
         key: sample.pointId ?? '',
-        seq: sample.sequence ? Number(sample.sequence.toString()) : 0,
+        seq: seqOf(sample.sequence),
         source: msg.subject,
         input: msg.input,
         msgSeq: msg.seq,
@@ -362,8 +362,8 @@ function digest(samples: busway.v1.ISample[]): string {
   };
   for (const s of samples) {
     mix(s.eventTimeNs ? (s.eventTimeNs as { low: number }).low : 0);
-    mix(s.sequence ? Number(s.sequence.toString()) : 0);
-    for (let i = 0; i < (s.pointId ?? '').length; i += 7) mix((s.pointId ?? '').charCodeAt(i));
+    mix(seqOf(s.sequence));
+    mix((s.pointId ?? '').length);
   }
   return `${samples.length}-${h.toString(36)}`;
 }
@@ -373,6 +373,13 @@ function addSource(m: Map<string, Set<Provenance | undefined>>, k: string, p: Pr
   const set = m.get(k);
   if (set) set.add(p);
   else m.set(k, new Set([p]));
+}
+
+/** A uint64 sequence as a number (exact below 2^53): no string round trip on the hot path. */
+function seqOf(seq: busway.v1.ISample['sequence']): number {
+  if (seq == null) return 0;
+  if (typeof seq === 'number') return seq;
+  return (seq.high >>> 0) * 4294967296 + (seq.low >>> 0);
 }
 
 function append<T>(m: Map<string, T[]>, k: string, v: T): void {
