@@ -53,7 +53,7 @@ function which(bin: string, fallbacks: string[]): string {
   );
 }
 
-async function startProcess(
+export async function startProcess(
   name: string,
   cmd: string,
   args: (port: number, dir: string) => string[],

@@ -1,0 +1,157 @@
+// Servers that keep their state across a restart, for fault-injection tests: a JetStream cluster on loopback,
+// Redis with an append-only file, Mosquitto with persistence. A restart of one of them is then a restart, not a wipe.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { freePort, startNats, startProcess, type TestServer } from './servers.js';
+
+/** One node of a test cluster: a TestServer with its server name and HTTP monitoring port. */
+export interface ClusterNode extends TestServer {
+  readonly name: string;
+  readonly monitorPort: number;
+}
+
+/** A nats-server cluster with JetStream on loopback, each node with its own store dir. */
+export interface NatsCluster {
+  readonly nodes: readonly ClusterNode[];
+  /** Every node's client URL, comma separated: what NATS_URL takes. */
+  readonly url: string;
+  /** The node with this server name. */
+  node(name: string): ClusterNode;
+  /** Resolves once JetStream has a meta leader and every running node reports it. */
+  waitForMetaLeader(timeoutMs?: number): Promise<string>;
+  dispose(): Promise<void>;
+}
+
+export interface StartNatsClusterOptions {
+  /** Nodes in the cluster (R3 streams need 3). @default 3 */
+  size?: number;
+  /** Cluster name. @default busway-test */
+  name?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The meta leader's name as a node's /jsz sees it; undefined while there is none or the node is down. */
+async function metaLeaderOf(monitorPort: number): Promise<string | undefined> {
+  try {
+    const res = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(2000) });
+    if (!res.ok) return undefined;
+    const jsz = (await res.json()) as { meta_cluster?: { leader?: string } };
+    return jsz.meta_cluster?.leader || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A JetStream cluster of `size` nats-server processes routed to each other on loopback (server names n1..nN).
+ * Each node keeps its port and store dir across kill() and restart(), so a killed node rejoins with its data.
+ */
+export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Promise<NatsCluster> {
+  const size = opts.size ?? 3;
+  const clusterName = opts.name ?? 'busway-test';
+  const routePorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const monitorPorts = await Promise.all(Array.from({ length: size }, () => freePort()));
+  const nodes = await Promise.all(
+    routePorts.map(async (routePort, i) => {
+      const name = `n${i + 1}`;
+      const routes = routePorts.filter((p) => p !== routePort).map((p) => `nats-route://127.0.0.1:${p}`);
+      const server = await startNats([
+        '-n',
+        name,
+        '-m',
+        String(monitorPorts[i]),
+        '--cluster_name',
+        clusterName,
+        '--cluster',
+        `nats://127.0.0.1:${routePort}`,
+        '--routes',
+        routes.join(','),
+      ]);
+      return Object.assign(server, { name, monitorPort: monitorPorts[i] as number }) as ClusterNode;
+    }),
+  );
+  const cluster: NatsCluster = {
+    nodes,
+    url: nodes.map((n) => n.url).join(','),
+    node(name) {
+      const n = nodes.find((x) => x.name === name);
+      if (!n) throw new Error(`no node ${name} in the cluster (${nodes.map((x) => x.name).join(', ')})`);
+      return n;
+    },
+    async waitForMetaLeader(timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const seen = await Promise.all(nodes.map((n) => metaLeaderOf(n.monitorPort)));
+        const up = nodes.filter((_, i) => seen[i] !== undefined).map((n) => n.name);
+        const leaders = new Set(seen.filter((l): l is string => l !== undefined));
+        const [leader] = leaders;
+        // a killed leader is still named by the others until they notice: only a live one counts
+        if (leaders.size === 1 && leader && up.includes(leader) && up.length >= Math.floor(size / 2) + 1)
+          return leader;
+        if (Date.now() > deadline)
+          throw new Error(`no JetStream meta leader after ${timeoutMs} ms (nodes see: ${seen.join(', ')})`);
+        await sleep(200);
+      }
+    },
+    async dispose() {
+      await Promise.all(nodes.map((n) => n.dispose()));
+    },
+  };
+  await cluster.waitForMetaLeader();
+  return cluster;
+}
+
+function binary(env: string, fallback: string): string {
+  return process.env[env] || fallback;
+}
+
+/** redis-server with an append-only file fsynced on every write: restart() keeps every key. */
+export function startDurableRedis(): Promise<TestServer> {
+  return startProcess(
+    'redis',
+    binary('BUSWAY_REDIS_SERVER_BIN', '/usr/bin/redis-server'),
+    (port, dir) => [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+    ],
+    'redis',
+  );
+}
+
+/**
+ * mosquitto with persistence: a restart keeps every persistent session (subscriptions, queued QoS 1 messages),
+ * as a production broker does. The store is written on a clean stop (SIGTERM) and every second.
+ */
+export function startDurableMosquitto(): Promise<TestServer> {
+  return startProcess(
+    'mosquitto',
+    binary('BUSWAY_MOSQUITTO_BIN', '/usr/sbin/mosquitto'),
+    (_port, dir) => ['-c', join(dir, 'mosquitto.conf')],
+    'mqtt',
+    (port, dir) =>
+      writeFileSync(
+        join(dir, 'mosquitto.conf'),
+        [
+          `listener ${port} 127.0.0.1`,
+          'allow_anonymous true',
+          'persistence true',
+          `persistence_location ${dir}/`,
+          'autosave_interval 1',
+          'max_queued_messages 100000',
+          'max_inflight_messages 0',
+          '',
+        ].join('\n'),
+      ),
+  );
+}
