@@ -27,6 +27,8 @@ export const RuntimeConfigSchema = z.object({
     .optional(),
   /** Create or update the streams and this worker's consumers at start; false where a provisioning job owns them [BUSWAY_PROVISION]. @default true */
   provision: z.union([z.boolean(), z.stringbool()]).default(true),
+  /** Replicas of every fabric stream when provisioning: 3 on a production cluster, 1 on a single server [BUSWAY_STREAM_REPLICAS]. @default 1 */
+  streamReplicas: z.coerce.number().int().min(1).max(5).default(1),
   /** Port of the /healthz, /readyz and /metrics server; 0 picks a free one [BUSWAY_HTTP_PORT]. @default 0 */
   httpPort: z.coerce.number().int().min(0).max(65535).default(0),
   /** pino log level [BUSWAY_LOG_LEVEL]. @default info */
