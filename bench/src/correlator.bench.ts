@@ -256,6 +256,7 @@ function gc(): void {
 function memoryPerKey(scenario: Scenario, templates: Item[], keys: number, o: CorrelatorBenchOptions) {
   const opts = { ...orderingOptions(o), maxKeys: keys };
   gc();
+  gc(); // twice: what earlier phases left must be gone before the baseline
   const used = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const before = used();
   const buffer = new OrderBuffer<Item>(opts);
@@ -285,6 +286,8 @@ export async function benchCorrelator(o: CorrelatorBenchOptions = CORRELATOR_DEF
   });
   const batches = itemsOf(scenario);
   const count = batches.reduce((n, b) => n + b.length, 0);
+  // memory first, before the throughput rounds leave garbage behind
+  const memory = memoryPerKey(scenario, steadyPoints(batches.flat(), 1000), o.memoryKeys, o);
   // warm-up of every path (the JIT needs a few passes), then alternate rounds (the machine is shared)
   for (let w = 0; w < 3; w++) {
     passThrough(scenario);
@@ -308,7 +311,6 @@ export async function benchCorrelator(o: CorrelatorBenchOptions = CORRELATOR_DEF
   const steady = steadyRate(scenario, templates, o, 600_000);
   const half = steady / 2;
   const latency = await pacedLatency(scenario, templates, half, o);
-  const memory = memoryPerKey(scenario, templates, o.memoryKeys, o);
   const rows: BenchRow[] = [
     {
       name: `ordering + correlation samples/s per CPU second (${count} samples, ${o.rows * o.racksPerRow} racks, reordered within ${o.outOfOrdernessMs} ms, 5 % repeated)`,
