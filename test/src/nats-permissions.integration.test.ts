@@ -239,10 +239,12 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
       const nc = await nats.connectAs(name);
       try {
         const refused = await refusedSubscriptions(nc, probes);
+        // its inbox, and the core subscriptions its entry declares (the API's live UNS stream, command readbacks)
+        const declared = WORKER_ACCESS.find((a) => a.worker === name)?.subscribe ?? [];
         assert.deepEqual(
           probes.filter((p) => !refused.has(p)),
-          [`_INBOX.${name}.>`],
-          `${name} may subscribe to its own inbox only`,
+          [`_INBOX.${name}.>`, ...probes.filter((p) => declared.includes(p))],
+          `${name} may subscribe to its own inbox and its declared subjects only`,
         );
       } finally {
         await nc.close();

@@ -100,6 +100,7 @@ describe('the pipeline end to end over mutual TLS, each worker connected as its 
         BUSWAY_LOG_LEVEL: 'info',
         // the provisioner made the streams and consumers: no worker user may
         BUSWAY_PROVISION: 'false',
+        BUSWAY_API_PORT: '0', // the REST API on a free port: test files run side by side
       },
       join(dir, 'logs'),
     );

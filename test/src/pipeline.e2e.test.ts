@@ -35,6 +35,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       BUSWAY_SITE: SITE,
       BUSWAY_LOG_LEVEL: 'info',
       BUSWAY_CONFIG: '',
+      BUSWAY_API_PORT: '0', // the REST API on a free port: test files run side by side
     };
     const siteModel = buildSiteModel(loadConfig(SimulatorConfigSchema, { env, worker: 'simulator' }));
     await provision({ natsUrl: nats.url, redisUrl: redis.url, siteModel, workers: WORKERS, env });
