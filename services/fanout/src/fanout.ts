@@ -9,7 +9,6 @@ import {
   injectTrace,
   PriorityGate,
   QosTiers,
-  readEnvelope,
   startConsumeLoop,
   tierConsumerConfig,
   type ConsumeLoop,
@@ -18,7 +17,9 @@ import {
   type RunningWorker,
   type WorkerRuntime,
 } from '@busway/runtime';
+import { alarmHandler } from './alarms.js';
 import type { FanoutConfig } from './config.js';
+import { decodeOrPoison, execAll, Refused, transient } from './decode.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
 import { groupByPoint, lastValueArgs, newerThanStored, publishGroups } from './uns-writer.js';
 
@@ -27,33 +28,7 @@ type LvPipeline = ChainableCommander & {
   buswaySetIfNewer(key: string, index: string, ...args: string[]): ChainableCommander;
 };
 
-/** A message refused before use, with its outcome (a class, so no decoded payload is ever mistaken for it). */
-class Refused {
-  constructor(readonly outcome: Outcome) {}
-}
-
-const decodeOrPoison = <T>(msg: JsMsg, type: string, decode: (d: Uint8Array) => T): T | Refused => {
-  const env = readEnvelope(msg.headers);
-  if (env.type !== type)
-    return new Refused({
-      kind: 'poison',
-      code: 'contract-violation',
-      message: `expected ${type}, got '${env.type}'`,
-    });
-  try {
-    return decode(msg.data);
-  } catch (err) {
-    return new Refused({ kind: 'poison', code: 'decode-error', message: (err as Error).message });
-  }
-};
-/** ioredis resolves a pipeline with per-command errors: any of them fails the batch. */
-async function execAll(pipe: ChainableCommander): Promise<void> {
-  const results = await pipe.exec();
-  if (!results) throw new Error('pipeline discarded');
-  for (const [err] of results) if (err) throw err;
-}
-
-/** Delivers ordered samples, incidents and anomaly scores to NATS subscribers and Redis. */
+/** Delivers ordered samples, incidents, anomaly scores and alarms to NATS subscribers and Redis. */
 export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Promise<RunningWorker> {
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 1,
@@ -67,7 +42,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     redis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   redis.defineCommand('buswaySetIfNewer', { numberOfKeys: 2, lua: SET_IF_NEWER_LUA });
-  // QoS: incidents on a NATS and a Redis connection of their own, and ahead of sample batches in this process
+  // QoS: incidents and alarms on a NATS and a Redis connection of their own, ahead of sample batches in this process
   const control = await connectControlTier(rt);
   const controlRedis = redis.duplicate();
   controlRedis.on('error', () => undefined);
@@ -76,10 +51,11 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     controlRedis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   const gate = new PriorityGate();
-  const transient = (err: unknown, what = 'redis'): Outcome => ({
-    kind: 'retry',
-    code: 'transient',
-    message: `${what}: ${(err as Error).message}`,
+  const alarms = alarmHandler({
+    redis: controlRedis,
+    nc: control.nc,
+    clearedAlarmTtlMs: config.clearedAlarmTtlMs,
+    log: rt.log.child({ consumer: 'fanout-alarms' }),
   });
 
   const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
@@ -166,7 +142,8 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     return outcomes;
   };
 
-  const anomalies = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
+  // scores are indexed for the API; alarms come from the anomaly worker itself (stream ALARMS)
+  const anomalies = async (batch: JsMsg[]): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
     const pipe = redis.pipeline();
     for (const msg of batch) {
@@ -175,7 +152,6 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
         outcomes.push(decoded.outcome);
         continue;
       }
-      const alarms = decoded.scores.filter((s) => (s.score ?? 0) >= config.alarmScore);
       for (const s of decoded.scores) {
         if (!s.path || !s.metric) continue;
         const key = anomalyKey(unsSubject(s.path, s.metric));
@@ -187,25 +163,10 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
         });
         pipe.sadd(RedisKeys.anomalyIndex, key); // lets readers find scores by pattern without SCAN
       }
-      if (alarms.length > 0) {
-        const p = alarms[0]?.path ?? {};
-        const h = fabricHeaders({
-          type: EventTypes.AnomalyBatch,
-          source: '/busway/fanout',
-          id: `${readEnvelope(msg.headers).id}:alarms`,
-        });
-        injectTrace(h, ctx);
-        rt.nc.publish(
-          `events.v1.anomaly.${token(p.site ?? '')}.${token(p.hall ?? '')}.${token(p.row ?? '')}.${token(p.rack ?? '')}`,
-          busway.v1.AnomalyBatch.encode({ scores: alarms }).finish(),
-          { headers: h },
-        );
-      }
       outcomes.push(ACK);
     }
     try {
       await execAll(pipe);
-      await rt.nc.flush();
     } catch (err) {
       return batch.map(() => transient(err));
     }
@@ -243,10 +204,18 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       tierConsumerConfig(config, QosTiers.Control),
     ),
     await loop(Streams.Anomalies.name, 'fanout-anomalies', anomalies),
+    await loop(
+      Streams.Alarms.name,
+      'fanout-alarms',
+      (b, c) => gate.control(() => alarms.handle(b, c)),
+      control.js,
+      tierConsumerConfig(config, QosTiers.Control),
+    ),
   ];
   return {
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
+      alarms.close();
       await control.close();
       redis.disconnect();
       controlRedis.disconnect();
