@@ -169,11 +169,12 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     worker: 'fanout',
     zone: Zones.Deliver,
     scaling: 'horizontal',
-    publish: ['uns.v1.>', 'events.v1.incident.>', 'events.v1.anomaly.>'],
+    publish: ['uns.v1.>', 'events.v1.incident.>', 'events.v1.alarm.>'],
     consume: [
       { stream: Streams.Ordered.name, durable: 'fanout-samples' },
       { stream: Streams.Incidents.name, durable: 'fanout-incidents' },
       { stream: Streams.Anomalies.name, durable: 'fanout-anomalies' },
+      { stream: Streams.Alarms.name, durable: 'fanout-alarms' },
     ],
     uses: ['redis'],
   },
