@@ -182,7 +182,7 @@ const CHANNELS = [
     'alarm.v1.{site}.{hall}.{row}.{rack}',
     'EventBatch',
     'anomaly',
-    'Anomaly alarms with hysteresis: one Event of kind ALARM when the score of a series reaches the alarm threshold (Alarm.active true) and one when it has stayed below the clear threshold for the hold time (active false); both carry the same alarm_id, the raising or clearing AnomalyScore and the peak score. Stream ALARMS.',
+    'Anomaly alarms with hysteresis: one Event of kind ALARM when the score of a series reaches the alarm threshold (Alarm.active true) and one when it has stayed below the clear threshold for the hold time (active false); both carry the same alarm_id, the raising or clearing AnomalyScore and the peak score. Stream ALARMS (the control tier); fan-out keeps the active ones (REST GET /v1/alarms) and forwards each on events.v1.alarm.',
   ],
   [
     'audit',
@@ -220,11 +220,11 @@ const CHANNELS = [
     'Incidents for subscribers (core NATS).',
   ],
   [
-    'anomalyAlarms',
-    'events.v1.anomaly.{site}.{hall}.{row}.{rack}',
-    'AnomalyBatch',
+    'alarmEvents',
+    'events.v1.alarm.{site}.{hall}.{row}.{rack}',
+    'EventBatch',
     'fanout',
-    'Anomaly scores at or above the alarm threshold (core NATS).',
+    'Alarms for live subscribers (core NATS, at most once): each raise and clear from stream ALARMS, unchanged (one Event of kind ALARM per message, ce-id the event id), once fan-out has applied it to the active set; a raise that arrives after its own clear is not forwarded. Subscribers that must not miss one read stream ALARMS. Replaces events.v1.anomaly, which republished high anomaly scores without hysteresis or clears.',
   ],
   [
     'controlCommands',
