@@ -1,11 +1,14 @@
+/** [time, sequence high 32 bits, sequence low 32 bits]: a uint64 sequence kept exactly, even above 2^53. */
+const STRIDE = 3;
+
 /**
  * The last `depth` identities (event time, sequence) of each point, in flat typed arrays: a bounded,
- * allocation-free dedup memory of `maxKeys` x (`depth` x 16 + 10) bytes plus one map entry per point. When the table
+ * allocation-free dedup memory of `maxKeys` x (`depth` x 24 + 10) bytes plus one map entry per point. When the table
  * is full the point seen first is forgotten (its repeats then count as late, never as new).
  */
 export class DedupTable {
   private readonly slots = new Map<string, number>();
-  /** [time, sequence] pairs, `depth` of them per point, side by side: one cache line per look. */
+  /** [time, sequence high, sequence low] triples, `depth` of them per point, side by side. */
   private ids: Float64Array;
   private heads: Uint16Array;
   /** Newest time recorded per point: a later one cannot be a repeat, so the scan is skipped. */
@@ -20,7 +23,7 @@ export class DedupTable {
     private readonly maxKeys: number,
   ) {
     this.capacity = Math.min(maxKeys, 1024);
-    this.ids = new Float64Array(this.capacity * depth * 2).fill(Number.NaN);
+    this.ids = new Float64Array(this.capacity * depth * STRIDE).fill(Number.NaN);
     this.heads = new Uint16Array(this.capacity);
     this.newest = new Float64Array(this.capacity).fill(Number.NEGATIVE_INFINITY);
   }
@@ -35,28 +38,29 @@ export class DedupTable {
   }
 
   /** Whether this identity of the point was recorded and not yet pushed out by newer ones. */
-  has(key: string, t: number, seq: number): boolean {
+  has(key: string, t: number, seq: number, seqHigh = 0): boolean {
     const slot = this.slots.get(key);
-    return slot !== undefined && this.hasAt(slot, t, seq);
+    return slot !== undefined && this.hasAt(slot, t, seq, seqHigh);
   }
 
-  private hasAt(slot: number, t: number, seq: number): boolean {
+  private hasAt(slot: number, t: number, seq: number, seqHigh: number): boolean {
     if (t > (this.newest[slot] as number)) return false;
-    const base = slot * this.depth * 2;
-    for (let i = base; i < base + this.depth * 2; i += 2)
-      if (this.ids[i] === t && this.ids[i + 1] === seq) return true;
+    const base = slot * this.depth * STRIDE;
+    for (let i = base; i < base + this.depth * STRIDE; i += STRIDE)
+      if (this.ids[i] === t && this.ids[i + 2] === seq && this.ids[i + 1] === seqHigh) return true;
     return false;
   }
 
   /** Records an identity; returns false when it was already there (a repeat). */
-  add(key: string, t: number, seq: number): boolean {
+  add(key: string, t: number, seq: number, seqHigh = 0): boolean {
     let slot = this.slots.get(key);
     if (slot === undefined) slot = this.allocate(key);
-    else if (this.hasAt(slot, t, seq)) return false;
+    else if (this.hasAt(slot, t, seq, seqHigh)) return false;
     const head = this.heads[slot] as number;
-    const i = (slot * this.depth + head) * 2;
+    const i = (slot * this.depth + head) * STRIDE;
     this.ids[i] = t;
-    this.ids[i + 1] = seq;
+    this.ids[i + 1] = seqHigh;
+    this.ids[i + 2] = seq;
     this.heads[slot] = (head + 1) % this.depth;
     if (t > (this.newest[slot] as number)) this.newest[slot] = t;
     return true;
@@ -77,7 +81,7 @@ export class DedupTable {
       this.slots.delete(oldKey);
       this.evicted++;
       slot = oldSlot;
-      this.ids.fill(Number.NaN, slot * this.depth * 2, (slot + 1) * this.depth * 2);
+      this.ids.fill(Number.NaN, slot * this.depth * STRIDE, (slot + 1) * this.depth * STRIDE);
       this.newest[slot] = Number.NEGATIVE_INFINITY;
     } else {
       if (this.next === this.capacity) this.grow();
@@ -90,7 +94,7 @@ export class DedupTable {
 
   private grow(): void {
     const capacity = Math.min(this.maxKeys, this.capacity * 2);
-    const ids = new Float64Array(capacity * this.depth * 2).fill(Number.NaN);
+    const ids = new Float64Array(capacity * this.depth * STRIDE).fill(Number.NaN);
     ids.set(this.ids);
     const heads = new Uint16Array(capacity);
     heads.set(this.heads);

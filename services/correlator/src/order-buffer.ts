@@ -6,8 +6,10 @@ export interface Orderable {
   t: number;
   /** Identity of the series: the point id (or `event|<id>`), for dedup and per-key order. */
   key: string;
-  /** Source sequence; 0 when the source has none. */
+  /** Source sequence, its low 32 bits; 0 when the source has none. */
   seq: number;
+  /** Its high 32 bits (a uint64 sequence is compared exactly). @default 0 */
+  seqHigh?: number;
   /** Watermark source: the input subject it came on (one rack, or one event kind). */
   source: string;
   /** A sparse source (events) never holds the watermark: its items only have to come within the bound. */
@@ -101,7 +103,7 @@ export class OrderBuffer<T extends Orderable> {
   push(item: T, nowMs: number): PushResult {
     this.observe(item.source, item.t, nowMs, item.sparse === true);
     if (item.t < this.emittedMs) {
-      if (!this.dedup.add(item.key, item.t, item.seq)) {
+      if (!this.dedup.add(item.key, item.t, item.seq, item.seqHigh)) {
         this.duplicates++;
         return 'duplicate';
       }
@@ -125,7 +127,7 @@ export class OrderBuffer<T extends Orderable> {
   replay(item: T, nowMs: number): boolean {
     if (item.t < this.emittedMs) {
       this.observe(item.source, item.t, nowMs, item.sparse === true);
-      this.dedup.add(item.key, item.t, item.seq);
+      this.dedup.add(item.key, item.t, item.seq, item.seqHigh);
       return true;
     }
     this.push(item, nowMs);
@@ -221,7 +223,7 @@ export class OrderBuffer<T extends Orderable> {
     if (items.length > 1) items.sort((a, b) => a.t - b.t);
     let kept = 0;
     for (const item of items) {
-      if (this.dedup.add(item.key, item.t, item.seq)) items[kept++] = item;
+      if (this.dedup.add(item.key, item.t, item.seq, item.seqHigh)) items[kept++] = item;
       else this.duplicates++;
     }
     items.length = kept;

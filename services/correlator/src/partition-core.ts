@@ -312,7 +312,8 @@ export class PartitionCore {
         sample,
         t: msFromTimeNs(sample.eventTimeNs),
         key: sample.pointId ?? '',
-        seq: seqOf(sample.sequence),
+        seq: seqLow(sample.sequence),
+        seqHigh: seqHigh(sample.sequence),
         source: msg.subject,
         input: msg.input,
         msgSeq: msg.seq,
@@ -362,7 +363,8 @@ function digest(samples: busway.v1.ISample[]): string {
   };
   for (const s of samples) {
     mix(s.eventTimeNs ? (s.eventTimeNs as { low: number }).low : 0);
-    mix(seqOf(s.sequence));
+    mix(seqLow(s.sequence));
+    mix(seqHigh(s.sequence));
     mix((s.pointId ?? '').length);
   }
   return `${samples.length}-${h.toString(36)}`;
@@ -375,11 +377,15 @@ function addSource(m: Map<string, Set<Provenance | undefined>>, k: string, p: Pr
   else m.set(k, new Set([p]));
 }
 
-/** A uint64 sequence as a number (exact below 2^53): no string round trip on the hot path. */
-function seqOf(seq: busway.v1.ISample['sequence']): number {
+/** The low 32 bits of a uint64 sequence: with its high half, exact for every value (a double is not above 2^53). */
+function seqLow(seq: busway.v1.ISample['sequence']): number {
   if (seq == null) return 0;
-  if (typeof seq === 'number') return seq;
-  return (seq.high >>> 0) * 4294967296 + (seq.low >>> 0);
+  return typeof seq === 'number' ? seq % 4294967296 : seq.low >>> 0;
+}
+
+function seqHigh(seq: busway.v1.ISample['sequence']): number {
+  if (seq == null) return 0;
+  return typeof seq === 'number' ? Math.floor(seq / 4294967296) : seq.high >>> 0;
 }
 
 function append<T>(m: Map<string, T[]>, k: string, v: T): void {
