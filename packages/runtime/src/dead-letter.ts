@@ -41,10 +41,13 @@ export async function publishDeadLetter(
   reason: DeadLetterReason,
   deliveries = 1,
   sourceSeq?: number,
+  /** Which part of the original this is, when one message yields several dead letters (one per sample). */
+  part?: string,
 ): Promise<void> {
   const h = deadLetterHeaders(original, stage, subject, reason, deliveries);
   const originalId = original?.get(Hdr.MsgId);
-  const id = `dlq:${stage}:${originalId || `${subject}:${sourceSeq ?? Date.now()}`}`;
+  const base = `dlq:${stage}:${originalId || `${subject}:${sourceSeq ?? Date.now()}`}`;
+  const id = part === undefined ? base : `${base}#${part}`;
   h.set(Hdr.MsgId, id);
   await js.publish(Subjects.deadLetter(stage), data, { headers: h, msgID: id });
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Context } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import { busway, EventTypes, Streams, Subjects, token } from '@busway/proto';
@@ -60,6 +61,8 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
           reason,
           msg.info.deliveryCount,
           msg.seq,
+          // one dead letter per rejected sample: named by its content, the same on every redelivery
+          createHash('sha256').update(data).digest('base64url').slice(0, 16),
         ),
       );
       rt.metrics.deadLetters.inc({ stage: STAGE, reason: reason.code });
