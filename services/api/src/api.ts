@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { RegistryClient } from '@busway/registry';
 import type { RunningWorker, WorkerRuntime } from '@busway/runtime';
+import { registerAlarmRoutes } from './alarms-route.js';
 import { Authenticator, RateLimiter } from './auth.js';
 import { registerCommandRoutes } from './command-routes.js';
 import type { ApiConfig } from './config.js';
@@ -72,6 +73,7 @@ export async function startApi(rt: WorkerRuntime, config: ApiConfig): Promise<Ru
     sse,
   });
   registerCommandRoutes(app, { js: rt.js, jsm: rt.jsm, nc: rt.nc, registry, log });
+  registerAlarmRoutes(app, { config, redis });
   await app.listen({ port: config.apiPort, host: config.apiHost });
   const address = app.server.address();
   log.info(
