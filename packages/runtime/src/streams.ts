@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { Streams } from '@busway/proto';
+import { fromJson } from './config-json.js';
 import type { StreamSpec } from './provision.js';
 
 const HOUR_MS = 3_600_000;
@@ -63,15 +64,7 @@ const streamNames = Object.values(Streams).map((s) => s.name) as [string, ...str
 
 /** Per-stream limits by stream name (RAW, NORM, UNS, ROLLUP_1M, ...); a JSON string is parsed first. */
 export const StreamLimitsSchema = z.preprocess(
-  (v, ctx) => {
-    if (typeof v !== 'string') return v;
-    try {
-      return JSON.parse(v) as unknown;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: `not valid JSON: ${(err as Error).message}` });
-      return z.NEVER;
-    }
-  },
+  fromJson('object of stream limits'),
   z.partialRecord(z.enum(streamNames), StreamLimitSchema),
 );
 export type StreamLimits = z.infer<typeof StreamLimitsSchema>;
