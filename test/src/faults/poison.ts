@@ -1,12 +1,11 @@
 // Poison: malformed payloads on MQTT and on every fabric stream a worker reads, in the middle of real traffic.
 import { jetstream } from '@nats-io/jetstream';
 import mqtt from 'mqtt';
-import { PIPELINE } from '@busway/cli';
 import { busway, EventTypes } from '@busway/proto';
 import { fabricHeaders } from '@busway/runtime';
 import type { Check, Scenario } from './scenario.js';
 import { sleep } from './scenario.js';
-import { SITE } from './stack.js';
+import { SITE, STACK_WORKERS } from './stack.js';
 
 /** Not protobuf at all: field 31 with wire type 7, which does not exist. */
 const GARBAGE = Uint8Array.from([0xff, 0xff, 0xff, 0x01]);
@@ -59,7 +58,7 @@ export function poison(): Scenario {
           'dlq.v1.anomaly': 1,
           'dlq.v1.fanout': 1,
           // history reads ORDERED too (an ordered consumer of its own), when the pipeline runs it
-          ...(PIPELINE.some((w) => w.name === 'history') ? { 'dlq.v1.history': 1 } : {}),
+          ...(STACK_WORKERS.includes('history') ? { 'dlq.v1.history': 1 } : {}),
         },
         checks: (ledger): Check[] => [
           {

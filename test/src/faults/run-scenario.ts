@@ -1,6 +1,5 @@
 // Runs faults on a fresh stack: warm up, inject, watch the recovery, drain, account for every sample.
 import { join } from 'node:path';
-import { PIPELINE } from '@busway/cli';
 import { waitFor } from '@busway/testkit';
 import { readLedger, type HopCount } from './ledger.js';
 import { Monitor, recoveryOf, type Recovery, type WatchedStream } from './monitor.js';
@@ -8,7 +7,7 @@ import { SparkplugObserver } from './observer.js';
 import { commonChecks } from './checks.js';
 import type { Check, FaultOutcome, Scenario } from './scenario.js';
 import { sleep } from './scenario.js';
-import { FaultStack } from './stack.js';
+import { FaultStack, STACK_WORKERS } from './stack.js';
 
 export interface RunOptions {
   /** Where the workers' logs go (one folder per scenario). */
@@ -64,7 +63,7 @@ const toMb = (m: Map<string, number>) =>
 /** Streams the samples and their scores pass through: the drain waits for every durable consumer on them. */
 const CONSUMED = ['RAW', 'NORM', 'ORDERED', 'ANOMALIES'];
 /** Read by consumers off the sample path: reported when they hold something at the end, never waited for. */
-const SIDE = ['INCIDENTS'];
+const SIDE = ['INCIDENTS', 'ALARMS'];
 
 /** Durable consumers of the side streams that still hold or await messages once the samples have drained. */
 async function sideBacklog(stack: FaultStack): Promise<string[]> {
@@ -208,11 +207,7 @@ export async function runFaults(
     const running = stack;
     log('stack up: 3 NATS nodes (R3), Redis, Mosquitto, every pipeline worker');
     const observer = await SparkplugObserver.connect(stack.broker.url);
-    monitor = new Monitor(
-      stack,
-      PIPELINE.map((w) => w.name),
-      watched,
-    );
+    monitor = new Monitor(stack, STACK_WORKERS, watched);
     const watching = monitor;
     await stack.startSimulator();
     await waitFor(
@@ -274,7 +269,7 @@ export async function runFaults(
         expectedDeadLetters[subject] = (expectedDeadLetters[subject] ?? 0) + n;
     result.checks = commonChecks(ledger, expectedDeadLetters, result, opts.rssLimitMb ?? 512);
     result.checks.push({
-      name: 'every consumer of incidents has acknowledged what it was given',
+      name: 'every consumer of incidents and alarms has acknowledged what it was given',
       ok: side.length === 0,
       severity: 'warn',
       detail: side.join('; ') || 'all acknowledged',

@@ -26,6 +26,12 @@ if (values.list) {
   for (const s of scenarios) console.log(`${s.name.padEnd(22)} ${s.quick ? 'quick ' : '      '}${s.title}`);
   process.exit(0);
 }
+// The CLI Supervisor pipes a worker's stdout and stderr into one log file with { end: true }: when a worker dies
+// at start, the second pipe can write after the first ended it. Only that is survived here (reported upstream).
+process.on('uncaughtException', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'ERR_STREAM_WRITE_AFTER_END') throw err;
+  console.error(`ignored: a worker log written after its end (${err.message})`);
+});
 const outDir = values.out ?? fileURLToPath(new URL('../../../.busway/faults/', import.meta.url));
 const seed = Number(values.seed);
 const started = Date.now();

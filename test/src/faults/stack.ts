@@ -20,6 +20,11 @@ export const SITE = 'ai1';
 /** The workers the simulated flow passes through, in flow order (ingest-dsx runs too but carries nothing here). */
 export const FLOW_WORKERS = ['ingest-sparkplug', 'normalizer', 'correlator', 'anomaly', 'fanout'] as const;
 export type FlowWorker = (typeof FLOW_WORKERS)[number];
+/**
+ * The pipeline's workers the stack runs: all but the read API, which carries no samples and listens on a fixed
+ * port (another stack on the machine would hold it).
+ */
+export const STACK_WORKERS: readonly string[] = PIPELINE.map((w) => w.name).filter((n) => n !== 'api');
 
 export interface StackOptions {
   /** Folder for the workers' log files. */
@@ -78,7 +83,7 @@ export class FaultStack {
     await provisionReplicated({ jsm, redisUrl: redis.url, siteModel, workers: PIPELINE, env, replicas });
     const sup = new Supervisor(env, opts.logDir);
     const stack = new FaultStack(cluster, redis, broker, env, sup, nc, jsm, siteModel, opts.logDir);
-    for (const w of PIPELINE) await sup.start(w.name);
+    for (const w of STACK_WORKERS) await sup.start(w);
     await sup.waitReady(60_000);
     return stack;
   }
@@ -94,7 +99,7 @@ export class FaultStack {
   }
 
   async dispose(): Promise<void> {
-    await this.sup.stopAll(['simulator', ...PIPELINE.map((w) => w.name)]);
+    await this.sup.stopAll(['simulator', ...STACK_WORKERS]);
     await this.nc.close().catch(() => undefined);
     await Promise.all([this.cluster.dispose(), this.redis.dispose(), this.broker.dispose()]);
   }
