@@ -7,6 +7,7 @@ import {
   ACK,
   connectControlTier,
   consumerSpecOf,
+  HOLD,
   PriorityGate,
   QosTiers,
   reasonOf,
@@ -24,6 +25,7 @@ import {
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { EgressMqttConfig, MappingConfig } from './config.js';
+import { HeldMessages } from './held.js';
 import { TopicMapper } from './mapping.js';
 
 export const WORKER = 'egress-mqtt';
@@ -116,47 +118,84 @@ export async function startEgressMqtt(rt: WorkerRuntime, config: EgressMqttConfi
     ),
   );
 
-  const deliver = async (lane: MqttLane, mapper: TopicMapper, batch: JsMsg[]): Promise<Outcome[]> => {
-    const client = brokers.get(lane.tier) as MqttClient;
+  /** Maps one message and publishes what it became: its outcome once the broker has every PUBACK. */
+  const publishOne = (
+    lane: MqttLane,
+    mapper: TopicMapper,
+    client: MqttClient,
+    msg: JsMsg,
+  ): Outcome | Promise<Outcome> => {
     const { qos, retain, name } = lane.mapping;
+    let mapped;
+    try {
+      mapped = mapper.map(msg.subject, msg.data, msg.headers, msg.seq);
+    } catch (err) {
+      return { kind: 'poison', ...reasonOf(err) };
+    }
+    if (mapped.notMapped > 0) published.inc({ mapping: name, outcome: 'not-mapped' }, mapped.notMapped);
+    const count = mapped.publications.length;
+    return withTimeout(
+      Promise.all(mapped.publications.map((p) => client.publishAsync(p.topic, p.payload, { qos, retain }))),
+      config.publishTimeoutMs,
+      'PUBACK',
+    ).then(
+      (): Outcome => {
+        published.inc({ mapping: name, outcome: 'published' }, count);
+        return ACK;
+      },
+      (err: unknown): Outcome => {
+        published.inc({ mapping: name, outcome: 'failed' }, count);
+        return { kind: 'retry', code: 'publish-failed', message: reasonOf(err).message };
+      },
+    );
+  };
+
+  /**
+   * Publishes a batch. Control lanes wait for every PUBACK of the batch (few messages, the priority gate held
+   * meanwhile). Analytics lanes hand their messages back as HOLD and settle each on its PUBACK, so the next
+   * batch is published while this one's acknowledgements travel: a batch-by-batch round trip costs a whole
+   * delayed-ACK timeout (about 40 ms) on a broker with Nagle's algorithm on (Mosquitto's default).
+   */
+  const deliver = async (
+    lane: MqttLane,
+    mapper: TopicMapper,
+    batch: JsMsg[],
+    held?: HeldMessages,
+  ): Promise<Outcome[]> => {
+    const client = brokers.get(lane.tier) as MqttClient;
     if (!client.connected)
       return batch.map(() => ({
         kind: 'retry',
         code: 'broker-unavailable',
         message: `not connected to ${config.mqttUrl}`,
       }));
-    const settled = await Promise.all(
-      batch.map(async (msg): Promise<Outcome> => {
-        let mapped;
-        try {
-          mapped = mapper.map(msg.subject, msg.data, msg.headers, msg.seq);
-        } catch (err) {
-          return { kind: 'poison', ...reasonOf(err) };
-        }
-        if (mapped.notMapped > 0) published.inc({ mapping: name, outcome: 'not-mapped' }, mapped.notMapped);
-        try {
-          await withTimeout(
-            Promise.all(
-              mapped.publications.map((p) => client.publishAsync(p.topic, p.payload, { qos, retain })),
-            ),
-            config.publishTimeoutMs,
-            'PUBACK',
-          );
-        } catch (err) {
-          published.inc({ mapping: name, outcome: 'failed' }, mapped.publications.length);
-          return { kind: 'retry', code: 'publish-failed', message: reasonOf(err).message };
-        }
-        published.inc({ mapping: name, outcome: 'published' }, mapped.publications.length);
-        return ACK;
-      }),
-    );
-    return settled;
+    const outcomes = batch.map((msg) => publishOne(lane, mapper, client, msg));
+    if (!held) return Promise.all(outcomes);
+    return outcomes.map((o, i) => {
+      if (!(o instanceof Promise)) return o;
+      held.hold(batch[i] as JsMsg, o);
+      return HOLD;
+    });
   };
 
   const loops: ConsumeLoop[] = [];
+  const holders: HeldMessages[] = [];
   for (const lane of lanes) {
     const mapper = new TopicMapper(lane.mapping);
     const isControl = lane.tier === QosTiers.Control;
+    const log = rt.log.child({ mapping: lane.mapping.name, tier: lane.tier });
+    const held = isControl
+      ? undefined
+      : new HeldMessages({
+          js: rt.js,
+          worker: WORKER,
+          stage: 'egress',
+          consumer: lane.consumer,
+          metrics: rt.metrics,
+          termWithReason: rt.features().termWithReason,
+          log,
+        });
+    if (held) holders.push(held);
     loops.push(
       await startConsumeLoop({
         stage: 'egress',
@@ -167,11 +206,11 @@ export async function startEgressMqtt(rt: WorkerRuntime, config: EgressMqttConfi
         durable: lane.durable,
         config: lane.consumer,
         metrics: rt.metrics,
-        log: rt.log.child({ mapping: lane.mapping.name, tier: lane.tier }),
+        log,
         handle: async (batch) => {
           if (isControl) return gate.control(() => deliver(lane, mapper, batch));
           await gate.analyticsTurn();
-          return deliver(lane, mapper, batch);
+          return deliver(lane, mapper, batch, held);
         },
       }),
     );
@@ -183,6 +222,8 @@ export async function startEgressMqtt(rt: WorkerRuntime, config: EgressMqttConfi
   return {
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
+      // what is in flight settles (PUBACK or publishTimeoutMs) before the broker connections close
+      await Promise.all(holders.map((h) => h.drain()));
       await Promise.all([...brokers.values()].map((c) => c.endAsync().catch(() => undefined)));
       await control?.close();
     },
