@@ -9,6 +9,10 @@ import {
   type OrderBufferState,
 } from './order-buffer.js';
 import { parseNormSubject, partitionOf, type PartitionKey } from './partitioning.js';
+import { RecentSeqs } from './recent-seqs.js';
+
+/** Input sequences remembered per input: well beyond any consumer's maxAckPending, 0.5 MB each. */
+const RECENT_SEQS = 65_536;
 
 /** One fetched NORM message, as the core needs it. */
 export interface InputMessage {
@@ -63,6 +67,8 @@ export interface Checkpoint {
 /** What ingesting one message came to. */
 export type IngestResult =
   | { kind: 'ok'; items: number }
+  /** Already ingested by this process: held for the next ack, its items not pushed again. */
+  | { kind: 'redelivered'; items: number }
   | { kind: 'replayed'; items: number }
   | { kind: 'poison'; code: string; message: string };
 
@@ -88,6 +94,8 @@ export class PartitionCore {
   private outputs: Outputs = { ordered: [], events: [], late: [], incidents: [] };
   private readonly processed: number[] = [];
   private readonly live: Map<number, number>[] = [];
+  /** Per input: sequences ingested lately, so a redelivery is not pushed twice (dedup keeps only 16 per point). */
+  private readonly recent: RecentSeqs[] = [];
   private readonly replayUntil: number[] = [];
   /** After a restore: inputs whose replay has not reached the checkpoint's position yet. */
   private readonly replayOpen = new Set<number>();
@@ -105,6 +113,7 @@ export class PartitionCore {
     lateDropped: 0,
     lateReemitted: 0,
     mismatched: 0,
+    redeliveredSkipped: 0,
   };
 
   constructor(
@@ -119,12 +128,19 @@ export class PartitionCore {
       this.live.push(new Map());
       this.replayUntil.push(0);
       this.deliveries.push({ last: 0, missing: 0, sinceMs: 0 });
+      this.recent.push(new RecentSeqs(RECENT_SEQS));
     }
   }
 
   /** Decodes one message and buffers its items (or sends them late). */
   ingest(msg: InputMessage, data: Uint8Array, nowMs: number): IngestResult {
     const replaying = msg.seq <= (this.replayUntil[msg.input] ?? 0);
+    const recent = this.recent[msg.input] as RecentSeqs;
+    if (!replaying && recent.has(msg.seq)) {
+      this.stats.redeliveredSkipped++;
+      return { kind: 'redelivered', items: 0 };
+    }
+    recent.add(msg.seq);
     if (msg.seq >= (this.replayUntil[msg.input] ?? 0)) this.replayOpen.delete(msg.input);
     this.lastInputWallMs = nowMs;
     this.backlog[msg.input] = msg.pending ?? 0;

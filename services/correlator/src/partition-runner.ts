@@ -107,6 +107,11 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
     metrics.duplicates.inc(label, b.duplicates - last.duplicates);
     metrics.forced.inc(label, b.forced - last.forced);
     metrics.mismatched.inc(label, s.mismatched - last.mismatched);
+    // input JetStream delivered again after this process had taken it in: held for the ack, not pushed twice
+    rt.metrics.messages.inc(
+      { stage: STAGE, outcome: 'redelivered-skipped' },
+      s.redeliveredSkipped - last.redeliveredSkipped,
+    );
     rt.metrics.samples.inc(
       { stage: STAGE, direction: 'in' },
       s.samplesIn + s.eventsIn - last.samplesIn - last.eventsIn,
