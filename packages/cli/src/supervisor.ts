@@ -51,8 +51,10 @@ export class Supervisor {
       env: { ...this.env, ...extraEnv, NODE_OPTIONS: nodeOptions, BUSWAY_HTTP_PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    proc.stdout?.pipe(log);
-    proc.stderr?.pipe(log);
+    // both streams write one file: the first to end must not close it under the other
+    proc.stdout?.pipe(log, { end: false });
+    proc.stderr?.pipe(log, { end: false });
+    proc.once('close', () => log.end()); // after both streams have ended
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     this.children.set(name, { name, port, proc, exited });
     void exited.then((code) => {

@@ -34,8 +34,10 @@ export async function provisionModule<S extends z.ZodObject>(
   mod: WorkerModule<S>,
   config: z.infer<S>,
 ): Promise<void> {
-  const limits = (config as Partial<RuntimeConfig>).streamLimits ?? {};
-  for (const stream of fabricStreams(1, undefined, limits)) await ensureStream(rt.jsm, stream, rt.log);
+  const { streamLimits = {}, streamReplicas = 1 } = config as Partial<RuntimeConfig>;
+  // replicas and limits from the configuration: a worker must never bring an R3 stream back to one replica
+  for (const stream of fabricStreams(streamReplicas, undefined, streamLimits))
+    await ensureStream(rt.jsm, stream, rt.log);
   for (const consumer of mod.consumers(config)) await ensureConsumer(rt.jsm, consumer, rt.log);
 }
 

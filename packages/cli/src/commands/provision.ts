@@ -36,8 +36,11 @@ export async function provision(
   try {
     const jsm = await jetstreamManager(nc);
     // the limits every worker applies when it provisions (streamLimits): never reset them to the defaults
-    const { streamLimits } = loadConfig(RuntimeConfigSchema, { env: opts.env, worker: PROVISIONER });
-    for (const s of fabricStreams(1, undefined, streamLimits)) {
+    const { streamLimits, streamReplicas } = loadConfig(RuntimeConfigSchema, {
+      env: opts.env,
+      worker: PROVISIONER,
+    });
+    for (const s of fabricStreams(streamReplicas, undefined, streamLimits)) {
       await ensureStream(jsm, s, log);
       streams++;
     }
