@@ -67,6 +67,7 @@ export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg } from './dead-le
 export type { DeadLetterReason } from './dead-letter.js';
 export { publishFabric } from './publish.js';
 export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
+export { Refused, decodeOrRefuse } from './decode.js';
 export type { Outcome, BatchHandler, ConsumeLoop, ConsumeLoopOptions } from './consume-loop.js';
 export { WorkerRuntime } from './worker.js';
 export { serverFeatures, atLeast } from './features.js';

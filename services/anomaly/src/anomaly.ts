@@ -6,7 +6,9 @@ import { busway, EventTypes, Streams, Subjects } from '@busway/proto';
 import { RegistryClient } from '@busway/registry';
 import {
   ACK,
+  decodeOrRefuse,
   publishFabric,
+  Refused,
   readEnvelope,
   startConsumeLoop,
   type Outcome,
@@ -20,18 +22,6 @@ import { AnomalyEngine, type AlarmTransition } from './engine.js';
 import { Label } from './detector.js';
 
 const STAGE = 'anomaly';
-
-const decode = <T>(msg: JsMsg, type: string, fn: (d: Uint8Array) => T): T | Outcome => {
-  const env = readEnvelope(msg.headers);
-  if (env.type !== type)
-    return { kind: 'poison', code: 'contract-violation', message: `expected ${type}, got '${env.type}'` };
-  try {
-    return fn(msg.data);
-  } catch (err) {
-    return { kind: 'poison', code: 'decode-error', message: (err as Error).message };
-  }
-};
-const isOutcome = (x: unknown): x is Outcome => typeof x === 'object' && x !== null && 'kind' in x;
 
 /**
  * Scores every numeric sample of the ordered stream (one AnomalyBatch per input message on
@@ -76,8 +66,8 @@ export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Pr
   });
 
   const scoreMessage = async (msg: JsMsg, ctx: Context): Promise<Outcome> => {
-    const batch = decode(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
-    if (isOutcome(batch)) return batch;
+    const batch = decodeOrRefuse(msg, EventTypes.SampleBatch, (d) => busway.v1.SampleBatch.decode(d));
+    if (batch instanceof Refused) return batch.outcome;
     const scores: busway.v1.IAnomalyScore[] = [];
     const raised: AlarmTransition[] = [];
     for (const s of batch.samples) {
@@ -125,13 +115,13 @@ export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Pr
   const contextMessage = (msg: JsMsg): Outcome => {
     const env = readEnvelope(msg.headers);
     if (env.type === EventTypes.EventBatch) {
-      const b = decode(msg, EventTypes.EventBatch, (d) => busway.v1.EventBatch.decode(d));
-      if (isOutcome(b)) return b;
+      const b = decodeOrRefuse(msg, EventTypes.EventBatch, (d) => busway.v1.EventBatch.decode(d));
+      if (b instanceof Refused) return b.outcome;
       for (const e of b.events) engine.onEvent(e);
       return ACK;
     }
-    const inc = decode(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
-    if (isOutcome(inc)) return inc;
+    const inc = decodeOrRefuse(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
+    if (inc instanceof Refused) return inc.outcome;
     engine.onIncident(inc);
     return ACK;
   };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { busway, EventTypes, timeNsFromMs } from '@busway/proto';
 import { alarmEventSubject, alarmJson, parseAlarms, type AlarmEvent } from './alarms.js';
-import { Refused } from './decode.js';
+import { Refused } from '@busway/runtime';
 
 const T = 1_800_000_000_000;
 const path = { site: 'ai1', hall: 'h1', row: 'r1', rack: 'plant-r1', assetClass: 'cdu', asset: 'cdu-r1' };

@@ -7,6 +7,7 @@ import type { ChainableCommander, Redis } from 'ioredis';
 import { busway, EventTypes, rfc3339Nano, token, unsSubject } from '@busway/proto';
 import {
   ACK,
+  Refused,
   fabricHeaders,
   injectTrace,
   LogSummary,
@@ -14,7 +15,7 @@ import {
   type Logger,
   type Outcome,
 } from '@busway/runtime';
-import { execAll, Refused, transient } from './decode.js';
+import { execAll, transient } from './decode.js';
 import { APPLY_ALARM_LUA, clearedAlarmKey, RedisKeys } from './redis-keys.js';
 
 /** An alarm event that passed the contract checks: kind ALARM, an Alarm body with its alarm_id. */

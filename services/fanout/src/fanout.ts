@@ -4,6 +4,8 @@ import { Redis, type ChainableCommander } from 'ioredis';
 import { busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
 import {
   ACK,
+  decodeOrRefuse,
+  Refused,
   connectControlTier,
   fabricHeaders,
   injectTrace,
@@ -19,7 +21,7 @@ import {
 } from '@busway/runtime';
 import { alarmHandler } from './alarms.js';
 import type { FanoutConfig } from './config.js';
-import { decodeOrPoison, execAll, Refused, transient } from './decode.js';
+import { execAll, transient } from './decode.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
 import { groupByPoint, lastValueArgs, newerThanStored, publishGroups } from './uns-writer.js';
 
@@ -62,7 +64,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const outcomes: Outcome[] = [];
     const decoded: busway.v1.ISample[][] = [];
     for (const msg of batch) {
-      const d = decodeOrPoison(msg, EventTypes.SampleBatch, (data) => busway.v1.SampleBatch.decode(data));
+      const d = decodeOrRefuse(msg, EventTypes.SampleBatch, (data) => busway.v1.SampleBatch.decode(data));
       if (d instanceof Refused) {
         outcomes.push(d.outcome);
         continue;
@@ -111,7 +113,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const outcomes: Outcome[] = [];
     const pipe = controlRedis.pipeline();
     for (const msg of batch) {
-      const inc = decodeOrPoison(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
+      const inc = decodeOrRefuse(msg, EventTypes.Incident, (d) => busway.v1.Incident.decode(d));
       // an Incident has a `kind` field of its own: never test the decoded message for an outcome's shape
       if (inc instanceof Refused) {
         outcomes.push(inc.outcome);
@@ -147,7 +149,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const outcomes: Outcome[] = [];
     const pipe = redis.pipeline();
     for (const msg of batch) {
-      const decoded = decodeOrPoison(msg, EventTypes.AnomalyBatch, (d) => busway.v1.AnomalyBatch.decode(d));
+      const decoded = decodeOrRefuse(msg, EventTypes.AnomalyBatch, (d) => busway.v1.AnomalyBatch.decode(d));
       if (decoded instanceof Refused) {
         outcomes.push(decoded.outcome);
         continue;
