@@ -58,21 +58,39 @@ async function preload(
   }
 }
 
-/** Seconds until the durable consumer has nothing pending or unacknowledged. */
+/**
+ * Seconds until the worker has settled `messages` messages and its durable consumer has nothing pending or
+ * unacknowledged. Progress is read from the worker's own counter (in this process): polling consumer info
+ * while it drains slows the server's deliveries on nats-server < 2.9.15 (it recomputes num_pending of a
+ * wildcard-filtered consumer on every info, nats-io/nats-server#3877), which made the pulls trickle in a few
+ * messages at a time and the egress rates about ten times too low. The server only confirms the end.
+ */
 async function drainSeconds(
   rt: WorkerRuntime,
+  admin: WorkerRuntime,
   stream: string,
   durable: string,
   started: number,
+  messages: number,
 ): Promise<number> {
+  const settled = async () =>
+    (await rt.metrics.messages.get()).values
+      .filter((v) => v.labels.outcome === 'ack' || v.labels.outcome === 'dead-letter')
+      .reduce((n, v) => n + v.value, 0);
+  await waitFor(
+    `${durable} settled ${messages} messages`,
+    async () => (await settled()) >= messages,
+    600_000,
+    10,
+  );
   await waitFor(
     `${durable} drained`,
     async () => {
-      const c = await rt.jsm.consumers.info(stream, durable);
+      const c = await admin.jsm.consumers.info(stream, durable);
       return c.num_pending === 0 && c.num_ack_pending === 0;
     },
     600_000,
-    50,
+    20,
   );
   return (performance.now() - started) / 1000;
 }
@@ -90,9 +108,10 @@ async function drainRate<S extends WorkerModule['configSchema']>(
   const loader = await runWorker(mod, { env: { ...env, BUSWAY_PROVISION: 'true' }, signals: false });
   await loader.worker.stop();
   await load(loader.rt);
+  const messages = (await loader.rt.jsm.consumers.info(stream, durable)).num_pending;
   const { rt } = await runWorker(mod, { env, signals: false });
   const started = performance.now(); // from the worker ready: connecting and provisioning are not throughput
-  const seconds = await drainSeconds(rt, stream, durable, started);
+  const seconds = await drainSeconds(rt, loader.rt, stream, durable, started, messages);
   await Promise.all([rt.stop(), loader.rt.stop()]);
   return samples / seconds;
 }
