@@ -88,6 +88,11 @@ describe('a partition core', () => {
     assert.deepEqual([out.late.length, out.ordered.flatMap((b) => b.items).length], [0, 0]);
     assert.ok(emitted > 0);
     assert.equal(c.stats.redeliveredSkipped, 1);
+    // the skipped delivery still counts: the next one is no gap, and the watermark goes on
+    c.ingest(...msg(20, { delivery: 22 }), T + 21_000);
+    assert.equal(c.checkpointable(T + 21_000), true, 'no delivery taken for lost');
+    const after = released(c, T + 25_000);
+    assert.equal(after.at(-1), 20, 'the watermark went on past the next message');
   });
 
   it('does not call quiet sources idle while the stream still holds messages for it', () => {

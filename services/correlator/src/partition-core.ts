@@ -135,16 +135,17 @@ export class PartitionCore {
   /** Decodes one message and buffers its items (or sends them late). */
   ingest(msg: InputMessage, data: Uint8Array, nowMs: number): IngestResult {
     const replaying = msg.seq <= (this.replayUntil[msg.input] ?? 0);
+    if (msg.seq >= (this.replayUntil[msg.input] ?? 0)) this.replayOpen.delete(msg.input);
+    this.lastInputWallMs = nowMs;
+    this.backlog[msg.input] = msg.pending ?? 0;
+    // every delivery counts, a skipped one too: the gap detection follows the consumer's delivery sequence
+    this.trackDeliveries(msg, nowMs);
     const recent = this.recent[msg.input] as RecentSeqs;
     if (!replaying && recent.has(msg.seq)) {
       this.stats.redeliveredSkipped++;
       return { kind: 'redelivered', items: 0 };
     }
     recent.add(msg.seq);
-    if (msg.seq >= (this.replayUntil[msg.input] ?? 0)) this.replayOpen.delete(msg.input);
-    this.lastInputWallMs = nowMs;
-    this.backlog[msg.input] = msg.pending ?? 0;
-    this.trackDeliveries(msg, nowMs);
     let items: Item[] | undefined;
     try {
       items = this.decode(msg, data);
