@@ -3,13 +3,18 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { EventTypes, Subjects } from '@busway/proto';
-import { fabricHeaders } from './headers.js';
+import { fabricHeaders, Hdr } from './headers.js';
 import { publishDeadLetter, type DeadLetterReason } from './dead-letter.js';
 import { reasonOf } from './errors.js';
 import { LogSummary, type Logger } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 import { OrderedAcks } from './ordered-acks.js';
 import { traceMqttMessage } from './source-trace.js';
+
+/** An MQTT message has no identity of its own across sessions: its topic and a hash of its payload are it. */
+function mqttMessageId(topic: string, payload: Uint8Array): string {
+  return `${topic}#${createHash('sha256').update(payload).digest('base64url').slice(0, 22)}`;
+}
 
 /**
  * Keeps an MQTT message exactly as it arrived on the AUDIT stream (short retention) before it is read: what a
@@ -23,7 +28,7 @@ export async function auditMqtt(
   payload: Uint8Array,
 ): Promise<void> {
   const source = topic.split('/').slice(0, 4).join('-'); // e.g. spBv1.0-<group>-<type>-<edge>
-  const id = `${topic}#${createHash('sha256').update(payload).digest('base64url').slice(0, 22)}`;
+  const id = mqttMessageId(topic, payload);
   const h = fabricHeaders({
     type: EventTypes.Original,
     source: `/mqtt/${protocol}`,
@@ -226,6 +231,8 @@ export async function deadLetterMqtt(
   const reason = reasonOf(err);
   const h = headers();
   h.set('mqtt-topic', topic);
+  // named by topic and content, as its AUDIT copy: a redelivery dead-letters once, two messages twice
+  h.set(Hdr.MsgId, mqttMessageId(topic, payload));
   await publishDeadLetter(rt.js, worker, `mqtt:${topic}`, payload, h, reason);
   rt.metrics.deadLetters.inc({ stage, reason: reason.code });
   return reason;
