@@ -23,7 +23,7 @@ import { alarmHandler } from './alarms.js';
 import type { FanoutConfig } from './config.js';
 import { execAll, transient } from './decode.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
-import { groupByPoint, lastValueArgs, newerThanStored, publishGroups } from './uns-writer.js';
+import { groupByPoint, groupsToStore, lastValueArgs, publishGroups } from './uns-writer.js';
 
 const STAGE = 'fanout';
 type LvPipeline = ChainableCommander & {
@@ -63,30 +63,34 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
   const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
     const decoded: busway.v1.ISample[][] = [];
+    // delivered again (this worker died or its ack was lost before): stored or not, never judged by Redis
+    const redelivered: busway.v1.ISample[][] = [];
     for (const msg of batch) {
       const d = decodeOrRefuse(msg, EventTypes.SampleBatch, (data) => busway.v1.SampleBatch.decode(data));
       if (d instanceof Refused) {
         outcomes.push(d.outcome);
         continue;
       }
-      decoded.push(d.samples);
+      (msg.info.redelivered ? redelivered : decoded).push(d.samples);
       outcomes.push(ACK);
       rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, d.samples.length);
     }
     const grouped = groupByPoint(decoded);
-    if (grouped.length === 0) return outcomes;
+    const again = groupByPoint(redelivered);
+    if (grouped.length === 0 && again.length === 0) return outcomes;
     try {
       // the last values stored before this batch: what is not newer is in UNS already
       const stored = await redis
         .pipeline(grouped.map((g) => ['hget', lastValueKey(g.subject), 'timeNs']))
         .exec();
       if (!stored) throw new Error('pipeline discarded');
-      const { groups, stale } = newerThanStored(
+      const { groups, stale } = groupsToStore(
         grouped,
         stored.map(([err, t]) => {
           if (err) throw err;
           return typeof t === 'string' ? BigInt(t) : undefined;
         }),
+        again,
       );
       if (stale > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'stale' }, stale);
       // UNS first, the last values after: a batch retried after a failure is still newer than Redis

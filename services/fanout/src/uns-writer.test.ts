@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { bigIntFromTimeNs, busway, timeNsFromMs, unsSubject } from '@busway/proto';
-import { groupByPoint, lastValueArgs, newerThanStored, unsMessageId } from './uns-writer.js';
+import { groupByPoint, groupsToStore, lastValueArgs, newerThanStored, unsMessageId } from './uns-writer.js';
 
 const sampleArb = fc.record({
   asset: fc.constantFrom('cdu-1', 'cdu-2', 'pdu-1'),
@@ -75,15 +75,33 @@ describe('UNS messages per point', () => {
     );
   });
 
-  it('give a group the same id every time, and a single sample the id of its point and time', () => {
+  it('give a group the same id every time, and a single sample the id of its subject, point and time', () => {
     const one = toSample({ asset: 'cdu-1', metric: 'flow.coolant', t: 1_800_000_000_000, v: 1 });
     const two = toSample({ asset: 'cdu-1', metric: 'flow.coolant', t: 1_800_000_000_500, v: 2 });
     const [single] = groupByPoint([[one]]);
-    assert.equal(unsMessageId(single!), 'p:cdu-1:flow.coolant@1800000000000000000');
+    assert.equal(unsMessageId(single!), `${single!.subject}|p:cdu-1:flow.coolant@1800000000000000000`);
     const [a] = groupByPoint([[two, one]]);
     const [b] = groupByPoint([[one], [two]]);
     assert.equal(unsMessageId(a!), unsMessageId(b!));
-    assert.equal(unsMessageId(a!), 'p:cdu-1:flow.coolant@1800000000000000000..1800000000500000000#2');
+    assert.equal(
+      unsMessageId(a!),
+      `${a!.subject}|p:cdu-1:flow.coolant@1800000000000000000..1800000000500000000#2`,
+    );
+    // the same point and time on another subject (the registry re-mapped it) is another message
+    const moved = { ...single!, subject: single!.subject.replace('cdu-1', 'cdu-9') };
+    assert.notEqual(unsMessageId(moved), unsMessageId(single!));
+  });
+
+  it('store a redelivered sample older than the stored last value, and drop a fresh one', () => {
+    const old = toSample({ asset: 'pdu-1', metric: 'power.active', t: 1_800_000_000_000, v: 1 });
+    const storedNs = [1_800_000_005_000_000_000n]; // a newer batch reached UNS while the old one was in flight
+    const fresh = groupsToStore(groupByPoint([[old]]), storedNs, []);
+    const again = groupsToStore([], [], groupByPoint([[old]]));
+    assert.deepEqual([fresh.groups.length, fresh.stale], [0, 1]);
+    assert.deepEqual(
+      again.groups.map((g) => g.samples.length),
+      [1],
+    );
   });
 
   it('write the newest sample of a point as its last value, with its time in nanoseconds', () => {

@@ -63,11 +63,29 @@ export function newerThanStored(
   return { groups: kept, stale };
 }
 
-/** Nats-Msg-Id of a group: the same samples always give the same id, so a redelivery is stored once. */
+/**
+ * What goes to UNS from one batch: fresh groups only where newer than the stored last value (a re-emission after
+ * an upstream restart is not written twice), and every redelivered group whatever Redis says: a batch delivered
+ * again after this worker died may hold samples older than a newer batch stored meanwhile, yet never stored
+ * themselves. The duplicate window drops a redelivered message that was stored after all.
+ */
+export function groupsToStore(
+  fresh: PointSamples[],
+  storedNs: (bigint | undefined)[],
+  redelivered: PointSamples[],
+): { groups: PointSamples[]; stale: number } {
+  const kept = newerThanStored(fresh, storedNs);
+  return { groups: [...kept.groups, ...redelivered], stale: kept.stale };
+}
+
+/**
+ * Nats-Msg-Id of a group: the same samples on the same subject always give the same id, so a redelivery is
+ * stored once; the subject is part of it, so a point re-mapped by the registry is stored on its new subject too.
+ */
 export function unsMessageId(g: PointSamples): string {
   const first = g.samples[0];
   const last = g.samples[g.samples.length - 1];
-  const id = `${first?.pointId}@${first?.eventTimeNs?.toString()}`;
+  const id = `${g.subject}|${first?.pointId}@${first?.eventTimeNs?.toString()}`;
   return g.samples.length === 1 ? id : `${id}..${last?.eventTimeNs?.toString()}#${g.samples.length}`;
 }
 
