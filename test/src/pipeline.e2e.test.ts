@@ -120,6 +120,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
           ['ORDERED', 'fanout-samples'],
           ['ANOMALIES', 'fanout-anomalies'],
           ['INCIDENTS', 'fanout-incidents'],
+          ['ALARMS', 'fanout-alarms'],
         ] as const) {
           const info = await jsm.consumers.info(stream, durable);
           if (info.num_pending > 0 || info.num_ack_pending > 0) return false;
@@ -143,7 +144,18 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     assert.deepEqual(rawDdata, published, 'every published DDATA reached RAW once, across an ingest restart');
     const raw = samplesOf(rawMessages);
     const norm = samplesOf(await readStream(nc, jsm, 'NORM', 'norm.v1.samples.'));
-    const ordered = samplesOf(await readStream(nc, jsm, 'ORDERED', 'ordered.v1.'));
+    // the correlator acks its input once checkpointed, and releases the last samples when its watermark passes
+    // them (the input idle for idleTimeoutMs): give it that long, then compare
+    let ordered: busway.v1.ISample[] = [];
+    await waitFor(
+      'the correlator released every sample',
+      async () => {
+        ordered = samplesOf(await readStream(nc, jsm, 'ORDERED', 'ordered.v1.'));
+        return ordered.length >= norm.length;
+      },
+      20_000,
+      1000,
+    ).catch(() => undefined); // the assertion below says by how much
     const rawKeys = new Set(raw.map(sampleKey));
     const normKeys = norm.map(sampleKey);
     assert.ok(raw.length > 100, `the simulator produced a real stream (${raw.length} raw samples)`);
@@ -169,7 +181,17 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       'the malformed payload is the only dead letter',
     );
 
-    // the last value of every point is its newest ordered sample, despite the fan-out restart
+    // the last value of every point is its newest ordered sample, despite the fan-out restart (once fan-out has
+    // taken in what the correlator released last)
+    await waitFor(
+      'fan-out took in the last ordered samples',
+      async () => {
+        const info = await jsm.consumers.info('ORDERED', 'fanout-samples');
+        return info.num_pending === 0 && info.num_ack_pending === 0;
+      },
+      20_000,
+      500,
+    );
     const newest = new Map<string, bigint>();
     for (const s of ordered) {
       const subject = unsSubject(s.path ?? {}, s.metric ?? '');
