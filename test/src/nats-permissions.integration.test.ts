@@ -137,6 +137,9 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
   });
 
   it('lets each worker publish (PubAck), dead-letter, pull and acknowledge what its entry names', async () => {
+    // every KV bucket exists before any worker reads another's (the API reads the command worker's records)
+    for (const bucket of WORKER_ACCESS.flatMap((a) => a.kv ?? []))
+      await new Kvm(jetstream(admin)).create(bucket, { history: 1 });
     for (const access of WORKER_ACCESS) {
       const nc = await nats.connectAs(access.worker);
       try {
