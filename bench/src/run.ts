@@ -9,6 +9,7 @@ import { benchCorrelator, CORRELATOR_DEFAULTS } from './correlator.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
 import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
 import { benchFanout } from './fanout.bench.js';
+import { benchPipeline, PIPELINE_DEFAULTS, PIPELINE_QUICK } from './pipeline.bench.js';
 import { benchSparkplugIngest } from './sparkplug.bench.js';
 
 const fmt = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
@@ -52,6 +53,8 @@ const fanout = await benchFanout({
   egressMessages: quick ? 4000 : 40_000,
   normalizerRate: rows.find((r) => r.name.startsWith('normalizer process samples/s'))?.value,
 });
+// the whole pipeline, each worker its own process, beside a same-hop JetStream pass-through in the same run
+const pipeline = await benchPipeline(quick ? PIPELINE_QUICK : PIPELINE_DEFAULTS);
 const machine = `${cpus()[0]?.model ?? 'cpu'} x${cpus().length}, Node ${process.version}`;
 const md = [
   markdown('Sparkplug ingest', sparkplug),
@@ -60,6 +63,7 @@ const md = [
   markdown('REST API and fan-out', api),
   markdown('Anomaly scoring', anomaly),
   markdown('Correlator', correlator),
+  markdown('End to end (RAW → UNS, every worker its own process)', pipeline),
   `${new Date().toISOString()} · ${machine}${quick ? ' · --quick' : ''}\n`,
 ].join('\n\n');
 process.stdout.write(`${md}\n`);
@@ -68,7 +72,7 @@ mkdirSync(dir, { recursive: true });
 writeFileSync(
   join(dir, 'latest.json'),
   JSON.stringify(
-    { machine, options: opts, sparkplug, normalizer: rows, api, anomaly, correlator, fanout },
+    { machine, options: opts, sparkplug, normalizer: rows, api, anomaly, correlator, fanout, pipeline },
     null,
     2,
   ),
