@@ -1,23 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startMosquitto, waitFor, type TestServer } from '@busway/testkit';
+import { startDurableMosquitto, startMosquitto, waitFor, type TestServer } from '@busway/testkit';
 import { createLogger } from './logger.js';
 import { connectMqttIngest } from './mqtt-ingest.js';
 
-/** A store the test completes by hand, one message at a time. */
+/** A store the test completes by hand, one message at a time (a body received twice is two stores). */
 class ManualStore {
   readonly started: string[] = [];
-  private readonly pending = new Map<string, () => void>();
+  private readonly pending = new Map<string, (() => void)[]>();
 
   readonly process = (_topic: string, payload: Buffer): Promise<void> => {
     const body = payload.toString();
     this.started.push(body);
-    return new Promise((resolve) => this.pending.set(body, resolve));
+    return new Promise((resolve) => this.pending.set(body, [...(this.pending.get(body) ?? []), resolve]));
   };
 
+  /** Completes the oldest store in progress of each body. */
   complete(...bodies: string[]): void {
-    for (const b of bodies) this.pending.get(b)?.();
+    for (const b of bodies) this.pending.get(b)?.shift()?.();
   }
 }
 
@@ -93,5 +94,41 @@ describe('an MQTT ingest session (QoS 1)', () => {
     await tick();
     await client.endAsync();
     assert.deepEqual(await redelivered('prefix'), ['m3', 'm4']);
+  });
+});
+
+describe('an MQTT ingest session across a broker restart', () => {
+  let broker: TestServer;
+
+  before(async () => {
+    broker = await startDurableMosquitto();
+  });
+  after(async () => {
+    await broker.dispose();
+  });
+
+  it('acknowledges nothing on a new connection for a message of the old one: the broker sends it again', async () => {
+    const store = new ManualStore();
+    const config = { mqttUrl: broker.url, mqttClientId: 'across', receiveMaximum: 16 };
+    const client = await connectMqttIngest(config, log, store.process);
+    await client.subscribeAsync('across/#', { qos: 1 });
+    const publisher = await mqtt.connectAsync(broker.url, { clientId: 'publisher-across' });
+    for (const m of ['m1', 'm2', 'm3']) await publisher.publishAsync('across/x', m, { qos: 1 });
+    await publisher.endAsync();
+    await waitFor('three stores in progress', async () => store.started.length === 3);
+    await broker.restart(); // the session and its unacknowledged messages survive on disk
+    await waitFor('the broker sent them again', async () => store.started.length === 6, 20_000);
+    store.complete('m1', 'm2', 'm3'); // the stores of the first connection end: their PUBACKs are withheld
+    await tick();
+    await client.endAsync();
+
+    const again = new ManualStore();
+    const next = await connectMqttIngest(config, log, again.process);
+    const marker = await mqtt.connectAsync(broker.url, { clientId: 'marker-across' });
+    await marker.publishAsync('across/x', 'marker', { qos: 1 });
+    await marker.endAsync();
+    await waitFor('the marker', async () => again.started.includes('marker'));
+    await next.endAsync(true);
+    assert.deepEqual(again.started.filter((m) => m !== 'marker').sort(), ['m1', 'm2', 'm3']);
   });
 });

@@ -15,20 +15,30 @@ type SendPacket = (packet: { cmd: string; messageId?: number }, cb?: () => void,
 export class OrderedAcks {
   private readonly stored = new Map<number, Promise<boolean>>();
   private chain: Promise<void> = Promise.resolve();
+  /** Counts connections: a PUBACK is only ever written on the connection its PUBLISH came on. */
+  private connection = 0;
 
   constructor(client: MqttClient) {
     const target = client as unknown as { _sendPacket?: SendPacket };
     if (typeof target._sendPacket !== 'function')
       throw new Error('this mqtt.js has no _sendPacket: OrderedAcks needs updating');
     const send = target._sendPacket.bind(client);
+    // after a reconnect the broker resends what it holds unacknowledged, under packet ids it may have given to
+    // other messages: a PUBACK held from the old connection could acknowledge one the bridge never stored
+    client.on('close', () => {
+      this.connection++;
+      this.stored.clear();
+    });
     target._sendPacket = (packet, cb, ...rest) => {
       const done = packet.cmd === 'puback' ? this.stored.get(packet.messageId ?? -1) : undefined;
       if (!done) return send(packet, cb, ...rest);
       this.stored.delete(packet.messageId ?? -1);
       cb?.(); // mqtt.js reads the next PUBLISH now
-      // in arrival order; an unstored message (the bridge stopped) is never acknowledged: the broker resends it
+      const connection = this.connection;
+      // in arrival order; an unstored message (the bridge stopped) is never acknowledged: the broker resends it,
+      // as it does every message whose connection closed first (stored twice, the stream keeps one)
       this.chain = this.chain.then(async () => {
-        if (await done) send(packet, undefined, ...rest);
+        if ((await done) && connection === this.connection) send(packet, undefined, ...rest);
       });
     };
   }
