@@ -147,6 +147,8 @@ export function startDurableMosquitto(): Promise<TestServer> {
           'allow_anonymous true',
           'persistence true',
           `persistence_location ${dir}/`,
+          // started as root, mosquitto drops to its own user, which cannot write the temp dir: nothing was saved
+          'user root',
           'autosave_interval 1',
           'max_queued_messages 100000',
           'max_inflight_messages 0',
