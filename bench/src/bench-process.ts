@@ -60,6 +60,11 @@ export class BenchProcess {
     return text ? parsePrometheus(text) : [];
   }
 
+  /** Sends `sig` while the process runs (SIGSTOP / SIGCONT freeze and thaw it). */
+  signal(sig: NodeJS.Signals): void {
+    if (this.proc.exitCode === null) this.proc.kill(sig);
+  }
+
   /** SIGTERM (the hop finishes its batch and drains), SIGKILL after 10 s. */
   async stop(): Promise<void> {
     if (this.proc.exitCode !== null) return;

@@ -157,6 +157,11 @@ export class PipelineRig {
     this.hops.clear();
   }
 
+  /** Sends a signal to every hop process (SIGSTOP / SIGCONT freeze and thaw them). */
+  signalHops(sig: NodeJS.Signals): void {
+    for (const h of this.hops.values()) h.signal(sig);
+  }
+
   /** Every hop process's metrics. */
   async scrapeHops(): Promise<PromSample[]> {
     return (await Promise.all([...this.hops.values()].map((h) => h.scrape()))).flat();
@@ -253,6 +258,7 @@ export function pipelineCounters(samples: PromSample[]): Record<string, number> 
   }
   out['out:fanout'] = sumOf(samples, 'busway_samples_total', { stage: 'fanout', direction: 'out' });
   out.dlq = sumOf(samples, 'busway_dead_letters_total');
+  out.watermarkLagS = sumOf(samples, 'busway_watermark_lag_seconds');
   // never reach UNS by design: behind the correlator's watermark, or not newer than fan-out's last value
   out.lost =
     sumOf(samples, 'busway_late_samples_total', { outcome: 'dropped' }) +

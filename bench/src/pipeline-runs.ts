@@ -153,12 +153,15 @@ export interface PacedResult {
   expected: number;
   /** Samples that never reached UNS by design (late to the correlator, stale at fan-out). */
   lost: number;
+  /** The correlator's watermark lag (its /metrics) read every 250 ms while measuring: its share of the latency. */
+  watermarkLagsMs: number[];
 }
 
 /**
  * `rate` samples/s for `runMs` from the first `chunks` chunks, with a LatencyObserver on every
- * `observeEvery`-th chunk's output. Kept up: the deficit grew by less than 5 % of the rate after `warmupMs`
- * and everything arrived within `warmupMs` + 10 s of the end.
+ * `observeEvery`-th chunk's output. Kept up: after `warmupMs` the deficit (sent − arrived at UNS) grew by
+ * less than 5 % of the rate (lagGrowth: a pause that recovers does not count), and everything arrived
+ * within `warmupMs` + 5 s of the end.
  */
 export async function paced(
   rig: PipelineRig,
@@ -189,19 +192,25 @@ export async function paced(
     (c[OUTPUT[system]] ?? 0) - (base[OUTPUT[system]] ?? 0) + (c.lost ?? 0) - (base.lost ?? 0);
   const log = new CounterLog(async () => {
     const c = await read();
-    return { deficit: publisher.sentSamples - done(c), lost: (c.lost ?? 0) - (base.lost ?? 0) };
-  }, 500);
+    return {
+      deficit: publisher.sentSamples - done(c),
+      lost: (c.lost ?? 0) - (base.lost ?? 0),
+      watermarkLagMs: (c.watermarkLagS ?? 0) * 1000,
+    };
+  }, 250);
   await publisher.paced(o.rate, o.chunks, o.runMs);
   const sentMs = performance.now();
+  const measured = (r: CountAt) => r.tMs >= sentMs - o.runMs + o.warmupMs && r.tMs <= sentMs;
   const growth = lagGrowth(
     log
       .relative('deficit')
-      .filter((r) => r.tMs >= sentMs - o.runMs + o.warmupMs && r.tMs <= sentMs)
+      .filter(measured)
       .map((r) => ({ x: r.tMs / 1000, y: r.count })),
   );
+  const watermarkLagsMs = (log.series.get('watermarkLagMs') ?? []).filter(measured).map((r) => r.count);
   const drained = await until(
     `${system} caught up`,
-    o.warmupMs + 10_000,
+    o.warmupMs + 5000,
     () => log.latest('deficit') <= 0,
   ).then(
     () => true,
@@ -221,6 +230,7 @@ export async function paced(
     ...withLatencies(observer.close()),
     expected: publisher.watch.samples,
     lost: log.latest('lost'),
+    watermarkLagsMs,
   };
 }
 
@@ -238,13 +248,15 @@ export function mergeRounds(rounds: PacedResult[]): PacedResult {
     ...withLatencies(rounds.flatMap((r) => r.latencies)),
     expected: rounds.reduce((n, r) => n + r.expected, 0),
     lost: rounds.reduce((n, r) => n + r.lost, 0),
+    watermarkLagsMs: rounds.flatMap((r) => r.watermarkLagsMs),
   };
 }
 
 /**
  * Samples/s of the normalizer (or of its pass-through hop) draining a backlog with `replicas` processes
  * sharing its durable consumer; every other stage is stopped. The replicas start one after the other (two
- * health ports picked at once can collide), so the rate is read from the moment the last one is ready.
+ * health ports picked at once can collide) and are frozen (SIGSTOP) while the backlog is stored, then thawed
+ * together, so neither start-up nor the publisher shares the measured window.
  */
 export async function replicaDrain(
   rig: PipelineRig,
@@ -253,8 +265,6 @@ export async function replicaDrain(
   o: { chunks: number; cycles: number; replicas: number },
 ): Promise<number | undefined> {
   const total = o.chunks * o.cycles * payloads.samplesPerMessage;
-  const publisher = new LoadPublisher(rig.js, payloads, inputOf(system), `${system}-replicas-${runs++}`);
-  await publisher.preload(o.cycles, o.chunks, () => wallMs());
   const sups = [
     rig.sup,
     ...Array.from(
@@ -263,39 +273,43 @@ export async function replicaDrain(
         new Supervisor(rig.env, join(rig.logDir, `replica-${i + 2}`), (line) => rig.events.push(line)),
     ),
   ];
+  const signal = (sig: NodeJS.Signals) => {
+    if (system === 'pipeline') for (const sup of sups) sup.signal('normalizer', sig);
+    else rig.signalHops(sig);
+  };
   const key = system === 'pipeline' ? 'in:normalize' : 'in:pass-normalize';
   const read = async () =>
     system === 'pipeline'
       ? pipelineCounters((await Promise.all(sups.map((s) => s.scrape()))).flat())
       : hopCounters(await rig.scrapeHops());
-  const log = new CounterLog(read, system === 'pipeline' ? 250 : 100);
-  let readyMs = 0;
+  let log: CounterLog | undefined;
   try {
     for (let i = 0; i < o.replicas; i++)
       if (system === 'pipeline') {
         await sups[i]?.start('normalizer');
         await sups[i]?.waitReady();
       } else await rig.startHop('pass-normalize', payloads.samplesPerMessage, i + 1);
-    readyMs = performance.now();
+    const before = await read();
+    signal('SIGSTOP');
+    const publisher = new LoadPublisher(rig.js, payloads, inputOf(system), `${system}-replicas-${runs++}`);
+    await publisher.preload(o.cycles, o.chunks, () => wallMs());
+    signal('SIGCONT');
+    log = new CounterLog(async () => {
+      const c = await read();
+      return { [key]: (c[key] ?? 0) - (before[key] ?? 0), dlq: c.dlq ?? 0 };
+    }, 100);
+    const counters = log;
     await until('replicas drained', 900_000, () => {
-      if (log.latest('dlq') > 0) throw new DeadLetters(system, rig.logDir);
-      return log.latest(key) >= total;
+      if (counters.latest('dlq') > 0) throw new DeadLetters(system, rig.logDir);
+      return counters.latest(key) >= total;
     });
   } catch (err) {
     throw err instanceof DeadLetters ? new DeadLetters(system, rig.logDir, await lastDeadLetter(rig)) : err;
   } finally {
-    await log.stop();
+    signal('SIGCONT');
+    await log?.stop();
     if (system === 'pipeline') for (const sup of sups) await sup.stopAll(['normalizer']);
     else await rig.stopHops();
   }
-  const after = log.relative(key).filter((r) => r.tMs >= readyMs);
-  const c0 = after[0]?.count ?? total;
-  // the last replica started too late to share much of the backlog: no honest 2-replica figure
-  if (c0 > 0.5 * total) return undefined;
-  return windowRate(
-    after.map((r) => ({ tMs: r.tMs, count: r.count - c0 })),
-    total - c0,
-    0.05,
-    0.9,
-  );
+  return windowRate(log.series.get(key) ?? [], total, 0.1, 0.9);
 }
