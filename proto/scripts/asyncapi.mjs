@@ -231,7 +231,7 @@ const CHANNELS = [
     'control.v1.command.{path}',
     'Command',
     'api',
-    'Supervisory write requests (setpoints), one per command, on the subject of the target point. The command worker validates each against the point\'s write rules (bounds, step, rate, requester), delivers it through the source\'s protocol or refuses it. Stream CONTROL (the control tier).',
+    "Supervisory write requests (setpoints), one per command, on the subject of the target point. The command worker validates each against the point's write rules (bounds, step, rate, requester), delivers it through the source's protocol or refuses it. Stream CONTROL (the control tier).",
   ],
   [
     'controlResults',

@@ -124,7 +124,9 @@ describe('the pipeline end to end over mutual TLS, each worker connected as its 
       'samples out of every stage',
       async () => {
         const metrics = await sup.scrape();
-        return STAGES.every((stage) => sumOf(metrics, 'busway_samples_total', { stage, direction: 'out' }) > 0);
+        return STAGES.every(
+          (stage) => sumOf(metrics, 'busway_samples_total', { stage, direction: 'out' }) > 0,
+        );
       },
       60_000,
     );

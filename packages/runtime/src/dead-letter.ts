@@ -1,6 +1,6 @@
-import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
-import { Subjects } from '@busway/proto';
+import { Streams, Subjects } from '@busway/proto';
 import { Hdr } from './headers.js';
 
 export interface DeadLetterReason {
@@ -73,4 +73,34 @@ export async function deadLetterJsMsg(
   // nats-server < 2.10 ignores a term that carries a reason: the reason is in the dead letter anyway
   if (termWithReason) msg.term(`${reason.code}: ${reason.message}`.slice(0, 200));
   else msg.term();
+}
+
+/** A dead letter as the DLQ stream holds it. */
+export interface StoredDeadLetter {
+  /** The subject (or source address) the original came from. */
+  origin: string;
+  code: string;
+  reason: string;
+  stage: string;
+  data: Uint8Array;
+}
+
+/** Every dead letter the DLQ stream holds, oldest first (for operators' tools and tests). */
+export async function readDeadLetters(jsm: JetStreamManager): Promise<StoredDeadLetter[]> {
+  const stream = Streams.DeadLetter.name;
+  const info = await jsm.streams.info(stream);
+  const out: StoredDeadLetter[] = [];
+  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+    // a sequence may have been removed since the info was read
+    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
+    if (!m) continue;
+    out.push({
+      origin: m.header.get(Hdr.DlqSubject),
+      code: m.header.get(Hdr.DlqCode),
+      reason: m.header.get(Hdr.DlqReason),
+      stage: m.header.get(Hdr.DlqStage),
+      data: m.data,
+    });
+  }
+  return out;
 }

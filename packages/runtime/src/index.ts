@@ -44,6 +44,8 @@ export {
 export { ensureStream, ensureConsumer, consumerSpecOf } from './provision.js';
 export type { StreamSpec, ConsumerSpec } from './provision.js';
 export { Hdr, PROTOBUF_CONTENT_TYPE, fabricHeaders, readEnvelope } from './headers.js';
+export { cloudEventOf } from './cloudevent-json.js';
+export type { CloudEventJson, FabricMessage } from './cloudevent-json.js';
 export type { FabricEnvelope } from './headers.js';
 export {
   initTracing,
@@ -63,8 +65,8 @@ export { inSourceSpan, traceMqttMessage, tracePollCycle } from './source-trace.j
 export { startConsumerLag } from './consumer-lag.js';
 export type { ConsumerLagOptions, ConsumerLagSampler } from './consumer-lag.js';
 export { otlpMetricReader, PromMetricProducer } from './otel-metrics.js';
-export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg } from './dead-letter.js';
-export type { DeadLetterReason } from './dead-letter.js';
+export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg, readDeadLetters } from './dead-letter.js';
+export type { DeadLetterReason, StoredDeadLetter } from './dead-letter.js';
 export { publishFabric } from './publish.js';
 export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
 export { Refused, decodeOrRefuse } from './decode.js';
@@ -93,3 +95,4 @@ export {
 } from './qos.js';
 export type { QosTier, ControlTierConfig, TierConnection } from './qos.js';
 export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';
+export { ownValue } from './own-value.js';

@@ -22,7 +22,7 @@ import type { CorrelatorConfig } from './config.js';
 import { partitionConsumers, rewindConsumer } from './consumers.js';
 import { CorrelationEngine } from './engine.js';
 import type { CorrelatorMetrics } from './metrics.js';
-import { PartitionCore, type Outputs } from './partition-core.js';
+import { PartitionCore, type OutBatch, type Outputs } from './partition-core.js';
 import { partitionOf } from './partitioning.js';
 import type { RuleSet } from './rules.js';
 import type { Topology } from './topology.js';
@@ -134,37 +134,22 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
   };
 
   const publishAll = async (o: Outputs, ctx: Context) => {
+    const batchJob =
+      <T>(type: string, encode: (items: T[]) => Uint8Array) =>
+      (b: OutBatch<T>) =>
+      () =>
+        // continue or link the inputs' traces
+        send(b.subject, encode(b.items), type, b.id, b.sources ? mergeProvenance(b.sources, ctx) : ctx);
+    const samples = batchJob<busway.v1.ISample>(EventTypes.SampleBatch, (samples) =>
+      busway.v1.SampleBatch.encode({ samples }).finish(),
+    );
+    const events = batchJob<busway.v1.IEvent>(EventTypes.EventBatch, (events) =>
+      busway.v1.EventBatch.encode({ events }).finish(),
+    );
     const jobs: (() => Promise<unknown>)[] = [
-      ...o.ordered.map(
-        (b) => () =>
-          send(
-            b.subject,
-            busway.v1.SampleBatch.encode({ samples: b.items }).finish(),
-            EventTypes.SampleBatch,
-            b.id,
-            b.sources ? mergeProvenance(b.sources, ctx) : ctx, // continue or link the inputs' traces
-          ),
-      ),
-      ...o.late.map(
-        (b) => () =>
-          send(
-            b.subject,
-            busway.v1.SampleBatch.encode({ samples: b.items }).finish(),
-            EventTypes.SampleBatch,
-            b.id,
-            b.sources ? mergeProvenance(b.sources, ctx) : ctx, // continue or link the inputs' traces
-          ),
-      ),
-      ...o.events.map(
-        (b) => () =>
-          send(
-            b.subject,
-            busway.v1.EventBatch.encode({ events: b.items }).finish(),
-            EventTypes.EventBatch,
-            b.id,
-            b.sources ? mergeProvenance(b.sources, ctx) : ctx, // continue or link the inputs' traces
-          ),
-      ),
+      ...o.ordered.map(samples),
+      ...o.late.map(samples),
+      ...o.events.map(events),
       ...o.incidents.map((inc) => () => {
         metrics.incidents.inc({ kind: inc.kind ?? 'unknown' });
         return send(

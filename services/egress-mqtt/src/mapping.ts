@@ -1,5 +1,5 @@
 import { busway, EventTypes, msFromTimeNs } from '@busway/proto';
-import { ContractViolation, DecodeError, readEnvelope } from '@busway/runtime';
+import { ContractViolation, DecodeError, ownValue, readEnvelope } from '@busway/runtime';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { MappingConfig } from './config.js';
 import {
@@ -89,7 +89,7 @@ export class TopicMapper {
 
   private dsx(subject: string, s: busway.v1.ISample): Publication | undefined {
     const m = this.mapping;
-    const objectType = this.objectTypes[s.path?.assetClass ?? ''];
+    const objectType = ownValue(this.objectTypes, s.path?.assetClass ?? '');
     if (!objectType) return undefined;
     const pointType = pointTypeOf(objectType, s.metric ?? '', this.pointTypes, DSX_POINT_TYPES[objectType]);
     const tagPath = fillTemplate(m.tagPath, { subject, path: s.path, metric: s.metric });

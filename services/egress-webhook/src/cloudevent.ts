@@ -1,79 +1,8 @@
-import { busway, EventTypes } from '@busway/proto';
-import { DecodeError, Hdr, readEnvelope } from '@busway/runtime';
-import type { MsgHdrs } from '@nats-io/transport-node';
+import type { CloudEventJson } from '@busway/runtime';
 
-/** A CloudEvent in JSON format (CloudEvents 1.0, structured mode), with the distributed-tracing extension. */
-export interface CloudEventJson {
-  specversion: '1.0';
-  id: string;
-  source: string;
-  type: string;
-  time?: string;
-  /** The NATS subject: what a receiver routes on (`uns.v1.ai1.h1.r1.plant-r1.cdu.cdu-r1.flow.coolant`). */
-  subject: string;
-  datacontenttype: string;
-  traceparent?: string;
-  data?: unknown;
-  data_base64?: string;
-}
-
-/** The fabric message a webhook delivers: what JetStream handed the consumer. */
-export interface FabricMessage {
-  subject: string;
-  data: Uint8Array;
-  headers?: MsgHdrs;
-  /** Stream sequence: the event id when the message carries no ce-id. */
-  seq: number;
-}
-
-interface JsonCodec {
-  decode(data: Uint8Array): { toJSON(): Record<string, unknown> };
-}
-
-/** Payloads the webhook turns into JSON; any other type travels as data_base64 with its own content type. */
-const CODECS: Record<string, JsonCodec> = {
-  [EventTypes.SampleBatch]: busway.v1.SampleBatch,
-  [EventTypes.EventBatch]: busway.v1.EventBatch,
-  [EventTypes.Incident]: busway.v1.Incident,
-  [EventTypes.AnomalyBatch]: busway.v1.AnomalyBatch,
-  [EventTypes.Rollup]: busway.v1.Rollup,
-  [EventTypes.Command]: busway.v1.Command,
-  [EventTypes.CommandStatus]: busway.v1.CommandStatus,
-};
-
-/**
- * One fabric message as a CloudEvent: protobuf payloads of a known type become JSON `data` (64-bit numbers as
- * decimal strings, enums by name), anything else is carried unchanged in `data_base64`. Throws DecodeError
- * when a payload of a known type does not decode.
- */
-export function cloudEventOf(msg: FabricMessage, fallbackSource: string): CloudEventJson {
-  const env = readEnvelope(msg.headers);
-  const event: CloudEventJson = {
-    specversion: '1.0',
-    id: env.id || `${msg.subject}:${msg.seq}`,
-    source: env.source || fallbackSource,
-    type: env.type || 'busway.v1.Unknown',
-    subject: msg.subject,
-    datacontenttype: 'application/json',
-  };
-  if (env.time) event.time = env.time;
-  const traceparent = msg.headers?.get(Hdr.TraceParent);
-  if (traceparent) event.traceparent = traceparent;
-  const codec = CODECS[env.type];
-  if (codec) {
-    try {
-      event.data = codec.decode(msg.data).toJSON();
-    } catch (err) {
-      throw new DecodeError(`${env.type} on ${msg.subject} does not decode: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-  } else {
-    event.datacontenttype = env.contentType || 'application/octet-stream';
-    event.data_base64 = Buffer.from(msg.data).toString('base64');
-  }
-  return event;
-}
+// The CloudEvent itself is runtime's cloudEventOf (MQTT republish uses it too): here, how a POST carries it.
+export { cloudEventOf } from '@busway/runtime';
+export type { CloudEventJson, FabricMessage } from '@busway/runtime';
 
 export const CE_JSON = 'application/cloudevents+json; charset=utf-8';
 export const CE_BATCH = 'application/cloudevents-batch+json; charset=utf-8';

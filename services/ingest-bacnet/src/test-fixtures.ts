@@ -1,19 +1,11 @@
 import { busway, Subjects } from '@busway/proto';
-import { Hdr, type WorkerRuntime } from '@busway/runtime';
+import { Hdr, readDeadLetters, type WorkerRuntime } from '@busway/runtime';
 
 // Readers of what the bridge stored, shared by the integration tests.
 
 export interface Batch {
   id: string;
   samples: busway.v1.ISample[];
-}
-
-export interface DeadLetter {
-  /** The failed read's address: `bacnet:<ip>:<port>/<type>:<instance>`. */
-  origin: string;
-  code: string;
-  reason: string;
-  body: Record<string, unknown>;
 }
 
 /** Every SampleBatch of one device on RAW, oldest first, with its message id (an ordered consumer reads them). */
@@ -40,21 +32,14 @@ export async function samplesOf(rt: WorkerRuntime, device: string): Promise<busw
 export const byObject = (samples: busway.v1.ISample[]) =>
   new Map(samples.map((s) => [String(s.pointId).split(':').slice(-2).join(':'), s]));
 
-export async function deadLetters(rt: WorkerRuntime): Promise<DeadLetter[]> {
-  const info = await rt.jsm.streams.info('DLQ');
-  const out: DeadLetter[] = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await rt.jsm.streams.getMessage('DLQ', { seq }).catch(() => null);
-    if (!m) continue;
-    out.push({
-      origin: m.header.get(Hdr.DlqSubject),
-      code: m.header.get(Hdr.DlqCode),
-      reason: m.header.get(Hdr.DlqReason),
-      body: JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>,
-    });
-  }
-  return out;
-}
+type Json = Record<string, unknown>;
+
+/** The DLQ's dead letters with their JSON bodies (a failed read's origin: `bacnet:<ip>:<port>/<type>:<instance>`). */
+export const deadLetters = async (rt: WorkerRuntime) =>
+  (await readDeadLetters(rt.jsm)).map((d) => ({
+    ...d,
+    body: JSON.parse(new TextDecoder().decode(d.data)) as Json,
+  }));
 
 export const outcome = (rt: WorkerRuntime, name: string) =>
   rt.metrics.value('busway_messages_total', { stage: 'ingest', outcome: name });

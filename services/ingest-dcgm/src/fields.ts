@@ -1,3 +1,4 @@
+import { ownValue } from '@busway/runtime';
 import { z } from 'zod';
 
 /** Where a DCGM field lands in the taxonomy, in which unit the exporter reports it, and how it counts. */
@@ -123,5 +124,5 @@ const HELP_UNITS: Record<string, string> = {
 export function helpUnitOf(help: string | undefined): string | null | undefined {
   const m = help === undefined ? null : /\(in ([^)]*)\)/.exec(help);
   if (!m) return undefined;
-  return HELP_UNITS[(m[1] ?? '').trim()] ?? null;
+  return ownValue(HELP_UNITS, (m[1] ?? '').trim()) ?? null;
 }

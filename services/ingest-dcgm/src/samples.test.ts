@@ -138,6 +138,7 @@ describe('DCGM series to samples', () => {
     assert.equal(helpUnitOf('Framebuffer memory used (in MiB).'), 'MiBy');
     assert.equal(helpUnitOf('Value of the last XID error encountered.'), undefined);
     assert.equal(helpUnitOf('Speed (in parsecs).'), null);
+    assert.equal(helpUnitOf('Speed (in constructor).'), null, "an Object member's name is no unit");
     assert.equal(helpUnitOf(undefined), undefined);
   });
 

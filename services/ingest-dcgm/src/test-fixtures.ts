@@ -1,5 +1,5 @@
 import { busway } from '@busway/proto';
-import { Hdr, type WorkerRuntime } from '@busway/runtime';
+import { Hdr, readDeadLetters, type WorkerRuntime } from '@busway/runtime';
 
 // Readers of what the bridge and the normalizer stored, shared by the integration tests.
 
@@ -35,28 +35,14 @@ export async function samplesIn(
   return (await batchesIn(rt, stream, filter)).flatMap((b) => b.samples);
 }
 
-export interface DeadLetter {
-  origin: string;
-  code: string;
-  reason: string;
-  body: Record<string, unknown>;
-}
+type Json = Record<string, unknown>;
 
-export async function deadLetters(rt: WorkerRuntime): Promise<DeadLetter[]> {
-  const info = await rt.jsm.streams.info('DLQ');
-  const out: DeadLetter[] = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await rt.jsm.streams.getMessage('DLQ', { seq }).catch(() => null);
-    if (!m) continue;
-    out.push({
-      origin: m.header.get(Hdr.DlqSubject),
-      code: m.header.get(Hdr.DlqCode),
-      reason: m.header.get(Hdr.DlqReason),
-      body: JSON.parse(new TextDecoder().decode(m.data)) as Record<string, unknown>,
-    });
-  }
-  return out;
-}
+/** The DLQ's dead letters with their JSON bodies. */
+export const deadLetters = async (rt: WorkerRuntime) =>
+  (await readDeadLetters(rt.jsm)).map((d) => ({
+    ...d,
+    body: JSON.parse(new TextDecoder().decode(d.data)) as Json,
+  }));
 
 export const outcome = (rt: WorkerRuntime, name: string) =>
   rt.metrics.value('busway_messages_total', { stage: 'ingest', outcome: name });

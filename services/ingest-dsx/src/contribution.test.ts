@@ -106,5 +106,8 @@ describe('BMS metadata into the registry', () => {
       'temperature.coolant.supply.setpoint',
     );
     assert.equal(m({ pointType: 'SomethingNew' }), undefined, 'unknown: delivered unregistered, not guessed');
+    // names of Object's members are unknown types too, not the members
+    assert.equal(m({ pointType: 'constructor' }), undefined);
+    assert.equal(m({ pointType: 'PhaseCurrent', phase: 'toString' }), 'current.phase');
   });
 });

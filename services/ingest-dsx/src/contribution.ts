@@ -1,3 +1,4 @@
+import { ownValue } from '@busway/runtime';
 import { token } from '@busway/proto';
 import type { Contribution } from '@busway/registry';
 import { metricOf, type Metadata } from './metadata.js';
@@ -65,7 +66,7 @@ export function contributionOf(
     const id = safeId(raw);
     const segments = tagPath.split('/');
     const existing = assets.get(id);
-    const cls = racks.has(id) ? 'rack' : (CLASSES[meta.objectType] ?? token(meta.objectType));
+    const cls = racks.has(id) ? 'rack' : (ownValue(CLASSES, meta.objectType) ?? token(meta.objectType));
     const servesIds = (meta.servesId ?? []).map(safeId);
     const isCooler = meta.objectType === 'CDU';
     assets.set(id, {

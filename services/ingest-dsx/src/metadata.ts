@@ -1,6 +1,6 @@
 import { canonicalUnitOf, metricTokens } from '@busway/proto';
 import { z } from 'zod';
-import { ContractViolation, DecodeError } from '@busway/runtime';
+import { ContractViolation, DecodeError, ownValue } from '@busway/runtime';
 
 /** A BMS metadata payload (retained, republished every 100 s). Unknown fields are kept, not rejected. */
 export const MetadataSchema = z.looseObject({
@@ -100,7 +100,7 @@ function measuredMetricOf(m: Metadata): string | undefined {
   }
   switch (m.pointType) {
     case 'PhaseCurrent':
-      return `current.${PHASES[m.phase ?? ''] ?? 'phase'}`;
+      return `current.${ownValue(PHASES, m.phase ?? '') ?? 'phase'}`;
     case 'LiquidTemperature':
     case 'LiquidTemperatureSpRequest':
       return [
@@ -123,7 +123,7 @@ function measuredMetricOf(m: Metadata): string | undefined {
     case 'PumpSpeed':
       return 'speed.pump';
     default:
-      return BY_POINT_TYPE[m.pointType];
+      return ownValue(BY_POINT_TYPE, m.pointType);
   }
 }
 

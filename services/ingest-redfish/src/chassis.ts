@@ -1,3 +1,4 @@
+import { ownValue } from '@busway/runtime';
 import { busway, Long, timeNsFromMs } from '@busway/proto';
 import { isObject } from './discovery.js';
 import { readMetricValue, unitFromName } from './metric.js';
@@ -56,8 +57,8 @@ export function chassisReadings(
         }
         const unit =
           r.array === 'Fans'
-            ? (FAN_UNITS[String(member.ReadingUnits)] ?? '')
-            : (NAMED_UNITS[property] ?? unitFromName(property));
+            ? (ownValue(FAN_UNITS, String(member.ReadingUnits)) ?? '')
+            : (ownValue(NAMED_UNITS, property) ?? unitFromName(property));
         out.push({
           metric,
           sample: {

@@ -1,5 +1,5 @@
 import { busway } from '@busway/proto';
-import { Hdr, type WorkerRuntime } from '@busway/runtime';
+import { Hdr, readDeadLetters, type WorkerRuntime } from '@busway/runtime';
 
 // Readers of what the bridge stored, shared by the integration tests.
 
@@ -30,26 +30,7 @@ export const phasesOf = (events: StoredEvent[]) =>
     (e) => `${e.event.job?.jobId}:${busway.v1.JobPhase[e.event.job?.phase ?? 0]?.replace('JOB_PHASE_', '')}`,
   );
 
-export interface DeadLetter {
-  origin: string;
-  code: string;
-  reason: string;
-}
-
-export async function deadLetters(rt: WorkerRuntime): Promise<DeadLetter[]> {
-  const info = await rt.jsm.streams.info('DLQ');
-  const out: DeadLetter[] = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await rt.jsm.streams.getMessage('DLQ', { seq }).catch(() => null);
-    if (m)
-      out.push({
-        origin: m.header.get(Hdr.DlqSubject),
-        code: m.header.get(Hdr.DlqCode),
-        reason: m.header.get(Hdr.DlqReason),
-      });
-  }
-  return out;
-}
+export const deadLetters = (rt: WorkerRuntime) => readDeadLetters(rt.jsm);
 
 export const published = (rt: WorkerRuntime) =>
   rt.metrics.value('busway_messages_total', { stage: 'ingest', outcome: 'published' });

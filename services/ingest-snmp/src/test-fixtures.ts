@@ -2,7 +2,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import type { JetStreamManager } from '@nats-io/jetstream';
 import snmp from 'net-snmp';
 import { busway, Subjects } from '@busway/proto';
-import { Hdr } from '@busway/runtime';
+import { Hdr, readDeadLetters } from '@busway/runtime';
 
 // Fixtures of the integration tests: net-snmp's agent serving a UPS and a PDU, trap senders, RAW and DLQ readers.
 
@@ -161,28 +161,7 @@ export async function countOf(jsm: JetStreamManager, source: string): Promise<nu
   return info.state.subjects?.[subject] ?? 0;
 }
 
-export interface DeadLetter {
-  origin: string;
-  code: string;
-  reason: string;
-  data: Uint8Array;
-}
-
-export async function deadLetters(jsm: JetStreamManager): Promise<DeadLetter[]> {
-  const info = await jsm.streams.info('DLQ');
-  const out: DeadLetter[] = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    const m = await jsm.streams.getMessage('DLQ', { seq }).catch(() => null);
-    if (!m) continue;
-    out.push({
-      origin: m.header.get(Hdr.DlqSubject),
-      code: m.header.get(Hdr.DlqCode),
-      reason: m.header.get(Hdr.DlqReason),
-      data: m.data,
-    });
-  }
-  return out;
-}
+export const deadLetters = readDeadLetters;
 
 export const byName = (samples: busway.v1.ISample[]) =>
   new Map(samples.map((s) => [String(s.pointId).split(':').slice(2).join(':'), s]));

@@ -16,6 +16,13 @@ describe('units', () => {
     assert.equal(toUcum('furlongs per fortnight'), null);
   });
 
+  it('finds no spelling in the names of Object members: such a unit is a unit mismatch, not a crash', () => {
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf']) {
+      assert.equal(toUcum(name), null, name);
+      assert.throws(() => toCanonical(1, name, 'power.active', 'p'), UnitMismatch, name);
+    }
+  });
+
   it('converts kW to W by 1000 and psi to kPa by 6.894757', () => {
     assert.equal(toCanonical(2.5, 'kW', 'power.active', 'p').value, 2500);
     assert.ok(Math.abs(toCanonical(1, 'psi', 'pressure.coolant.differential', 'p').value - 6.894757) < 1e-5);

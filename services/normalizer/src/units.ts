@@ -103,9 +103,16 @@ export function toUcum(unit: string): string | null {
   const cached = ucumCache.get(unit);
   if (cached !== undefined) return cached;
   const trimmed = unit.trim();
+  // a unit spelled `constructor` or `toString` is no unit: ucum-lhc's tables are plain objects that
+  // call such names valid and then throw on converting them, and SPELLINGS is one too
   const code =
-    SPELLINGS[trimmed] ??
-    (trimmed !== '' && ucum.validateUnitString(trimmed).status === 'valid' ? trimmed : null);
+    trimmed === '' || trimmed in Object.prototype
+      ? null
+      : Object.hasOwn(SPELLINGS, trimmed)
+        ? (SPELLINGS[trimmed] as string)
+        : ucum.validateUnitString(trimmed).status === 'valid'
+          ? trimmed
+          : null;
   ucumCache.set(unit, code);
   return code;
 }
@@ -126,15 +133,20 @@ export function conversion(from: string, to: string): Conversion | string {
   let result: Conversion | string;
   if (from === to) result = { scale: 1, offset: 0 };
   else {
-    const at0 = ucum.convertUnitTo(from, 0, to);
-    const at1 = ucum.convertUnitTo(from, 1, to);
-    result =
-      at0.status === 'succeeded' &&
-      at1.status === 'succeeded' &&
-      at0.toVal !== undefined &&
-      at1.toVal !== undefined
-        ? { scale: at1.toVal - at0.toVal, offset: at0.toVal }
-        : (at1.msg?.join(' ') ?? `${from} cannot be converted to ${to}`);
+    try {
+      const at0 = ucum.convertUnitTo(from, 0, to);
+      const at1 = ucum.convertUnitTo(from, 1, to);
+      result =
+        at0.status === 'succeeded' &&
+        at1.status === 'succeeded' &&
+        at0.toVal !== undefined &&
+        at1.toVal !== undefined
+          ? { scale: at1.toVal - at0.toVal, offset: at0.toVal }
+          : (at1.msg?.join(' ') ?? `${from} cannot be converted to ${to}`);
+    } catch (err) {
+      // the library's own failure on a unit it had called valid: still no conversion, not a crash
+      result = `${from} cannot be converted to ${to}: ${(err as Error).message}`;
+    }
   }
   conversionCache.set(key, result);
   return result;

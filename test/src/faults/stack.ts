@@ -13,6 +13,7 @@ import {
   startNatsCluster,
   type NatsCluster,
   type TestServer,
+  waitFor,
 } from '@busway/testkit';
 import { provisionReplicated } from './provision-replicated.js';
 
@@ -79,7 +80,13 @@ export class FaultStack {
     const base = buildSiteModel(loadConfig(SimulatorConfigSchema, { env, worker: 'simulator' }));
     const siteModel = opts.extendModel ? opts.extendModel(base) : base;
     const nc = await connect({ servers: cluster.url.split(','), maxReconnectAttempts: -1 });
-    const jsm = await jetstreamManager(nc);
+    // a just-elected meta leader may not answer the account info yet on a loaded machine: ask again
+    const jsm = await waitFor(
+      'JetStream to answer',
+      () => jetstreamManager(nc, { timeout: 10_000 }),
+      60_000,
+      500,
+    );
     await provisionReplicated({ jsm, redisUrl: redis.url, siteModel, workers: PIPELINE, env, replicas });
     const sup = new Supervisor(env, opts.logDir);
     const stack = new FaultStack(cluster, redis, broker, env, sup, nc, jsm, siteModel, opts.logDir);
