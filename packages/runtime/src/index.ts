@@ -96,3 +96,4 @@ export {
 export type { QosTier, ControlTierConfig, TierConnection } from './qos.js';
 export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';
 export { ownValue } from './own-value.js';
+export { openKvBucket } from './kv-bucket.js';

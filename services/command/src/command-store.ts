@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openKvBucket } from '@busway/runtime';
 import { busway } from '@busway/proto';
 
 export type CommandRecord = busway.v1.ICommandRecord;
@@ -18,8 +19,8 @@ export interface Stored {
 export class CommandStore {
   private constructor(private readonly kv: KV) {}
 
-  static async open(js: JetStreamClient, bucket: string, ttlMs: number): Promise<CommandStore> {
-    return new CommandStore(await new Kvm(js).create(bucket, { history: 1, ttl: ttlMs }));
+  static async open(js: JetStreamClient, bucket: string, ttlMs: number, replicas = 1): Promise<CommandStore> {
+    return new CommandStore(await openKvBucket(js, bucket, { replicas, ttlMs }));
   }
 
   async get(commandId: string): Promise<Stored | undefined> {

@@ -44,7 +44,12 @@ export async function startCommandWorker(rt: WorkerRuntime, config: CommandConfi
     redis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   const registry = await RegistryClient.connect(config.redisUrl, config.site);
-  const store = await CommandStore.open(tier.js, config.recordBucket, config.recordTtlMs);
+  const store = await CommandStore.open(
+    tier.js,
+    config.recordBucket,
+    config.recordTtlMs,
+    config.streamReplicas,
+  );
   const watch = new PointWatch(rt.nc, redis, config.readbackSource, log.child({ component: 'readback' }));
 
   const adapters = new Map<string, Adapter>();

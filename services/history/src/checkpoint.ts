@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openKvBucket } from '@busway/runtime';
 import { z } from 'zod';
 
 /**
@@ -33,8 +34,13 @@ export class CheckpointStore {
     private readonly key: string,
   ) {}
 
-  static async open(js: JetStreamClient, bucket: string, key: string): Promise<CheckpointStore> {
-    return new CheckpointStore(await new Kvm(js).create(bucket, { history: 1 }), key);
+  static async open(
+    js: JetStreamClient,
+    bucket: string,
+    key: string,
+    replicas = 1,
+  ): Promise<CheckpointStore> {
+    return new CheckpointStore(await openKvBucket(js, bucket, { replicas }), key);
   }
 
   /** The stored checkpoint; the empty one when none is stored. A corrupt one is an error: never guess. */

@@ -29,7 +29,12 @@ const INPUT = 'ordered.v1.samples.>';
  * and, after each close, checkpoints the sequence from which a replay rebuilds every open window.
  */
 export async function startHistory(rt: WorkerRuntime, config: HistoryConfig): Promise<RunningWorker> {
-  const store = await CheckpointStore.open(rt.js, config.checkpointBucket, config.checkpointKey);
+  const store = await CheckpointStore.open(
+    rt.js,
+    config.checkpointBucket,
+    config.checkpointKey,
+    config.streamReplicas,
+  );
   const cp = await store.load();
   const metrics = new RollupMetrics(rt.metrics.registry);
   const minutes = new WindowBook(Periods['1m'], cp.closed1mMs ?? -Infinity);

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openKvBucket } from '@busway/runtime';
 
 /** What the VEN remembers of one event, across restarts. */
 export interface KnownEvent {
@@ -28,8 +29,8 @@ export class EventStore {
     private readonly vtnId: string,
   ) {}
 
-  static async open(js: JetStreamClient, bucket: string, vtnId: string): Promise<EventStore> {
-    const store = new EventStore(await new Kvm(js).create(bucket, { history: 1 }), vtnId);
+  static async open(js: JetStreamClient, bucket: string, vtnId: string, replicas = 1): Promise<EventStore> {
+    const store = new EventStore(await openKvBucket(js, bucket, { replicas }), vtnId);
     await store.load();
     return store;
   }

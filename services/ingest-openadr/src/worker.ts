@@ -20,7 +20,7 @@ export async function startIngestOpenadr(
     return { stop: async () => undefined };
   }
   const log = rt.log.child({ vtn: config.vtnId });
-  const store = await EventStore.open(rt.js, config.stateBucket, config.vtnId);
+  const store = await EventStore.open(rt.js, config.stateBucket, config.vtnId, config.streamReplicas);
   const client = new VtnClient(
     {
       vtnUrl,

@@ -15,7 +15,7 @@ export async function startIngestScheduler(
   const summaries = createSummaries(rt.log);
   const wire = async (s: SchedulerSource, emitQueued: boolean) => {
     const log = rt.log.child({ source: s.id });
-    const store = await JobStore.open(rt.js, config.stateBucket, s.id);
+    const store = await JobStore.open(rt.js, config.stateBucket, s.id, config.streamReplicas);
     const delivery = new EventDelivery(rt, s, summaries, abort.signal, log);
     const cursor = {
       get: () => store.cursor,

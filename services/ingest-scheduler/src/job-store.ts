@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openKvBucket } from '@busway/runtime';
 import type { JobRecord } from './lifecycle.js';
 
 /**
@@ -17,9 +18,9 @@ export class JobStore {
     private readonly source: string,
   ) {}
 
-  static async open(js: JetStreamClient, bucket: string, source: string): Promise<JobStore> {
+  static async open(js: JetStreamClient, bucket: string, source: string, replicas = 1): Promise<JobStore> {
     // history 1: only the current state of each job matters
-    const kv = await new Kvm(js).create(bucket, { history: 1 });
+    const kv = await openKvBucket(js, bucket, { replicas });
     const store = new JobStore(kv, source);
     await store.load();
     return store;

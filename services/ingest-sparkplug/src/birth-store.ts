@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { Kvm, type KV } from '@nats-io/kv';
+import type { KV } from '@nats-io/kv';
+import { openKvBucket } from '@busway/runtime';
 import type { MetricDef } from './decoder.js';
 
 /** What a birth certificate taught the host about one node or device: its metrics by alias and its bdSeq. */
@@ -20,9 +21,9 @@ const sourceIdOfKey = (key: string) => Buffer.from(key, 'base64url').toString('u
 export class BirthStore {
   private constructor(private readonly kv: KV) {}
 
-  static async open(js: JetStreamClient, bucket: string): Promise<BirthStore> {
+  static async open(js: JetStreamClient, bucket: string, replicas = 1): Promise<BirthStore> {
     // history 1: only the current birth of each source matters
-    return new BirthStore(await new Kvm(js).create(bucket, { history: 1 }));
+    return new BirthStore(await openKvBucket(js, bucket, { replicas }));
   }
 
   async save(sourceId: string, birth: StoredBirth): Promise<void> {

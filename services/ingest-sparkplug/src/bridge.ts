@@ -58,7 +58,7 @@ export class SparkplugBridge {
   }
 
   async start(): Promise<void> {
-    this.births = await BirthStore.open(this.rt.js, this.config.birthBucket);
+    this.births = await BirthStore.open(this.rt.js, this.config.birthBucket, this.config.streamReplicas);
     const stored = await this.births.loadAll();
     for (const [sourceId, birth] of stored) this.restore(sourceId, birth);
     this.rt.log.info({ sources: stored.size }, 'births restored from the KV bucket');
