@@ -11,6 +11,8 @@ export {
   bigIntFromTimeNs,
   nowNs,
   rfc3339Nano,
+  parseRfc3339Ns,
+  daysInMonth,
 } from './time.js';
 export { QuantityKinds, Metrics, kindOf, canonicalUnitOf } from './taxonomy.js';
 export type { QuantityKind } from './taxonomy.js';

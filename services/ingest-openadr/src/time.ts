@@ -1,11 +1,10 @@
 // OpenADR 3 time: RFC 3339 date-times and ISO 8601 durations (the document's `dateTime` and `duration`),
 // computed exactly in nanoseconds since the Unix epoch (bigint), with calendar years and months in UTC.
+import { daysInMonth, parseRfc3339Ns } from '@busway/proto';
 
 /** The document's duration pattern, verbatim: what it accepts is what this module parses. */
 const DURATION =
   /^(-?)P(?=\d|T\d)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)([DW]))?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
-
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 const NS_PER_MS = 1_000_000n;
 const NS_PER_S = 1_000_000_000n;
@@ -51,11 +50,6 @@ export function parseDuration(text: string): IsoDuration | undefined {
 export function isOpenEnded(d: IsoDuration): boolean {
   return !d.negative && d.years >= 9999;
 }
-
-const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-const daysInMonth = (year: number, month0: number) =>
-  month0 === 1 && isLeap(year) ? 29 : (MONTH_DAYS[month0] ?? 31);
 
 /**
  * `start + d` in ns. Years and months move the calendar date in UTC (Jan 31 + P1M is the last day of
@@ -105,29 +99,7 @@ export const NOW_START = 'now';
  */
 export function parseDateTime(text: string): bigint | typeof NOW_START | undefined {
   if (/^0001-01-01([Tt ]00:00:00(\.0+)?([Zz]|[+-]00:00)?)?$/.test(text)) return NOW_START;
-  const m = RFC3339.exec(text);
-  if (!m) return undefined;
-  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month - 1)) return undefined;
-  if (hour > 23 || minute > 59 || second > 60) return undefined;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, 0); // a leap second (:60) becomes the next second's start
-  const zone = m[8] ?? 'Z';
-  const offsetMin = /^[Zz]$/.test(zone)
-    ? 0
-    : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
-  if (Math.abs(offsetMin) >= 24 * 60 || Number(zone.slice(4, 6)) > 59) return undefined;
-  const frac = (m[7] ?? '.').slice(1);
-  const fracNs = BigInt((frac + '000000000').slice(0, 9));
-  return (BigInt(date.getTime()) - BigInt(offsetMin) * 60_000n) * NS_PER_MS + fracNs;
+  return parseRfc3339Ns(text);
 }
 
 /** ns since the epoch as RFC 3339 in UTC with millisecond precision (what the VTN's examples use). */
