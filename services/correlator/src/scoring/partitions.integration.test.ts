@@ -91,7 +91,6 @@ describe('two correlator replicas on a nats-server that partitions NORM by row',
       60_000,
       250,
     );
-    await new Promise((r) => setTimeout(r, 6000)); // idle: the buffers empty
 
     // the server appended the partition the correlator computes for every rack subject
     const norm = await readAll(nc, jsm, Streams.Norm.name, 'norm.v1.samples.');
@@ -127,20 +126,31 @@ describe('two correlator replicas on a nats-server that partitions NORM by row',
     );
     assert.ok(events > 0);
 
-    const ordered = (await readAll(nc, jsm, Streams.Ordered.name, 'ordered.v1.samples.')).flatMap(
-      (m) => busway.v1.SampleBatch.decode(m.data).samples,
+    const unique = new Set(
+      norm.flatMap((m) =>
+        busway.v1.SampleBatch.decode(m.data).samples.map((s) => `${s.pointId}|${s.eventTimeNs?.toString()}`),
+      ),
     );
+    const readOrdered = async () =>
+      (await readAll(nc, jsm, Streams.Ordered.name, 'ordered.v1.samples.')).flatMap(
+        (m) => busway.v1.SampleBatch.decode(m.data).samples,
+      );
+    // the last samples leave once their sources count as idle (5 s): wait for them rather than a fixed time
+    await waitFor(
+      'the buffers to empty',
+      async () => (await readOrdered()).length >= unique.size,
+      30_000,
+      500,
+    ).catch(
+      () => undefined, // the equality below says what is missing
+    );
+    const ordered = await readOrdered();
     const last = new Map<string, bigint>();
     for (const s of ordered) {
       const t = BigInt(s.eventTimeNs?.toString() ?? '0');
       assert.ok((last.get(s.pointId ?? '') ?? -1n) < t, `per-point order of ${s.pointId}`);
       last.set(s.pointId ?? '', t);
     }
-    const unique = new Set(
-      norm.flatMap((m) =>
-        busway.v1.SampleBatch.decode(m.data).samples.map((s) => `${s.pointId}|${s.eventTimeNs?.toString()}`),
-      ),
-    );
     assert.equal(ordered.length, unique.size, 'every distinct sample ordered once');
 
     // incidents came from jobs on every row, so from both replicas' partitions
