@@ -141,9 +141,12 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
   const simulated = summarize(await sup.scrape(), 0).simulator.samplesOut;
   await sup.stop(opts.simulator.name);
   opts.log('simulator stopped; letting the pipeline drain');
+  // the correlator releases its last samples once their sources are idle and the watermark has passed them:
+  // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
+  const quietS = Math.ceil(Number(env.BUSWAY_OUT_OF_ORDERNESS_MS) / 1000) + 3 + 2;
   let stable = 0;
-  const drainDeadline = Date.now() + 20_000;
-  while (stable < 3 && Date.now() < drainDeadline) {
+  const drainDeadline = Date.now() + (quietS + 20) * 1000;
+  while (stable < quietS && Date.now() < drainDeadline) {
     await new Promise((r) => setTimeout(r, 1000));
     const next = summarize(await sup.scrape(), Date.now() - started);
     stable = next.stages.fanout?.samplesIn === last.stages.fanout?.samplesIn ? stable + 1 : 0;
