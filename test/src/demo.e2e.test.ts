@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import type { DemoReport } from '@busway/cli';
+import { ROOT } from './helm.js';
+
+const SOURCES = [
+  'ingest-sparkplug',
+  'ingest-dsx',
+  'ingest-redfish',
+  'ingest-dcgm',
+  'ingest-scheduler',
+  'ingest-openadr',
+];
+
+// The README's first command, as a newcomer runs it: on the local stack (NATS, Redis and Mosquitto on their
+// usual ports, which the test command's bootstrap brings up), every worker and source its own process.
+describe('busway demo', () => {
+  it('carries every simulated source through every stage, with no dead letter', async () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'busway-demo-')); // its logs and ground truth land here
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'packages', 'cli', 'dist', 'bin.js'), 'demo', '--duration', '30s', '--json'],
+        { cwd, env: { ...process.env, BUSWAY_LOG_LEVEL: 'warn' }, timeout: 300_000, maxBuffer: 64 << 20 },
+      );
+      const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as DemoReport;
+      for (const stage of ['ingest', 'normalize', 'correlate', 'anomaly', 'fanout'])
+        assert.ok(
+          (report.stages[stage]?.samplesOut ?? 0) > 0,
+          `${stage}: ${JSON.stringify(report.stages[stage])}`,
+        );
+      for (const source of SOURCES)
+        assert.ok(
+          (report.sources[source] ?? 0) > 0,
+          `${source} published: ${JSON.stringify(report.sources)}`,
+        );
+      assert.ok(report.simulator.samplesOut > 0);
+      assert.equal(report.dlq, 0, 'no dead letter');
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+});
