@@ -22,11 +22,13 @@ describe('readings of a readback point', () => {
           if (typeof v === 'boolean') s.boolValue = v;
           else if (asInt && Number.isSafeInteger(v)) s.intValue = Long.fromNumber(v);
           else s.doubleValue = v;
-          assert.deepEqual(readingOf(s), {
-            value: v === 0 ? 0 : v,
-            good: quality === busway.v1.Quality.QUALITY_GOOD,
-            timeMs: T,
-          });
+          const r = readingOf(s);
+          // === rather than Object.is: -0 and 0 are the same reading (an integer has no negative zero)
+          assert.ok(r !== undefined && r.value === v, `${String(r?.value)} for ${String(v)}`);
+          assert.deepEqual(
+            { good: r.good, timeMs: r.timeMs },
+            { good: quality === busway.v1.Quality.QUALITY_GOOD, timeMs: T },
+          );
         },
       ),
     );
