@@ -2,6 +2,7 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import { busway, EventTypes } from '@busway/proto';
 import { DecodeError } from './errors.js';
 import { Hdr, readEnvelope } from './headers.js';
+import { ownValue } from './own-value.js';
 
 // Fabric messages as CloudEvents JSON, for the consumers outside the fabric (webhooks, MQTT republish).
 
@@ -20,7 +21,7 @@ export interface CloudEventJson {
   data_base64?: string;
 }
 
-/** The fabric message a webhook delivers: what JetStream handed the consumer. */
+/** A fabric message as JetStream handed it to the consumer. */
 export interface FabricMessage {
   subject: string;
   data: Uint8Array;
@@ -33,7 +34,7 @@ interface JsonCodec {
   decode(data: Uint8Array): { toJSON(): Record<string, unknown> };
 }
 
-/** Payloads the webhook turns into JSON; any other type travels as data_base64 with its own content type. */
+/** Payloads that become JSON data; any other type travels as data_base64 with its own content type. */
 const CODECS: Record<string, JsonCodec> = {
   [EventTypes.SampleBatch]: busway.v1.SampleBatch,
   [EventTypes.EventBatch]: busway.v1.EventBatch,
@@ -62,7 +63,7 @@ export function cloudEventOf(msg: FabricMessage, fallbackSource: string): CloudE
   if (env.time) event.time = env.time;
   const traceparent = msg.headers?.get(Hdr.TraceParent);
   if (traceparent) event.traceparent = traceparent;
-  const codec = CODECS[env.type];
+  const codec = ownValue(CODECS, env.type); // the type is input: `constructor` must find no codec
   if (codec) {
     try {
       event.data = codec.decode(msg.data).toJSON();

@@ -133,6 +133,7 @@ describe('decoding an OpenADR event', () => {
             { type: 'IMPORT_CAPACITY_LIMIT', values: [800] },
             { type: 'SURGE_PRICING_2000', values: [1] },
             { type: 'SIMPLE', values: [7] },
+            { type: 'constructor', values: [1] }, // an Object member's name is no payload type either
           ],
         },
         { id: 1, intervalPeriod: { duration: 'PT15X' }, payloads: [{ type: 'PRICE', values: [1] }] },
@@ -144,6 +145,7 @@ describe('decoding an OpenADR event', () => {
       [
         [RejectCode.UnknownPayloadType, 0],
         [RejectCode.BadPayload, 0],
+        [RejectCode.UnknownPayloadType, 0],
         [RejectCode.BadDuration, 1],
       ],
     );

@@ -1,4 +1,5 @@
 // The OpenADR 3.1 event interval payload types (event-interval-payloads.schema.yaml) and what their values are.
+import { ownValue } from '@busway/runtime';
 
 /** A value of a valuesMap: number, integer, string, boolean or point. */
 export interface PayloadPoint {
@@ -94,7 +95,7 @@ const describe = (v: unknown) => (Array.isArray(v) ? 'an array' : v === null ? '
  * CURVE accepts a flat list of points as well as a list of lists (valuesMap allows no arrays as values).
  */
 export function readPayload(type: string, values: unknown): PayloadValues | string {
-  const rule = PAYLOAD_RULES[type];
+  const rule = ownValue(PAYLOAD_RULES, type);
   if (!rule) return `unknown payload type ${type}`;
   if (!Array.isArray(values)) return `values of ${type} must be an array, not ${describe(values)}`;
   const out: PayloadValues = { numbers: [], texts: [], points: [] };

@@ -1,6 +1,6 @@
 // Usage reports back to the VTN (POST /reports) for the events whose reportDescriptors ask for them,
 // computed from the facility's normalized power once each reported interval is over.
-import { backoffMs, isTransient, type Logger, type WorkerRuntime } from '@busway/runtime';
+import { backoffMs, isTransient, ownValue, type Logger, type WorkerRuntime } from '@busway/runtime';
 import type { IngestOpenadrConfig } from './config.js';
 import type { ActivePeriod, DecodedEvent } from './decode.js';
 import type { RevisionListener } from './event-sink.js';
@@ -39,7 +39,7 @@ export function planReports(event: DecodedEvent, delayMs: number): PlannedReport
     .sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
   const plans: PlannedReport[] = [];
   for (const d of event.reportDescriptors) {
-    if (!MEASURES[d.payloadType]) continue;
+    if (!ownValue(MEASURES, d.payloadType)) continue;
     const from = closed.slice(Math.max(d.startInterval, 0));
     const size = d.frequency > 0 ? d.frequency : d.numIntervals > 0 ? d.numIntervals : from.length;
     if (size === 0) continue;
@@ -84,7 +84,7 @@ export function reportBody(
         payloadType: plan.descriptor.payloadType,
         readingType:
           plan.descriptor.readingType ??
-          (MEASURES[plan.descriptor.payloadType]?.quantity === 'power' ? 'MEAN' : 'DIRECT_READ'),
+          (ownValue(MEASURES, plan.descriptor.payloadType)?.quantity === 'power' ? 'MEAN' : 'DIRECT_READ'),
         units,
       },
     ],
@@ -104,11 +104,11 @@ export function reportBody(
 
 /** The value of one interval in the descriptor's units, undefined for units it cannot express. */
 export function valueOf(power: FacilityPower, payloadType: string, units: string): number | undefined {
-  const measure = MEASURES[payloadType];
-  if (measure?.quantity === 'energy' && ENERGY_PER_WH[units] !== undefined)
-    return power.energyWh * ENERGY_PER_WH[units];
-  if (measure?.quantity === 'power' && POWER_PER_W[units] !== undefined)
-    return power.meanW * POWER_PER_W[units];
+  const measure = ownValue(MEASURES, payloadType);
+  const perWh = ownValue(ENERGY_PER_WH, units);
+  if (measure?.quantity === 'energy' && perWh !== undefined) return power.energyWh * perWh;
+  const perW = ownValue(POWER_PER_W, units);
+  if (measure?.quantity === 'power' && perW !== undefined) return power.meanW * perW;
   return undefined;
 }
 
@@ -164,7 +164,7 @@ export class ReportScheduler implements RevisionListener {
     if (this.stopped) return;
     const units = (
       plan.descriptor.units ??
-      MEASURES[plan.descriptor.payloadType]?.defaultUnits ??
+      ownValue(MEASURES, plan.descriptor.payloadType)?.defaultUnits ??
       ''
     ).toUpperCase();
     try {

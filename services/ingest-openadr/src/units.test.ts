@@ -22,6 +22,7 @@ describe('OpenADR units as UCUM', () => {
       assert.ok(valid(unit), `${units} -> ${unit}`);
     }
     assert.deepEqual(ucumOf('IMPORT_CAPACITY_LIMIT', 'KW', null), { unit: 'kW', factor: 1 });
+    assert.equal(ucumOf('constructor', null, null).unit, '', 'no implied unit for an unknown type');
     assert.deepEqual(ucumOf('CONTROL_LEVEL_OFFSET_PERCENT', null, null), { unit: '%', factor: 100 });
     assert.deepEqual(ucumOf('GHG', undefined, undefined), { unit: 'g/(kW.h)', factor: 1 });
   });

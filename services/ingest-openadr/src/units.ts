@@ -1,4 +1,5 @@
 // OpenADR 3.1 `units` (units.schema.yaml) as UCUM codes, the way the fabric writes units.
+import { ownValue } from '@busway/runtime';
 import { PRICE_TYPES } from './payloads.js';
 
 /** UCUM code of each unit the 3.1.0 enumeration lists, and the factor its values are multiplied by. */
@@ -40,8 +41,8 @@ export function ucumOf(
   units: string | null | undefined,
   currency: string | null | undefined,
 ): { unit: string; factor: number } {
-  const source = units?.trim() ? units : IMPLIED[payloadType];
-  const known = source ? UNITS[source.toUpperCase()] : undefined;
+  const source = units?.trim() ? units : ownValue(IMPLIED, payloadType);
+  const known = source ? ownValue(UNITS, source.toUpperCase()) : undefined;
   const base = known ?? (source ? { ucum: annotation(source), factor: 1 } : { ucum: '', factor: 1 });
   if (!PRICE_TYPES.has(payloadType)) return { unit: base.ucum, factor: base.factor };
   const money = currency ? annotation(currency) : '';
