@@ -4,12 +4,12 @@ import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from './config.js';
 import { startConsumerLag } from './consumer-lag.js';
-import { deadLetterJsMsg } from './dead-letter.js';
 import { Hdr } from './headers.js';
 import { isTransient, reasonOf } from './errors.js';
 import { LogSummary } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 import { oldestTime, withSourceTime } from './provenance.js';
+import { settleMessage, type SettleOptions } from './settle.js';
 import { failSpan, startBatchSpan } from './tracing.js';
 
 /** What happens to one message of a batch once the handler is done with it. */
@@ -76,44 +76,18 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   });
   let stopping = false;
 
+  const settleOptions: SettleOptions = {
+    js,
+    worker: opts.worker ?? stage,
+    stage,
+    consumer: config,
+    metrics,
+    termWithReason: opts.termWithReason,
+    log,
+  };
   const settle = async (msg: JsMsg, outcome: Outcome, receivedMs?: number): Promise<void> => {
-    let o = outcome;
-    if (o.kind === 'retry' && msg.info.deliveryCount >= config.maxDeliver) {
-      o = {
-        kind: 'poison',
-        code: o.code,
-        message: `gave up after ${msg.info.deliveryCount} deliveries: ${o.message}`,
-      };
-    }
-    switch (o.kind) {
-      case 'ack':
-        msg.ack();
-        break;
-      case 'hold':
-        break;
-      case 'retry':
-        msg.nak(o.delayMs ?? config.nakDelayMs);
-        break;
-      case 'poison':
-        try {
-          await deadLetterJsMsg(
-            js,
-            opts.worker ?? stage,
-            msg,
-            { code: o.code, message: o.message },
-            opts.termWithReason,
-          );
-          metrics.deadLetters.inc({ stage, reason: o.code });
-          deadLetters.add(o.code);
-        } catch (err) {
-          // the dead-letter stream is unreachable: keep the message, it comes back
-          log.error({ err }, 'dead-letter publish failed; message will be redelivered');
-          msg.nak(config.nakDelayMs);
-          o = { kind: 'retry', code: o.code, message: o.message };
-        }
-        break;
-    }
-    metrics.messages.inc({ stage, outcome: o.kind === 'poison' ? 'dead-letter' : o.kind });
+    const o = await settleMessage(msg, outcome, settleOptions);
+    if (o.kind === 'poison') deadLetters.add(o.code);
     const nowMs = Date.now();
     if (o.kind !== 'hold' && receivedMs !== undefined)
       metrics.receiveToAckSeconds.observe({ stage }, (nowMs - receivedMs) / 1000);

@@ -97,3 +97,5 @@ export type { QosTier, ControlTierConfig, TierConnection } from './qos.js';
 export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';
 export { ownValue } from './own-value.js';
 export { openKvBucket } from './kv-bucket.js';
+export { settleMessage } from './settle.js';
+export type { SettleOptions } from './settle.js';
