@@ -2,7 +2,7 @@
 // Redis with an append-only file, Mosquitto with persistence. A restart of one of them is then a restart, not a wipe.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, startNats, startProcess, type TestServer } from './servers.js';
+import { freePort, startNats, startProcess, startRedis, which, type TestServer } from './servers.js';
 
 /** One node of a test cluster: a TestServer with its server name and HTTP monitoring port. */
 export interface ClusterNode extends TestServer {
@@ -102,31 +102,9 @@ export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Prom
   return cluster;
 }
 
-function binary(env: string, fallback: string): string {
-  return process.env[env] || fallback;
-}
-
 /** redis-server with an append-only file fsynced on every write: restart() keeps every key. */
 export function startDurableRedis(): Promise<TestServer> {
-  return startProcess(
-    'redis',
-    binary('BUSWAY_REDIS_SERVER_BIN', '/usr/bin/redis-server'),
-    (port, dir) => [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'always',
-      '--dir',
-      dir,
-    ],
-    'redis',
-  );
+  return startRedis({ durable: true });
 }
 
 /**
@@ -136,7 +114,7 @@ export function startDurableRedis(): Promise<TestServer> {
 export function startDurableMosquitto(): Promise<TestServer> {
   return startProcess(
     'mosquitto',
-    binary('BUSWAY_MOSQUITTO_BIN', '/usr/sbin/mosquitto'),
+    which('mosquitto', ['/usr/sbin/mosquitto']),
     (_port, dir) => ['-c', join(dir, 'mosquitto.conf')],
     'mqtt',
     (port, dir) =>

@@ -47,7 +47,8 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   }
 }
 
-function which(bin: string, fallbacks: string[]): string {
+/** The binary of a server: BUSWAY_<NAME>_BIN, else the first fallback, else the name on PATH. */
+export function which(bin: string, fallbacks: string[]): string {
   return (
     [process.env[`BUSWAY_${bin.toUpperCase().replace(/-/g, '_')}_BIN`], ...fallbacks].find(Boolean) ?? bin
   );
@@ -123,9 +124,15 @@ export function startNats(extraArgs: string[] = [], opts: StartNatsOptions = {})
   );
 }
 
-/** redis-server keeping nothing on disk. */
-export function startRedis(): Promise<TestServer> {
+/**
+ * redis-server keeping nothing on disk; `durable`: an append-only file fsynced on every write, so restart()
+ * keeps every key.
+ */
+export function startRedis(opts: { durable?: boolean } = {}): Promise<TestServer> {
   const bin = which('redis-server', ['/usr/bin/redis-server']);
+  const persistence = opts.durable
+    ? ['--appendonly', 'yes', '--appendfsync', 'always']
+    : ['--appendonly', 'no'];
   return startProcess(
     'redis',
     bin,
@@ -136,8 +143,7 @@ export function startRedis(): Promise<TestServer> {
       '127.0.0.1',
       '--save',
       '',
-      '--appendonly',
-      'no',
+      ...persistence,
       '--dir',
       dir,
     ],

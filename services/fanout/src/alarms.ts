@@ -15,7 +15,7 @@ import {
   type Logger,
   type Outcome,
 } from '@busway/runtime';
-import { execAll, transient } from './decode.js';
+import { execAll, transient } from './batch-results.js';
 import { APPLY_ALARM_LUA, clearedAlarmKey, RedisKeys } from './redis-keys.js';
 
 /** An alarm event that passed the contract checks: kind ALARM, an Alarm body with its alarm_id. */

@@ -21,7 +21,7 @@ import {
 } from '@busway/runtime';
 import { alarmHandler } from './alarms.js';
 import type { FanoutConfig } from './config.js';
-import { execAll, transient } from './decode.js';
+import { execAll, transient } from './batch-results.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
 import { groupByPoint, groupsToStore, lastValueArgs, publishGroups } from './uns-writer.js';
 
@@ -80,16 +80,12 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     if (grouped.length === 0 && again.length === 0) return outcomes;
     try {
       // the last values stored before this batch: what is not newer is in UNS already
-      const stored = await redis
-        .pipeline(grouped.map((g) => ['hget', lastValueKey(g.subject), 'timeNs']))
-        .exec();
-      if (!stored) throw new Error('pipeline discarded');
+      const stored = await execAll(
+        redis.pipeline(grouped.map((g) => ['hget', lastValueKey(g.subject), 'timeNs'])),
+      );
       const { groups, stale } = groupsToStore(
         grouped,
-        stored.map(([err, t]) => {
-          if (err) throw err;
-          return typeof t === 'string' ? BigInt(t) : undefined;
-        }),
+        stored.map((t) => (typeof t === 'string' ? BigInt(t) : undefined)),
         again,
       );
       if (stale > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'stale' }, stale);
