@@ -22,7 +22,7 @@ describe('a worker’s KV bucket on a 3-node JetStream cluster', () => {
     await cluster?.dispose();
   });
 
-  it('is created with the replicas asked for, keeps one value per key and expires by its TTL', async () => {
+  it('is created with the replicas asked for, one value per key and the TTL asked for', async () => {
     const kv = await openKvBucket(jetstream(nc), 'replicated', { replicas: 3, ttlMs: 60_000 });
     await kv.put('a', '1');
     await kv.put('a', '2');
