@@ -32,11 +32,11 @@ const quick = process.argv.includes('--quick');
 const opts = quick ? { ...DEFAULTS, rounds: 2, roundMs: 300 } : DEFAULTS;
 const rows = [...benchNormalizer(opts), ...(await benchNormalizerWorker(opts.points, quick ? 1 : 3))];
 const sparkplug = await benchSparkplugIngest(quick ? 500 : 5000, 200);
-// the REST API (autocannon in a second process) and fan-out, beside the normalizer process's rate above
+// the REST API (paced load from a second process) and fan-out, beside the normalizer process's rate above
 const normalizerSamplesPerS = rows.find((r) => r.name.startsWith('normalizer process samples/s'))?.value;
 const api = await benchApi(
   quick
-    ? { ...API_DEFAULTS, durationS: 3, fanoutSamples: 20_000, normalizerSamplesPerS }
+    ? { ...API_DEFAULTS, durationS: 3, fanoutFeedS: 3, normalizerSamplesPerS }
     : { ...API_DEFAULTS, normalizerSamplesPerS },
 );
 const anomaly = benchAnomaly(

@@ -25,8 +25,9 @@ export function msFromTimeNs(ns: Long | number | null | undefined): number {
 }
 
 /** Exact nanoseconds as a bigint. */
-export function bigIntFromTimeNs(ns: Long | number | null | undefined): bigint {
+export function bigIntFromTimeNs(ns: Long | number | bigint | null | undefined): bigint {
   if (ns == null) return 0n;
+  if (typeof ns === 'bigint') return ns;
   if (typeof ns === 'number') return BigInt(Math.round(ns));
   return (BigInt(ns.high >>> 0) << 32n) | BigInt(ns.low >>> 0);
 }
@@ -37,7 +38,7 @@ export function nowNs(): Long {
 }
 
 /** RFC 3339 with nine fractional digits, UTC: 2026-11-22T10:00:00.123456789Z. */
-export function rfc3339Nano(ns: Long | number | null | undefined): string {
+export function rfc3339Nano(ns: Long | number | bigint | null | undefined): string {
   const total = bigIntFromTimeNs(ns);
   const seconds = total / 1_000_000_000n;
   const frac = (total % 1_000_000_000n).toString().padStart(9, '0');

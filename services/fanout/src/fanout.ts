@@ -23,6 +23,7 @@ import { alarmHandler } from './alarms.js';
 import type { FanoutConfig } from './config.js';
 import { execAll, transient } from './batch-results.js';
 import { anomalyKey, lastValueKey, RedisKeys, SET_IF_NEWER_LUA } from './redis-keys.js';
+import { decodeWireSample, SampleBatchScanner, type WireSample } from './sample-wire.js';
 import { groupByPoint, groupsToStore, lastValueArgs, publishGroups } from './uns-writer.js';
 
 const STAGE = 'fanout';
@@ -60,20 +61,23 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     log: rt.log.child({ consumer: 'fanout-alarms' }),
   });
 
+  const scanner = new SampleBatchScanner();
   const samples = async (batch: JsMsg[], ctx: Context): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
-    const decoded: busway.v1.ISample[][] = [];
+    const decoded: WireSample[][] = [];
     // delivered again (this worker died or its ack was lost before): stored or not, never judged by Redis
-    const redelivered: busway.v1.ISample[][] = [];
+    const redelivered: WireSample[][] = [];
     for (const msg of batch) {
-      const d = decodeOrRefuse(msg, EventTypes.SampleBatch, (data) => busway.v1.SampleBatch.decode(data));
+      const d = decodeOrRefuse(msg, EventTypes.SampleBatch, (data) => scanner.scan(data));
       if (d instanceof Refused) {
         outcomes.push(d.outcome);
         continue;
       }
       (msg.info.redelivered ? redelivered : decoded).push(d.samples);
       outcomes.push(ACK);
-      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, d.samples.length);
+      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, d.samples.length + d.withoutSubject);
+      if (d.withoutSubject > 0)
+        rt.metrics.samples.inc({ stage: STAGE, direction: 'no-subject' }, d.withoutSubject);
     }
     const grouped = groupByPoint(decoded);
     const again = groupByPoint(redelivered);
@@ -94,7 +98,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       if (groups.length > 0) {
         const pipe = redis.pipeline() as LvPipeline;
         for (const g of groups) {
-          const newest = g.samples[g.samples.length - 1] as busway.v1.ISample;
+          const newest = decodeWireSample(g.samples[g.samples.length - 1] as WireSample);
           pipe.buswaySetIfNewer(lastValueKey(g.subject), RedisKeys.lastValueIndex, ...lastValueArgs(newest));
         }
         await execAll(pipe);

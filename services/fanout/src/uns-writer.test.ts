@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { bigIntFromTimeNs, busway, timeNsFromMs, unsSubject } from '@busway/proto';
+import { busway, timeNsFromMs, unsSubject } from '@busway/proto';
+import { decodeWireSample, wireSampleOf, type WireSample } from './sample-wire.js';
 import { groupByPoint, groupsToStore, lastValueArgs, newerThanStored, unsMessageId } from './uns-writer.js';
 
 const sampleArb = fc.record({
@@ -10,13 +11,16 @@ const sampleArb = fc.record({
   t: fc.integer({ min: 1_800_000_000_000, max: 1_800_000_100_000 }),
   v: fc.double({ noNaN: true }),
 });
-const toSample = (x: { asset: string; metric: string; t: number; v: number }): busway.v1.ISample => ({
+const toDecoded = (x: { asset: string; metric: string; t: number; v: number }): busway.v1.ISample => ({
   pointId: `p:${x.asset}:${x.metric}`,
   path: { site: 's', hall: 'h', row: 'r', rack: 'k', assetClass: x.asset.slice(0, 3), asset: x.asset },
   metric: x.metric,
   doubleValue: x.v,
   eventTimeNs: timeNsFromMs(x.t),
 });
+/** A sample as fan-out reads it from ORDERED. */
+const toSample = (x: { asset: string; metric: string; t: number; v: number }) =>
+  wireSampleOf(toDecoded(x)) as WireSample;
 
 describe('UNS messages per point', () => {
   it('put every sample in exactly one group, on its own subject, in event-time order', () => {
@@ -30,8 +34,9 @@ describe('UNS messages per point', () => {
         );
         assert.equal(new Set(groups.map((g) => g.subject)).size, groups.length, 'one group per point');
         for (const g of groups) {
-          for (const s of g.samples) assert.equal(unsSubject(s.path ?? {}, s.metric ?? ''), g.subject);
-          const times = g.samples.map((s) => bigIntFromTimeNs(s.eventTimeNs));
+          for (const s of g.samples.map(decodeWireSample))
+            assert.equal(unsSubject(s.path ?? {}, s.metric), g.subject);
+          const times = g.samples.map((s) => s.timeNs);
           assert.deepEqual(
             times,
             [...times].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)),
@@ -54,7 +59,7 @@ describe('UNS messages per point', () => {
           const { groups: kept, stale } = newerThanStored(groups, stored);
           let total = 0;
           for (const g of kept) {
-            const times = g.samples.map((s) => bigIntFromTimeNs(s.eventTimeNs));
+            const times = g.samples.map((s) => s.timeNs);
             times.forEach((t, i) => {
               assert.ok(i === 0 || t > (times[i - 1] as bigint), 'strictly increasing');
               if (storedMs !== undefined) assert.ok(t > BigInt(storedMs) * 1_000_000n, 'newer than stored');
@@ -63,7 +68,7 @@ describe('UNS messages per point', () => {
           }
           // every distinct time newer than the stored one survives
           const expected = groups.reduce((n, g) => {
-            const times = new Set(g.samples.map((s) => bigIntFromTimeNs(s.eventTimeNs)));
+            const times = new Set(g.samples.map((s) => s.timeNs));
             return (
               n + [...times].filter((t) => storedMs === undefined || t > BigInt(storedMs) * 1_000_000n).length
             );
@@ -105,7 +110,7 @@ describe('UNS messages per point', () => {
   });
 
   it('write the newest sample of a point as its last value, with its time in nanoseconds', () => {
-    const s = toSample({ asset: 'pdu-1', metric: 'power.active', t: 1_800_000_000_000, v: 5200 });
+    const s = toDecoded({ asset: 'pdu-1', metric: 'power.active', t: 1_800_000_000_000, v: 5200 });
     const args = lastValueArgs({ ...s, unit: 'W', quality: busway.v1.Quality.QUALITY_GOOD });
     assert.equal(args[0], '1800000000000000000');
     assert.deepEqual(args.slice(1, 7), ['value', '5200', 'type', 'double', 'unit', 'W']);

@@ -1,37 +1,36 @@
 import type { Context } from '@opentelemetry/api';
 import type { JetStreamClient } from '@nats-io/jetstream';
-import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, unsSubject } from '@busway/proto';
+import { bigIntFromTimeNs, type busway, EventTypes, rfc3339Nano } from '@busway/proto';
 import { fabricHeaders, sendTraced } from '@busway/runtime';
+import { decodeWireSample, sampleBatchOf, type WireSample } from './sample-wire.js';
 
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
 
 /** The samples of one point in one fetched batch, in event-time order. */
 export interface PointSamples {
   subject: string;
-  samples: busway.v1.ISample[];
+  samples: WireSample[];
 }
+
+const byTime = (a: WireSample, b: WireSample) => (a.timeNs < b.timeNs ? -1 : a.timeNs > b.timeNs ? 1 : 0);
 
 /**
  * Groups samples by UNS subject, each group in event-time order. One UNS message per point and batch: when
  * fan-out falls behind, its batches grow and so do the groups, so it writes fewer, fuller messages exactly
  * when it needs to catch up; at low rates a group is usually one sample.
  */
-export function groupByPoint(batches: Iterable<busway.v1.ISample[]>): PointSamples[] {
-  const groups = new Map<string, busway.v1.ISample[]>();
+export function groupByPoint(batches: Iterable<WireSample[]>): PointSamples[] {
+  const groups = new Map<string, WireSample[]>();
   for (const samples of batches)
     for (const s of samples) {
-      if (!s.path || !s.metric) continue;
-      const subject = unsSubject(s.path, s.metric);
-      const g = groups.get(subject);
+      const g = groups.get(s.subject);
       if (g) g.push(s);
-      else groups.set(subject, [s]);
+      else groups.set(s.subject, [s]);
     }
   const out: PointSamples[] = [];
   for (const [subject, samples] of groups) {
-    if (samples.length > 1) {
-      const time = (s: busway.v1.ISample) => bigIntFromTimeNs(s.eventTimeNs);
-      samples.sort((a, b) => (time(a) < time(b) ? -1 : time(a) > time(b) ? 1 : 0));
-    }
+    // ORDERED is in event-time order per point: sort only when it is not
+    if (samples.some((s, i) => i > 0 && byTime(samples[i - 1] as WireSample, s) > 0)) samples.sort(byTime);
     out.push({ subject, samples });
   }
   return out;
@@ -52,9 +51,8 @@ export function newerThanStored(
   groups.forEach((g, i) => {
     let last = storedNs[i] ?? -1n;
     const samples = g.samples.filter((s) => {
-      const t = bigIntFromTimeNs(s.eventTimeNs);
-      if (t <= last) return false;
-      last = t;
+      if (s.timeNs <= last) return false;
+      last = s.timeNs;
       return true;
     });
     stale += g.samples.length - samples.length;
@@ -83,10 +81,10 @@ export function groupsToStore(
  * stored once; the subject is part of it, so a point re-mapped by the registry is stored on its new subject too.
  */
 export function unsMessageId(g: PointSamples): string {
-  const first = g.samples[0];
-  const last = g.samples[g.samples.length - 1];
-  const id = `${g.subject}|${first?.pointId}@${first?.eventTimeNs?.toString()}`;
-  return g.samples.length === 1 ? id : `${id}..${last?.eventTimeNs?.toString()}#${g.samples.length}`;
+  const first = g.samples[0] as WireSample;
+  const last = g.samples[g.samples.length - 1] as WireSample;
+  const id = `${g.subject}|${decodeWireSample(first).pointId}@${first.timeNs}`;
+  return g.samples.length === 1 ? id : `${id}..${last.timeNs}#${g.samples.length}`;
 }
 
 /**
@@ -107,9 +105,9 @@ export async function publishGroups(
           type: EventTypes.SampleBatch,
           source: '/busway/fanout',
           id,
-          time: rfc3339Nano(g.samples[0]?.eventTimeNs), // the event time of its first sample
+          time: rfc3339Nano((g.samples[0] as WireSample).timeNs), // the event time of its first sample
         });
-        const data = busway.v1.SampleBatch.encode({ samples: g.samples }).finish();
+        const data = sampleBatchOf(g.samples);
         // a `send` span per UNS message: the subscriber's traceparent points at the delivery itself
         return sendTraced(g.subject, ctx, h, () => js.publish(g.subject, data, { headers: h, msgID: id }), {
           'messaging.message.id': id,

@@ -1,0 +1,255 @@
+import { bigIntFromTimeNs, busway, unsSubject } from '@busway/proto';
+
+/** One sample of an ORDERED batch: its bytes as they came, and what fan-out routes and orders it by. */
+export interface WireSample {
+  /** The whole `samples` field (tag, length, Sample): a UNS message is such fields back to back. */
+  readonly field: Uint8Array;
+  readonly subject: string;
+  readonly timeNs: bigint;
+}
+
+export interface ScannedBatch {
+  samples: WireSample[];
+  /** Samples with no path or no metric: they have no UNS subject (never the case after the normalizer). */
+  withoutSubject: number;
+}
+
+/** Subjects remembered by the bytes of a sample's path and metric; past this many the map starts over. */
+const MAX_SUBJECTS = 100_000;
+
+const WT_VARINT = 0;
+const WT_LEN = 2;
+/** Wire type of each Sample field by number (telemetry.proto); any other field or wire type goes the slow way. */
+const SAMPLE_WIRE_TYPES = [-1, 2, 2, 2, 1, 0, 0, 2, 2, 1, 0, 0, 1, 0, 2, 0, 0, 2];
+/** Sample's string fields other than metric, which the generated decoder checks as UTF-8. */
+const STRING_FIELDS = new Set([1, 7, 8, 17]);
+const PATH = 2;
+const METRIC = 3;
+const EVENT_TIME = 9;
+const SOURCE = 14;
+const FLAGS = 17;
+
+/** Thrown inside the scanner when bytes are not in the plain form it reads; the generated decoder takes over. */
+class NotPlain extends Error {}
+const notPlain = new NotPlain();
+
+/**
+ * Reads a SampleBatch without decoding its samples into objects: each sample keeps its bytes, so fan-out
+ * writes UNS messages by copying them (fields it does not know pass through unchanged), and its subject
+ * comes from a map keyed by the bytes of its path and metric. Only what the generated decoder reads the same
+ * way is read here; anything else (a field twice, a wire type the schema does not give it, a group) sends
+ * that sample, or the whole batch, through the generated decoder, which also throws on what is malformed.
+ */
+export class SampleBatchScanner {
+  private readonly subjects = new Map<string, string>();
+  private buf: Buffer = Buffer.alloc(0);
+  private pos = 0;
+
+  /**
+   * The batch's samples that have a path and a metric, in order, and how many have not (no UNS subject).
+   * Throws on a malformed batch.
+   */
+  scan(data: Uint8Array): ScannedBatch {
+    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.pos = 0;
+    const out: WireSample[] = [];
+    let count = 0;
+    try {
+      while (this.pos < this.buf.length) {
+        const fieldStart = this.pos;
+        const tag = this.varint32();
+        // samples (1) and source (2), length-delimited; anything else is for the generated decoder
+        if (tag === 0x0a) {
+          const length = this.length();
+          const sample = this.sample(fieldStart, this.pos, this.pos + length);
+          this.pos += length;
+          count++;
+          if (sample) out.push(sample);
+        } else if (tag === 0x12) {
+          const length = this.length();
+          this.sourceRef(this.pos + length);
+        } else throw notPlain;
+      }
+      return { samples: out, withoutSubject: count - out.length };
+    } catch (err) {
+      if (err instanceof NotPlain) return slowScan(data);
+      throw err;
+    }
+  }
+
+  private sample(fieldStart: number, start: number, end: number): WireSample | undefined {
+    const b = this.buf;
+    const batchPos = this.pos;
+    this.pos = start;
+    let seen = 0;
+    let path = -1;
+    let metric = -1;
+    let metricLength = 0;
+    let lo = 0;
+    let hi = 0;
+    try {
+      while (this.pos < end) {
+        const tagAt = this.pos;
+        const tag = this.varint32();
+        const number = tag >>> 3;
+        if (number >= SAMPLE_WIRE_TYPES.length) {
+          this.unknown(tag & 7); // a field of a newer schema: passed on as it is
+          continue;
+        }
+        // the schema's fields with their own wire types, each once (flags may repeat)
+        if (SAMPLE_WIRE_TYPES[number] !== (tag & 7) || (seen & (1 << number) && number !== FLAGS))
+          throw notPlain;
+        seen |= 1 << number;
+        if (number === PATH) {
+          path = tagAt;
+          this.advance(this.length());
+        } else if (number === METRIC) {
+          metric = tagAt;
+          metricLength = this.asciiString();
+        } else if (number === EVENT_TIME) {
+          this.advance(8);
+          lo = b.readUInt32LE(this.pos - 8);
+          hi = b.readUInt32LE(this.pos - 4);
+        } else if (number === SOURCE) {
+          const length = this.length();
+          this.sourceRef(this.pos + length);
+        } else if (STRING_FIELDS.has(number)) this.asciiString();
+        else this.skip(tag & 7);
+      }
+      if (this.pos !== end) throw notPlain;
+    } catch (err) {
+      if (!(err instanceof NotPlain)) throw err;
+      this.pos = batchPos;
+      return slowSample(b.subarray(start, end));
+    }
+    // the key: the bytes of the path and metric fields, when one follows the other as an encoder writes them;
+    // without both (no UNS subject) or apart, the generated decoder reads the sample
+    const key = path >= 0 && metric > path && metricLength > 0 ? this.keyOf(path, metric) : undefined;
+    this.pos = batchPos;
+    if (key === undefined) return slowSample(b.subarray(start, end));
+    const field = b.subarray(fieldStart, end);
+    const timeNs = (BigInt(hi) << 32n) | BigInt(lo);
+    let subject = this.subjects.get(key);
+    if (subject === undefined) {
+      const s = busway.v1.Sample.decode(b.subarray(start, end));
+      subject = unsSubject(s.path ?? {}, s.metric);
+      if (this.subjects.size >= MAX_SUBJECTS) this.subjects.clear();
+      this.subjects.set(key, subject);
+    }
+    return { field, subject, timeNs };
+  }
+
+  /** The bytes from the path field to the end of the metric field, when nothing lies between them. */
+  private keyOf(path: number, metric: number): string | undefined {
+    this.pos = path + 1; // both tags are one byte
+    const pathEnd = this.length() + this.pos;
+    if (pathEnd !== metric) return undefined;
+    this.pos = metric + 1;
+    const metricEnd = this.length() + this.pos;
+    return this.buf.toString('latin1', path, metricEnd);
+  }
+
+  /** A SourceRef: its strings 1 to 3, each at most once. */
+  private sourceRef(end: number): void {
+    let seen = 0;
+    while (this.pos < end) {
+      const tag = this.varint32();
+      const number = tag >>> 3;
+      if (number < 1 || number > 3 || (tag & 7) !== WT_LEN || seen & (1 << number)) throw notPlain;
+      seen |= 1 << number;
+      this.asciiString();
+    }
+    if (this.pos !== end) throw notPlain;
+  }
+
+  /** A string field's bytes, and its length; anything but ASCII is left to the generated decoder (UTF-8 checks). */
+  private asciiString(): number {
+    const n = this.length();
+    const b = this.buf;
+    let acc = 0;
+    for (let i = this.pos; i < this.pos + n; i++) acc |= b[i] as number;
+    if (acc >= 0x80) throw notPlain;
+    this.pos += n;
+    return n;
+  }
+
+  /** A field this schema does not have, skipped by its wire type (groups and invalid types: the slow way). */
+  private unknown(wireType: number): void {
+    if (wireType === WT_VARINT) this.varint64();
+    else if (wireType === 1) this.advance(8);
+    else if (wireType === WT_LEN) this.advance(this.length());
+    else if (wireType === 5) this.advance(4);
+    else throw notPlain;
+  }
+
+  /** A scalar field of the schema: a varint or eight bytes. */
+  private skip(wireType: number): void {
+    if (wireType === WT_VARINT) this.varint64();
+    else this.advance(8);
+  }
+
+  private advance(n: number): void {
+    if (this.pos + n > this.buf.length) throw notPlain;
+    this.pos += n;
+  }
+
+  private length(): number {
+    const n = this.varint32();
+    if (this.pos + n > this.buf.length) throw notPlain;
+    return n;
+  }
+
+  private varint32(): number {
+    const b = this.buf;
+    let value = 0;
+    for (let shift = 0; shift < 35; shift += 7) {
+      const byte = b[this.pos++];
+      if (byte === undefined) throw notPlain;
+      value += (byte & 0x7f) * 2 ** shift;
+      if (byte < 0x80) return value > 0xffffffff ? (value % 2 ** 32) >>> 0 : value;
+    }
+    throw notPlain;
+  }
+
+  private varint64(): void {
+    for (let i = 0; i < 10; i++) {
+      const byte = this.buf[this.pos++];
+      if (byte === undefined) throw notPlain;
+      if (byte < 0x80) return;
+    }
+    throw notPlain;
+  }
+}
+
+/** The generated decoder's reading of one sample; its field is re-encoded in canonical form. */
+function slowSample(content: Uint8Array): WireSample | undefined {
+  return wireSampleOf(busway.v1.Sample.decode(content));
+}
+
+/** The generated decoder's reading of a whole batch (it throws on what is malformed). */
+function slowScan(data: Uint8Array): ScannedBatch {
+  const decoded = busway.v1.SampleBatch.decode(data).samples;
+  const samples = decoded.flatMap((s) => wireSampleOf(s) ?? []);
+  return { samples, withoutSubject: decoded.length - samples.length };
+}
+
+/** A decoded sample as a WireSample; undefined when it has no path or metric (no UNS subject). */
+export function wireSampleOf(s: busway.v1.ISample): WireSample | undefined {
+  if (!s.path || !s.metric) return undefined;
+  return {
+    field: busway.v1.SampleBatch.encode({ samples: [s] }).finish(),
+    subject: unsSubject(s.path, s.metric),
+    timeNs: bigIntFromTimeNs(s.eventTimeNs),
+  };
+}
+
+/** A UNS message's payload: the samples' fields back to back, which is a SampleBatch. */
+export function sampleBatchOf(samples: readonly WireSample[]): Uint8Array {
+  if (samples.length === 1) return (samples[0] as WireSample).field;
+  return Buffer.concat(samples.map((s) => s.field));
+}
+
+/** The sample a WireSample holds, decoded. */
+export function decodeWireSample(s: WireSample): busway.v1.Sample {
+  return busway.v1.SampleBatch.decode(s.field).samples[0] as busway.v1.Sample;
+}
