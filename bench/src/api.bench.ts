@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,22 +100,26 @@ async function load(url: string, o: ApiBenchOptions, token?: string): Promise<Pa
   return JSON.parse(stdout) as PacedLoadResult;
 }
 
-async function listen(server: Server): Promise<string> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/** Starts a baseline server (baseline-server.ts) in a process of its own; resolves to its URL. */
+async function baseline(children: ChildProcess[], args: string[]): Promise<string> {
+  const script = fileURLToPath(new URL('./baseline-server.js', import.meta.url));
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  const [line] = (await once(child.stdout, 'data')) as [Buffer];
+  return `http://127.0.0.1:${line.toString().trim()}`;
 }
 
 /**
  * REST current-value reads (`GET /v1/values?path=<one point>`) at a fixed, evenly paced rate from a second
- * process (paced-load.ts), beside two baselines loaded the same way in the same run: a bare node:http server answering the
- * same JSON as a constant, and a bare node:http server doing the same Redis HGETALL. Then fan-out's rate
+ * process (paced-load.ts), beside two baselines loaded the same way in the same run, each in its own process like
+ * the API: a bare node:http server answering the same JSON as a constant, and one doing the same Redis HGETALL. Then fan-out's rate
  * fed at the normalizer's rate for `fanoutFeedS` seconds (ORDERED → stream UNS + Redis last values).
  */
 export async function benchApi(o: ApiBenchOptions = API_DEFAULTS): Promise<BenchRow[]> {
   const [nats, redisServer] = await Promise.all([startNats(), startRedis()]);
   const redis = new Redis(redisServer.url);
   const nc = await connect({ servers: nats.url });
-  const servers: Server[] = [];
+  const children: ChildProcess[] = [];
   // fan-out and the API each in a process of its own, as deployed: the bench's own work does not slow them
   const sup = new Supervisor({ ...process.env }, mkdtempSync(join(tmpdir(), 'busway-bench-api-')));
   try {
@@ -178,21 +181,8 @@ export async function benchApi(o: ApiBenchOptions = API_DEFAULTS): Promise<Bench
     );
     const body = await (await fetch(url, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
 
-    const constant = createServer((_req, res) =>
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body),
-    );
-    const direct = createServer((_req, res) => {
-      redis.hgetall(`busway:lv:v1:${point}`).then(
-        (h) =>
-          res
-            .writeHead(200, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ count: 1, values: [h] })),
-        () => res.writeHead(503).end(),
-      );
-    });
-    servers.push(constant, direct);
-    const constantUrl = await listen(constant);
-    const directUrl = await listen(direct);
+    const constantUrl = await baseline(children, ['constant', body]);
+    const directUrl = await baseline(children, ['redis', redisServer.url, `busway:lv:v1:${point}`]);
     await load(url, { ...o, durationS: 2 }, TOKEN); // warm-up: JIT, connections
     const viaApi = await load(url, o, TOKEN);
     const bare = await load(constantUrl, o);
@@ -266,7 +256,7 @@ export async function benchApi(o: ApiBenchOptions = API_DEFAULTS): Promise<Bench
     ];
     return rows;
   } finally {
-    for (const s of servers) s.close();
+    for (const c of children) c.kill();
     await sup.stopAll(['api', 'fanout']);
     await nc.close();
     redis.disconnect();
