@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { findWorker, PIPELINE, Supervisor, summarize, sumOf } from '@busway/cli';
+import { findWorker, PIPELINE, Supervisor, summarize } from '@busway/cli';
 import { busway, EventTypes, nowNs, Streams } from '@busway/proto';
 import {
   fabricHeaders,
@@ -20,6 +20,7 @@ import {
 import { buildSiteModel, SimulatorConfigSchema } from '@busway/simulator';
 import { startMosquitto, startRedis, waitFor, type TestServer } from '@busway/testkit';
 import { moduleOf } from './catalog.js';
+import { STAGES, waitForEveryStage } from './pipeline-stages.js';
 import { ROOT } from './helm.js';
 import { startSecureNats, type SecureNats } from './secure-nats.js';
 import { TestPki } from './tls-certs.js';
@@ -69,8 +70,6 @@ async function connections(nats: SecureNats): Promise<{ user: string; tls: strin
   return (body.connections ?? []).map((c) => ({ user: c.authorized_user ?? '', tls: c.tls_version ?? '' }));
 }
 
-const STAGES = ['ingest', 'normalize', 'correlate', 'anomaly', 'fanout'];
-
 describe('the pipeline end to end over mutual TLS, each worker connected as its own least-privilege user', () => {
   let dir: string;
   let pki: TestPki;
@@ -119,17 +118,7 @@ describe('the pipeline end to end over mutual TLS, each worker connected as its 
   it('carries simulated samples through every stage, with every connection authenticated and encrypted', async () => {
     await sup.start('simulator', nats.envOf('simulator'));
     await sup.waitReady();
-    // every stage, not only the last: anomaly scores nothing while its series are still learning
-    await waitFor(
-      'samples out of every stage',
-      async () => {
-        const metrics = await sup.scrape();
-        return STAGES.every(
-          (stage) => sumOf(metrics, 'busway_samples_total', { stage, direction: 'out' }) > 0,
-        );
-      },
-      60_000,
-    );
+    await waitForEveryStage(sup);
     const counts = summarize(await sup.scrape(), 0);
     for (const stage of STAGES) {
       assert.ok(

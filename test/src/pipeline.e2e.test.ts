@@ -12,6 +12,7 @@ import { busway, org, unsSubject } from '@busway/proto';
 import { Hdr, loadConfig } from '@busway/runtime';
 import { buildSiteModel, SimulatorConfigSchema } from '@busway/simulator';
 import { startMosquitto, startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
+import { STAGES, waitForEveryStage } from './pipeline-stages.js';
 import { readStream, sampleKey, samplesOf } from './streams.js';
 
 const SITE = 'ai1';
@@ -94,6 +95,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     assert.equal(dead.length, 1);
 
     // every stage has processed samples (counters live in each process: read them before any restart)
+    await waitForEveryStage(sup);
     const counts = summarize(await sup.scrape(), 0);
 
     // SIGTERM each worker mid-stream, then start it again: it resumes from its durable consumer (or MQTT session)
@@ -131,7 +133,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       500,
     );
 
-    for (const stage of ['ingest', 'normalize', 'correlate', 'anomaly', 'fanout']) {
+    for (const stage of STAGES) {
       assert.ok(
         (counts.stages[stage]?.samplesOut ?? 0) > 0,
         `${stage} processed samples (${JSON.stringify(counts.stages[stage])})`,
