@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import { busway, EventTypes, timeNsFromMs } from '@busway/proto';
+import { busway, EventTypes, timeNsFromMs, unsSubject } from '@busway/proto';
 import { fabricHeaders, Hdr, runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
 import { anomalyKey, fanoutModule, lastValueKey, RedisKeys } from './index.js';
@@ -161,6 +161,29 @@ describe('fan-out against real nats-server and Redis', () => {
       async () => (await redis.sismember(RedisKeys.anomalyIndex, anomalyKey(UNS))) === 1,
     );
     assert.equal(await redis.hget(anomalyKey(UNS), 'score'), '0.3');
+  });
+
+  it("keeps a point's newest score when a batch carries several, whatever their order", async () => {
+    const at = (ms: number, score: number) => ({
+      pointId: 'p:cdu-r1:sup',
+      path,
+      metric: 'temperature.coolant.supply',
+      score,
+      label: score > 0.5 ? 'spike' : 'normal',
+      eventTimeNs: timeNsFromMs(1_800_000_000_000 + ms),
+    });
+    const id = `a-${++n}`;
+    await rt.js.publish(
+      'anomaly.v1.ai1.h1.r1.plant-r1',
+      busway.v1.AnomalyBatch.encode({ scores: [at(0, 0.1), at(2000, 0.9), at(1000, 0.2)] }).finish(),
+      { headers: fabricHeaders({ type: EventTypes.AnomalyBatch, source: '/test', id }), msgID: id },
+    );
+    const key = anomalyKey(unsSubject(path, 'temperature.coolant.supply'));
+    const stored = await waitFor('the score hash', async () => {
+      const h = await redis.hgetall(key);
+      return h.score ? h : undefined;
+    });
+    assert.deepEqual([stored.score, stored.label], ['0.9', 'spike']);
   });
 
   it('dead-letters a payload that does not decode', async () => {

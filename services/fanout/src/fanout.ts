@@ -1,7 +1,7 @@
 import type { Context } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import { Redis, type ChainableCommander } from 'ioredis';
-import { busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
+import { bigIntFromTimeNs, busway, EventTypes, rfc3339Nano, Streams, token, unsSubject } from '@busway/proto';
 import {
   ACK,
   decodeOrRefuse,
@@ -151,7 +151,8 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
   // scores are indexed for the API; alarms come from the anomaly worker itself (stream ALARMS)
   const anomalies = async (batch: JsMsg[]): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
-    const pipe = redis.pipeline();
+    // each point's hash holds its newest score: a batch writes that one only, however many it carries
+    const newest = new Map<string, busway.v1.IAnomalyScore>();
     for (const msg of batch) {
       const decoded = decodeOrRefuse(msg, EventTypes.AnomalyBatch, (d) => busway.v1.AnomalyBatch.decode(d));
       if (decoded instanceof Refused) {
@@ -161,16 +162,21 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       for (const s of decoded.scores) {
         if (!s.path || !s.metric) continue;
         const key = anomalyKey(unsSubject(s.path, s.metric));
-        pipe.hset(key, {
-          score: String(s.score),
-          label: s.label,
-          reason: s.reason,
-          time: rfc3339Nano(s.eventTimeNs),
-        });
-        pipe.sadd(RedisKeys.anomalyIndex, key); // lets readers find scores by pattern without SCAN
+        const held = newest.get(key);
+        if (!held || bigIntFromTimeNs(s.eventTimeNs) >= bigIntFromTimeNs(held.eventTimeNs)) newest.set(key, s);
       }
       outcomes.push(ACK);
     }
+    if (newest.size === 0) return outcomes;
+    const pipe = redis.pipeline();
+    for (const [key, s] of newest)
+      pipe.hset(key, {
+        score: String(s.score),
+        label: s.label,
+        reason: s.reason,
+        time: rfc3339Nano(s.eventTimeNs),
+      });
+    pipe.sadd(RedisKeys.anomalyIndex, ...newest.keys()); // lets readers find scores by pattern without SCAN
     try {
       await execAll(pipe);
     } catch (err) {
