@@ -68,6 +68,8 @@ export { otlpMetricReader, PromMetricProducer } from './otel-metrics.js';
 export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg, readDeadLetters } from './dead-letter.js';
 export type { DeadLetterReason, StoredDeadLetter } from './dead-letter.js';
 export { publishFabric } from './publish.js';
+export { PubAckPublisher, PublishError } from './pub-acks.js';
+export type { JetStreamPublisher } from './pub-acks.js';
 export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
 export { Refused, decodeOrRefuse } from './decode.js';
 export type { Outcome, BatchHandler, ConsumeLoop, ConsumeLoopOptions } from './consume-loop.js';

@@ -1,6 +1,7 @@
 import { trace, type Context } from '@opentelemetry/api';
-import type { JetStreamClient, PubAck } from '@nats-io/jetstream';
+import type { PubAck } from '@nats-io/jetstream';
 import { fabricHeaders, type FabricEnvelope } from './headers.js';
+import type { JetStreamPublisher } from './pub-acks.js';
 import { sourceTimeOf } from './provenance.js';
 import { injectTrace, startSendSpan, failSpan } from './tracing.js';
 
@@ -9,7 +10,7 @@ import { injectTrace, startSendSpan, failSpan } from './tracing.js';
  * in `traceparent`, and the envelope id as Nats-Msg-Id. Resolves when the stream has stored it.
  */
 export async function publishFabric(
-  js: JetStreamClient,
+  js: JetStreamPublisher,
   subject: string,
   data: Uint8Array,
   envelope: FabricEnvelope & { id: string },

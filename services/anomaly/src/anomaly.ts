@@ -86,7 +86,7 @@ export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Pr
       const subject = Subjects.anomaly(p.site ?? '_', p.hall ?? '_', p.row ?? '_', p.rack ?? '_');
       work.push(
         publishFabric(
-          rt.js,
+          rt.publisher,
           subject,
           busway.v1.AnomalyBatch.encode({ scores }).finish(),
           { type: EventTypes.AnomalyBatch, source: '/busway/anomaly', id },
@@ -99,7 +99,7 @@ export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Pr
       alarms.inc({ change: a.active ? 'raised' : 'cleared' });
       work.push(
         publishFabric(
-          rt.js,
+          rt.publisher,
           alarmSubject(a.score.path),
           busway.v1.EventBatch.encode({ events: [event] }).finish(),
           { type: EventTypes.EventBatch, source: '/busway/anomaly', id: event.id ?? '' },

@@ -94,7 +94,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       );
       if (stale > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'stale' }, stale);
       // UNS first, the last values after: a batch retried after a failure is still newer than Redis
-      await publishGroups(rt.js, groups, ctx, config.maxPendingPublishes);
+      await publishGroups(rt.publisher, groups, ctx, config.maxPendingPublishes);
       if (groups.length > 0) {
         const pipe = redis.pipeline() as LvPipeline;
         for (const g of groups) {
@@ -163,7 +163,8 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
         if (!s.path || !s.metric) continue;
         const key = anomalyKey(unsSubject(s.path, s.metric));
         const held = newest.get(key);
-        if (!held || bigIntFromTimeNs(s.eventTimeNs) >= bigIntFromTimeNs(held.eventTimeNs)) newest.set(key, s);
+        if (!held || bigIntFromTimeNs(s.eventTimeNs) >= bigIntFromTimeNs(held.eventTimeNs))
+          newest.set(key, s);
       }
       outcomes.push(ACK);
     }

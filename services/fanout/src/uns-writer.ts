@@ -1,7 +1,6 @@
 import type { Context } from '@opentelemetry/api';
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { bigIntFromTimeNs, type busway, EventTypes, rfc3339Nano } from '@busway/proto';
-import { fabricHeaders, sendTraced } from '@busway/runtime';
+import { fabricHeaders, sendTraced, type JetStreamPublisher } from '@busway/runtime';
 import { decodeWireSample, sampleBatchOf, type WireSample } from './sample-wire.js';
 
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
@@ -92,7 +91,7 @@ export function unsMessageId(g: PointSamples): string {
  * get the same message), at most `maxPending` awaiting their PubAck at once. Rejects if any is not stored.
  */
 export async function publishGroups(
-  js: JetStreamClient,
+  js: JetStreamPublisher,
   groups: PointSamples[],
   ctx: Context,
   maxPending: number,

@@ -80,7 +80,7 @@ export class DsxBridge {
         t.objectType;
       const sample = sampleOf(`dsx-bms:${key}`, topic, value, known, sourceId, nowNs());
       await publishFabric(
-        this.rt.js,
+        this.rt.publisher,
         Subjects.rawSamples('dsx-bms', sourceId),
         busway.v1.SampleBatch.encode({ samples: [sample] }).finish(),
         {

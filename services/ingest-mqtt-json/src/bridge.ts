@@ -67,7 +67,7 @@ export class MqttJsonBridge {
       for (const { source, id, samples } of mapper.map(topic, captures, payload, nowNs())) {
         if (samples.length === 0) continue;
         await publishFabric(
-          this.rt.js,
+          this.rt.publisher,
           Subjects.rawSamples('mqtt', source),
           busway.v1.SampleBatch.encode({ samples }).finish(),
           { type: EventTypes.SampleBatch, source: `/mqtt/${mapper.rule.name}`, id },

@@ -108,7 +108,7 @@ export class BatchDelivery {
     }
     if (!batch.data) return;
     await publishFabric(
-      this.rt.js,
+      this.rt.publisher,
       this.subject,
       batch.data,
       { type: EventTypes.SampleBatch, source: `/opcua/${this.endpoint.id}`, id: batch.id },

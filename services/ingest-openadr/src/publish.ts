@@ -30,7 +30,7 @@ export async function publishSignals(
   const data = busway.v1.EventBatch.encode({ events }).finish();
   await stored(
     publishFabric(
-      rt.js,
+      rt.publisher,
       SIGNAL_SUBJECT,
       data,
       { type: EventTypes.EventBatch, ...envelope },

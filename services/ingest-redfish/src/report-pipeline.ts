@@ -292,7 +292,7 @@ export class ReportPipeline {
       source: { protocol: PROTOCOL, address: `${url}${item.reportUri}`, sourceId: endpointId },
     }).finish();
     await publishFabric(
-      this.rt.js,
+      this.rt.publisher,
       Subjects.rawSamples(PROTOCOL, endpointId),
       batch,
       { type: EventTypes.SampleBatch, source, id: item.id },

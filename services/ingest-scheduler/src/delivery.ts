@@ -103,7 +103,7 @@ export class EventDelivery {
       const data = busway.v1.EventBatch.encode({ events: [e] }).finish();
       const ok = await this.retry(() =>
         publishFabric(
-          this.rt.js,
+          this.rt.publisher,
           this.subject,
           data,
           { type: EventTypes.EventBatch, source: `/${this.source.kind}/${this.source.id}`, id: e.id ?? '' },

@@ -20,7 +20,13 @@ export async function publishSamples(
   envelope: { source: string; id: string },
 ): Promise<void> {
   const bytes = busway.v1.SampleBatch.encode(batch).finish();
-  await publishFabric(rt.js, subject, bytes, { type: EventTypes.SampleBatch, ...envelope }, context.active());
+  await publishFabric(
+    rt.publisher,
+    subject,
+    bytes,
+    { type: EventTypes.SampleBatch, ...envelope },
+    context.active(),
+  );
   rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, batch.samples?.length ?? 0);
   rt.metrics.messages.inc({ stage: STAGE, outcome: 'published' });
 }

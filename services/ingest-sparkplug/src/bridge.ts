@@ -107,7 +107,7 @@ export class SparkplugBridge {
     if (n > 0) {
       const data = busway.v1.SampleBatch.encode(batch).finish();
       await publishFabric(
-        this.rt.js,
+        this.rt.publisher,
         Subjects.rawSamples('sparkplug', `${t.group}-${t.edge}`),
         data,
         { type: EventTypes.SampleBatch, source: `/sparkplug/${t.group}/${t.edge}`, id: msgId },

@@ -73,7 +73,7 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
       const id = `${inputId}:norm:${subject.slice('norm.v1.samples.'.length)}`;
       work.push(
         publishFabric(
-          rt.js,
+          rt.publisher,
           subject,
           data,
           { type: EventTypes.SampleBatch, source: '/busway/normalizer', id },
@@ -108,7 +108,7 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     await Promise.all(
       [...byKind].map(([kind, events]) =>
         publishFabric(
-          rt.js,
+          rt.publisher,
           Subjects.normEvents(kind),
           busway.v1.EventBatch.encode({ events }).finish(),
           { type: EventTypes.EventBatch, source: '/busway/normalizer', id: `${inputId}:norm:${token(kind)}` },

@@ -68,7 +68,7 @@ export async function startSimulator(rt: WorkerRuntime, config: SimulatorConfig)
     for (const e of it.directJobEvents ? out.events : []) {
       const id = `sim-scheduler:${e.jobId}:${e.phase}`;
       await publishFabric(
-        rt.js,
+        rt.publisher,
         Subjects.rawEvents('scheduler'),
         jobEventBatch(e),
         { type: EventTypes.EventBatch, source: '/busway/simulator/scheduler', id },

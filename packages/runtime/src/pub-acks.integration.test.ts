@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { DiscardPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { startNats, type TestServer } from '@busway/testkit';
+import { PubAckPublisher, PublishError } from './pub-acks.js';
+
+describe('PubAckPublisher against a real nats-server', () => {
+  let nats: TestServer;
+  let nc: NatsConnection;
+  let jsm: JetStreamManager;
+  let publisher: PubAckPublisher;
+  const data = new TextEncoder().encode('x');
+
+  before(async () => {
+    nats = await startNats();
+    nc = await connect({ servers: nats.url, inboxPrefix: '_INBOX.w1' });
+    jsm = await jetstreamManager(nc);
+    await jsm.streams.add({ name: 'S', subjects: ['s.>'] });
+    await jsm.streams.add({ name: 'ONE', subjects: ['one.>'], max_msgs: 1, discard: DiscardPolicy.New });
+    publisher = new PubAckPublisher(nc, 300);
+  });
+  after(async () => {
+    publisher.close();
+    await nc.close();
+    await nats.dispose();
+  });
+
+  it('resolves with the stream and sequence once stored, many in flight at once', async () => {
+    const acks = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => publisher.publish(`s.${i % 7}`, data, { headers: headers() })),
+    );
+    assert.deepEqual(
+      acks.map((a) => a.seq).sort((a, b) => a - b),
+      Array.from({ length: 500 }, (_, i) => i + 1),
+    );
+    assert.ok(acks.every((a) => a.stream === 'S' && !a.duplicate));
+    assert.equal((await jsm.streams.info('S')).state.messages, 500);
+  });
+
+  it('sets Nats-Msg-Id, so a repeat is stored once and acknowledged as a duplicate', async () => {
+    const first = await publisher.publish('s.dup', data, { msgID: 'id-1' });
+    const again = await publisher.publish('s.dup', data, { headers: headers(), msgID: 'id-1' });
+    assert.deepEqual([first.duplicate, again.duplicate, again.seq], [false, true, first.seq]);
+    const stored = await jsm.streams.getMessage('S', { last_by_subj: 's.dup' });
+    assert.equal(stored?.header.get('Nats-Msg-Id'), 'id-1');
+  });
+
+  it('rejects a subject no stream takes, and a message the stream refuses', async () => {
+    await assert.rejects(publisher.publish('nowhere.x', data), /no stream takes nowhere\.x/);
+    await publisher.publish('one.a', data);
+    await assert.rejects(publisher.publish('one.b', data), (err: Error) => {
+      assert.ok(err instanceof PublishError);
+      assert.match(err.message, /one\.b refused: 503 maximum messages exceeded/);
+      return true;
+    });
+  });
+
+  it('rejects when nothing answers within its timeout, and takes its acks below the connection inbox prefix', async () => {
+    const silent = nc.subscribe('mute.>'); // a responder that never answers: not "no responders"
+    const replies: string[] = [];
+    const observer = await connect({ servers: nats.url });
+    observer.subscribe('_INBOX.w1.>', {
+      callback: (_e, m) => {
+        replies.push(m.subject);
+      },
+    });
+    await observer.flush();
+    await assert.rejects(publisher.publish('mute.x', data), /no PubAck for mute\.x within 300 ms/);
+    await publisher.publish('s.seen', data);
+    await observer.flush();
+    assert.ok(replies.length > 0 && replies.every((s) => s.startsWith('_INBOX.w1.')), replies.join());
+    silent.unsubscribe();
+    await observer.close();
+  });
+
+  it('rejects what is pending when the connection closes', async () => {
+    const own = await connect({ servers: nats.url });
+    const p = new PubAckPublisher(own, 60_000);
+    own.subscribe('mute2.>');
+    await own.flush();
+    const pending = p.publish('mute2.x', data);
+    await own.close();
+    await assert.rejects(pending, /closed/);
+  });
+});
