@@ -43,6 +43,11 @@ export interface ConsumeLoopOptions {
   handle: BatchHandler;
   /** How often the consumer's backlog (num_pending, num_ack_pending) is sampled into gauges; 0: never. @default 5000 */
   lagIntervalMs?: number;
+  /**
+   * Told after every pull: whether it completed and how many messages it brought. A pull that completed
+   * empty shows nothing waits; a failed one shows nothing (the input may be stalled, not quiet).
+   */
+  onPull?: (pull: { ok: boolean; messages: number }) => void;
 }
 
 export interface ConsumeLoop {
@@ -132,11 +137,13 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
     span.end();
   };
 
-  const pullOnce = async (): Promise<void> => {
+  const pullOnce = async (): Promise<number> => {
     const messages = await consumer.fetch({ ...pull, expires: config.fetchExpiresMs });
+    let count = 0;
     let batch: JsMsg[] = [];
     let received: number[] = [];
     for await (const msg of messages) {
+      count++;
       batch.push(msg);
       received.push(Date.now());
       if (batch.length >= config.batchSize || messages.getPending() === 0) {
@@ -147,13 +154,16 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       }
     }
     if (batch.length > 0) await processBatch(batch, received);
+    return count;
   };
 
   const done = (async () => {
     while (!stopping) {
       try {
-        await pullOnce();
+        const messages = await pullOnce();
+        opts.onPull?.({ ok: true, messages });
       } catch (err) {
+        opts.onPull?.({ ok: false, messages: 0 });
         // NATS unreachable or the consumer is gone: the connection reconnects on its own; try again shortly
         log.warn({ err: (err as Error).message }, 'pull failed; retrying');
         await new Promise((r) => setTimeout(r, 1000));

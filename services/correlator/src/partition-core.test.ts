@@ -104,6 +104,22 @@ describe('a partition core', () => {
     assert.deepEqual(released(c, T + 70_000), [5, 6], 'caught up and quiet: everything leaves');
   });
 
+  it('does not call sources idle while what waits for its input is unknown, only once nothing does', () => {
+    const c = core();
+    c.ingest(...msg(0, { pending: 0 }), T);
+    c.ingest(...msg(5, { pending: 0 }), T + 1);
+    c.setBacklog(0, Number.POSITIVE_INFINITY); // a pull failed: the reader may be stalled
+    assert.deepEqual(
+      released(c, T + 60_000),
+      [0],
+      'silence after a failed pull is the reader, not the source',
+    );
+    c.setBacklog(0, 12); // the consumer says 12 messages wait
+    assert.deepEqual(released(c, T + 61_000), []);
+    c.setBacklog(0, 0); // a pull came back empty: quiet for real
+    assert.deepEqual(released(c, T + 62_000), [5]);
+  });
+
   it('keeps a restored watermark still until the replay reached the checkpoint', () => {
     const a = core();
     for (const i of [0, 1, 2, 3]) {

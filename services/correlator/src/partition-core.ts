@@ -200,6 +200,16 @@ export class PartitionCore {
     return replaying ? { kind: 'replayed', items: items.length } : { kind: 'ok', items: items.length };
   }
 
+  /**
+   * What waits in the stream for `input`, learnt outside its messages: 0 after a pull that came back empty,
+   * Infinity while unknown (a pull failed), the consumer's num_pending once asked. While it is above 0 the
+   * input counts as behind and its sources cannot go idle: a reader that cannot pull must not let the
+   * watermark pass what waits for it.
+   */
+  setBacklog(input: number, pending: number): void {
+    this.backlog[input] = pending;
+  }
+
   /** Releases what the watermark passed, feeds it to the engine, and returns everything to publish. */
   flush(nowMs: number): Outputs {
     // the restored watermark must not move before the replay has put the checkpoint's buffer back: what it

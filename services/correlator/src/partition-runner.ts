@@ -177,7 +177,7 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
     }
   };
   const send = (subject: string, data: Uint8Array, type: string, id: string, ctx: Context) =>
-    publishFabric(rt.js, subject, data, { type, source: SOURCE, id }, ctx);
+    publishFabric(rt.publisher, subject, data, { type, source: SOURCE, id }, ctx);
 
   const flush = async (ctx: Context = context.active()) => {
     const o = core.flush(Date.now());
@@ -246,6 +246,18 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
         log,
         termWithReason: rt.features().termWithReason,
         handle: handle(i),
+        onPull: (pull) => {
+          if (pull.ok) {
+            if (pull.messages === 0) core.setBacklog(i, 0);
+            return;
+          }
+          // a failed pull says nothing of the input (nats-server 2.9 fails quiet pulls on missed heartbeats): ask
+          core.setBacklog(i, Number.POSITIVE_INFINITY);
+          rt.jsm.consumers.info(Streams.Norm.name, spec.durable).then(
+            (info) => core.setBacklog(i, info.num_pending),
+            () => undefined, // still unknown: the next pull tells
+          );
+        },
       }),
     );
   const onError = (what: string) => (err: unknown) =>
