@@ -4,6 +4,7 @@
 // autocannon's `-R` instead sends each second's quota back to back at the start of the second, which
 // measures a burst of `rate` requests, not a steady `rate` per second.
 import { Agent, request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { percentile } from './measure.js';
 
 export interface PacedLoadResult {
@@ -66,7 +67,7 @@ export async function pacedLoad(
   };
 }
 
-if (process.argv[1]?.endsWith('paced-load.js')) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [url, rate, seconds, ...headerArgs] = process.argv.slice(2);
   const headers = Object.fromEntries(
     headerArgs.map((h) => [h.slice(0, h.indexOf('=')), h.slice(h.indexOf('=') + 1)]),

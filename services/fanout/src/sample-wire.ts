@@ -6,6 +6,8 @@ export interface WireSample {
   readonly field: Uint8Array;
   readonly subject: string;
   readonly timeNs: bigint;
+  /** The sample decoded, once asked for (decodeWireSample): a group's message id and last value share it. */
+  decoded?: busway.v1.Sample;
 }
 
 export interface ScannedBatch {
@@ -18,7 +20,9 @@ export interface ScannedBatch {
 const MAX_SUBJECTS = 100_000;
 
 const WT_VARINT = 0;
+const WT_I64 = 1;
 const WT_LEN = 2;
+const WT_I32 = 5;
 /** Wire type of each Sample field by number (telemetry.proto); any other field or wire type goes the slow way. */
 const SAMPLE_WIRE_TYPES = [-1, 2, 2, 2, 1, 0, 0, 2, 2, 1, 0, 0, 1, 0, 2, 0, 0, 2];
 /** Sample's string fields other than metric, which the generated decoder checks as UTF-8. */
@@ -93,7 +97,7 @@ export class SampleBatchScanner {
         const tag = this.varint32();
         const number = tag >>> 3;
         if (number >= SAMPLE_WIRE_TYPES.length) {
-          this.unknown(tag & 7); // a field of a newer schema: passed on as it is
+          this.skip(tag & 7); // a field of a newer schema: passed on as it is
           continue;
         }
         // the schema's fields with their own wire types, each once (flags may repeat)
@@ -136,7 +140,7 @@ export class SampleBatchScanner {
       if (this.subjects.size >= MAX_SUBJECTS) this.subjects.clear();
       this.subjects.set(key, subject);
     }
-    return { field, subject, timeNs };
+    return { field, subject, timeNs, decoded: undefined };
   }
 
   /** The bytes from the path field to the end of the metric field, when nothing lies between them. */
@@ -173,19 +177,13 @@ export class SampleBatchScanner {
     return n;
   }
 
-  /** A field this schema does not have, skipped by its wire type (groups and invalid types: the slow way). */
-  private unknown(wireType: number): void {
-    if (wireType === WT_VARINT) this.varint64();
-    else if (wireType === 1) this.advance(8);
-    else if (wireType === WT_LEN) this.advance(this.length());
-    else if (wireType === 5) this.advance(4);
-    else throw notPlain;
-  }
-
-  /** A scalar field of the schema: a varint or eight bytes. */
+  /** A field skipped by its wire type (groups and invalid types: the generated decoder decides). */
   private skip(wireType: number): void {
     if (wireType === WT_VARINT) this.varint64();
-    else this.advance(8);
+    else if (wireType === WT_I64) this.advance(8);
+    else if (wireType === WT_LEN) this.advance(this.length());
+    else if (wireType === WT_I32) this.advance(4);
+    else throw notPlain;
   }
 
   private advance(n: number): void {
@@ -240,6 +238,7 @@ export function wireSampleOf(s: busway.v1.ISample): WireSample | undefined {
     field: busway.v1.SampleBatch.encode({ samples: [s] }).finish(),
     subject: unsSubject(s.path, s.metric),
     timeNs: bigIntFromTimeNs(s.eventTimeNs),
+    decoded: undefined,
   };
 }
 
@@ -249,7 +248,8 @@ export function sampleBatchOf(samples: readonly WireSample[]): Uint8Array {
   return Buffer.concat(samples.map((s) => s.field));
 }
 
-/** The sample a WireSample holds, decoded. */
+/** The sample a WireSample holds, decoded once. */
 export function decodeWireSample(s: WireSample): busway.v1.Sample {
-  return busway.v1.SampleBatch.decode(s.field).samples[0] as busway.v1.Sample;
+  s.decoded ??= busway.v1.SampleBatch.decode(s.field).samples[0] as busway.v1.Sample;
+  return s.decoded;
 }
