@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { decodePayload, ingestSparkplugModule, metricsToSamples } from '@busway/ingest-sparkplug';
-import { busway, nowNs } from '@busway/proto';
+import { nowNs, SampleBatchWriter } from '@busway/proto';
 import { connectMqttIngest, createLogger, ensureStream, fabricStreams, runWorker } from '@busway/runtime';
 import { startMosquitto, startNats, waitFor } from '@busway/testkit';
 import type { BenchRow } from './normalizer.bench.js';
@@ -18,12 +18,14 @@ function cpuPath(payloads: Buffer[]): { metricsPerS: number; bytesIn: number; by
     byAlias: new Map(),
     byName: new Map(),
     ingestTimeNs: nowNs(),
+    pointIds: new Map<string, string>(),
   };
+  const writer = new SampleBatchWriter();
   let metrics = 0;
   let bytesOut = 0;
   const step = (p: Buffer) => {
     const { samples } = metricsToSamples(decodePayload(p), ctx);
-    bytesOut += busway.v1.SampleBatch.encode({ samples }).finish().length;
+    bytesOut += writer.encode({ samples }).length;
     metrics += samples.length;
   };
   for (const p of payloads) step(p); // warm-up

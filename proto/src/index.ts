@@ -14,6 +14,8 @@ export {
   parseRfc3339Ns,
   daysInMonth,
 } from './time.js';
+export { SampleBatchWriter } from './sample-writer.js';
+export { WireReader, WireType, NotPlain, notPlain } from './wire-reader.js';
 export { QuantityKinds, Metrics, kindOf, canonicalUnitOf } from './taxonomy.js';
 export type { QuantityKind } from './taxonomy.js';
 export { default as Long } from 'long';

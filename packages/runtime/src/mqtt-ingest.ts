@@ -1,5 +1,6 @@
 import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { JetStreamPublisher } from './pub-acks.js';
 import { createHash } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
 import { EventTypes, Subjects } from '@busway/proto';
@@ -22,7 +23,7 @@ function mqttMessageId(topic: string, payload: Uint8Array): string {
  * hash, so a broker redelivery is stored once.
  */
 export async function auditMqtt(
-  js: JetStreamClient,
+  js: JetStreamPublisher,
   protocol: string,
   topic: string,
   payload: Uint8Array,
@@ -61,7 +62,7 @@ export async function connectMqttIngest(
   process: (topic: string, payload: Buffer) => Promise<void>,
   options: {
     /** Keep every message on the AUDIT stream, in parallel with reading it: both must land before the ack. */
-    audit?: { js: JetStreamClient; protocol: string };
+    audit?: { js: JetStreamPublisher; protocol: string };
     /** Where the buffer's fill and its pauses are counted. */
     metrics?: StageMetrics;
     /** More client options, e.g. a will. */

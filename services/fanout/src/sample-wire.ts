@@ -1,4 +1,12 @@
-import { bigIntFromTimeNs, busway, unsSubject } from '@busway/proto';
+import {
+  bigIntFromTimeNs,
+  busway,
+  NotPlain,
+  notPlain,
+  unsSubject,
+  WireReader,
+  WireType,
+} from '@busway/proto';
 
 /** One sample of an ORDERED batch: its bytes as they came, and what fan-out routes and orders it by. */
 export interface WireSample {
@@ -19,10 +27,6 @@ export interface ScannedBatch {
 /** Subjects remembered by the bytes of a sample's path and metric; past this many the map starts over. */
 const MAX_SUBJECTS = 100_000;
 
-const WT_VARINT = 0;
-const WT_I64 = 1;
-const WT_LEN = 2;
-const WT_I32 = 5;
 /** Wire type of each Sample field by number (telemetry.proto); any other field or wire type goes the slow way. */
 const SAMPLE_WIRE_TYPES = [-1, 2, 2, 2, 1, 0, 0, 2, 2, 1, 0, 0, 1, 0, 2, 0, 0, 2];
 /** Sample's string fields other than metric, which the generated decoder checks as UTF-8. */
@@ -33,10 +37,6 @@ const EVENT_TIME = 9;
 const SOURCE = 14;
 const FLAGS = 17;
 
-/** Thrown inside the scanner when bytes are not in the plain form it reads; the generated decoder takes over. */
-class NotPlain extends Error {}
-const notPlain = new NotPlain();
-
 /**
  * Reads a SampleBatch without decoding its samples into objects: each sample keeps its bytes, so fan-out
  * writes UNS messages by copying them (fields it does not know pass through unchanged), and its subject
@@ -44,18 +44,15 @@ const notPlain = new NotPlain();
  * way is read here; anything else (a field twice, a wire type the schema does not give it, a group) sends
  * that sample, or the whole batch, through the generated decoder, which also throws on what is malformed.
  */
-export class SampleBatchScanner {
+export class SampleBatchScanner extends WireReader {
   private readonly subjects = new Map<string, string>();
-  private buf: Buffer = Buffer.alloc(0);
-  private pos = 0;
 
   /**
    * The batch's samples that have a path and a metric, in order, and how many have not (no UNS subject).
    * Throws on a malformed batch.
    */
   scan(data: Uint8Array): ScannedBatch {
-    this.buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    this.pos = 0;
+    this.reset(data);
     const out: WireSample[] = [];
     let count = 0;
     try {
@@ -159,63 +156,11 @@ export class SampleBatchScanner {
     while (this.pos < end) {
       const tag = this.varint32();
       const number = tag >>> 3;
-      if (number < 1 || number > 3 || (tag & 7) !== WT_LEN || seen & (1 << number)) throw notPlain;
+      if (number < 1 || number > 3 || (tag & 7) !== WireType.Len || seen & (1 << number)) throw notPlain;
       seen |= 1 << number;
       this.asciiString();
     }
     if (this.pos !== end) throw notPlain;
-  }
-
-  /** A string field's bytes, and its length; anything but ASCII is left to the generated decoder (UTF-8 checks). */
-  private asciiString(): number {
-    const n = this.length();
-    const b = this.buf;
-    let acc = 0;
-    for (let i = this.pos; i < this.pos + n; i++) acc |= b[i] as number;
-    if (acc >= 0x80) throw notPlain;
-    this.pos += n;
-    return n;
-  }
-
-  /** A field skipped by its wire type (groups and invalid types: the generated decoder decides). */
-  private skip(wireType: number): void {
-    if (wireType === WT_VARINT) this.varint64();
-    else if (wireType === WT_I64) this.advance(8);
-    else if (wireType === WT_LEN) this.advance(this.length());
-    else if (wireType === WT_I32) this.advance(4);
-    else throw notPlain;
-  }
-
-  private advance(n: number): void {
-    if (this.pos + n > this.buf.length) throw notPlain;
-    this.pos += n;
-  }
-
-  private length(): number {
-    const n = this.varint32();
-    if (this.pos + n > this.buf.length) throw notPlain;
-    return n;
-  }
-
-  private varint32(): number {
-    const b = this.buf;
-    let value = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const byte = b[this.pos++];
-      if (byte === undefined) throw notPlain;
-      value += (byte & 0x7f) * 2 ** shift;
-      if (byte < 0x80) return value > 0xffffffff ? (value % 2 ** 32) >>> 0 : value;
-    }
-    throw notPlain;
-  }
-
-  private varint64(): void {
-    for (let i = 0; i < 10; i++) {
-      const byte = this.buf[this.pos++];
-      if (byte === undefined) throw notPlain;
-      if (byte < 0x80) return;
-    }
-    throw notPlain;
   }
 }
 

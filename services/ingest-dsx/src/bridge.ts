@@ -51,7 +51,7 @@ export class DsxBridge {
       this.rt.log,
       (topic, message) => this.handle(topic, message),
       {
-        audit: { js: this.rt.js, protocol: 'dsx-bms' },
+        audit: { js: this.rt.publisher, protocol: 'dsx-bms' },
         metrics: this.rt.metrics,
       },
     );

@@ -46,7 +46,7 @@ export class MqttJsonBridge {
       this.rt.log,
       (topic, message) => this.handle(topic, message),
       {
-        audit: { js: this.rt.js, protocol: 'mqtt' },
+        audit: { js: this.rt.publisher, protocol: 'mqtt' },
         metrics: this.rt.metrics,
       },
     );

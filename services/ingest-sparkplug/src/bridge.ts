@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { MqttClient } from 'mqtt';
-import { busway, EventTypes, Long, nowNs, org, Subjects } from '@busway/proto';
+import { busway, EventTypes, Long, nowNs, org, SampleBatchWriter, Subjects } from '@busway/proto';
 import {
   connectMqttIngest,
   deadLetterMqtt,
@@ -37,6 +37,7 @@ export class SparkplugBridge {
   private readonly rebirthAsked = new Map<string, number>();
   private readonly deadLetters: LogSummary;
   private readonly seqGaps: LogSummary;
+  private readonly writer = new SampleBatchWriter();
   /** Messages decoded once, kept while their Buffer lives (until stored). */
   private readonly decoded = new WeakMap<
     Buffer,
@@ -69,7 +70,7 @@ export class SparkplugBridge {
       this.rt.log,
       (topic, message) => this.handle(topic, message),
       {
-        audit: { js: this.rt.js, protocol: 'sparkplug' },
+        audit: { js: this.rt.publisher, protocol: 'sparkplug' },
         metrics: this.rt.metrics,
         client: { will: { topic: this.stateTopic(), payload: stateOf(false, since), qos: 1, retain: true } },
       },
@@ -105,7 +106,7 @@ export class SparkplugBridge {
     if (birth) await this.births?.save(sourceIdOf(t), birth);
     const n = batch.samples?.length ?? 0;
     if (n > 0) {
-      const data = busway.v1.SampleBatch.encode(batch).finish();
+      const data = this.writer.encode(batch);
       await publishFabric(
         this.rt.publisher,
         Subjects.rawSamples('sparkplug', `${t.group}-${t.edge}`),
@@ -160,6 +161,7 @@ export class SparkplugBridge {
       byAlias: dev.byAlias,
       byName: dev.byName,
       ingestTimeNs: nowNs(),
+      pointIds: dev.pointIds,
     });
     if (skipped > 0) this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'skipped-metric' }, skipped);
     for (const s of samples) dev.last.set(s.pointId ?? '', s);

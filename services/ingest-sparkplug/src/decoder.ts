@@ -1,11 +1,13 @@
 import { gunzipSync, inflateSync } from 'node:zlib';
 import { busway, Long, org, timeNsFromMs } from '@busway/proto';
 import { ContractViolation, DecodeError } from '@busway/runtime';
+import { PayloadScanner } from './payload-scanner.js';
+import type { MetricView as Metric, PayloadView as Payload } from './payload-view.js';
 import { sourceIdOf, type SparkplugTopic } from './topic.js';
 
-type Payload = org.eclipse.tahu.protobuf.Payload;
-type Metric = org.eclipse.tahu.protobuf.Payload.IMetric;
 const PayloadCodec = org.eclipse.tahu.protobuf.Payload;
+/** Reads the common payload (scalar metrics) without the generated decoder; synchronous, so one serves all. */
+const scanner = new PayloadScanner();
 
 /** Sparkplug 3.0 datatypes (table 6.4.16). */
 export const SpType = {
@@ -44,6 +46,8 @@ const COMPRESSED = 'SPBV1.0_COMPRESSED';
  * `algorithm` metric, GZIP). A protobuf or a body that does not decode is a DecodeError (poison).
  */
 export function decodePayload(data: Uint8Array): Payload {
+  const scanned = scanner.scan(data);
+  if (scanned) return scanned;
   let payload: Payload;
   try {
     payload = PayloadCodec.decode(data);
@@ -179,6 +183,21 @@ export interface DecodeContext {
   /** name -> definition, from the births. */
   byName: Map<string, MetricDef>;
   ingestTimeNs: Long;
+  /** Leaf name -> point id, kept per node or device: built once, and hashed once as the key of its last value. */
+  pointIds?: Map<string, string>;
+}
+
+/** Point ids remembered per node or device; past this many (names no birth declared) the map starts over. */
+const MAX_POINT_IDS = 100_000;
+
+function pointIdOf(ctx: DecodeContext, sourceId: string, name: string): string {
+  let id = ctx.pointIds?.get(name);
+  if (id === undefined) {
+    id = `sparkplug:${sourceId}:${name}`;
+    if (ctx.pointIds && ctx.pointIds.size >= MAX_POINT_IDS) ctx.pointIds.clear();
+    ctx.pointIds?.set(name, id);
+  }
+  return id;
 }
 
 /**
@@ -212,7 +231,7 @@ export function metricsToSamples(
     for (const leaf of leaves) {
       const timeMs = toNum(leaf.m.timestamp) || toNum(m.timestamp) || payloadTime;
       const sample: busway.v1.ISample = {
-        pointId: `sparkplug:${sourceId}:${leaf.name}`,
+        pointId: pointIdOf(ctx, sourceId, leaf.name),
         unit,
         eventTimeNs: timeMs ? times.ns(timeMs) : undefined,
         clockSource: timeMs

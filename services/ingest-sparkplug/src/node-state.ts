@@ -5,6 +5,8 @@ import type { MetricDef } from './decoder.js';
 export class NodeState {
   readonly byAlias = new Map<number, MetricDef>();
   readonly byName = new Map<string, MetricDef>();
+  /** Metric (leaf) name -> point id. */
+  readonly pointIds = new Map<string, string>();
   /** Last sample of every metric, to mark stale on a death. */
   readonly last = new Map<string, busway.v1.ISample>();
   bdSeq?: number;
