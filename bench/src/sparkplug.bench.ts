@@ -40,14 +40,33 @@ function cpuPath(payloads: Buffer[]): { metricsPerS: number; bytesIn: number; by
 
 const PUBLISHER = join(dirname(fileURLToPath(import.meta.url)), 'mqtt-publisher.js');
 
-/** Publishes the payloads from a separate process (its CPU is not counted) and resolves when it is done. */
-function publishFromChild(url: string, topic: string, qos: 0 | 1, messages: number, metrics: number) {
-  return new Promise<void>((resolve, reject) => {
-    const args = [PUBLISHER, url, topic, String(qos), String(messages), String(metrics)];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+/** A publisher process: `started` once its payloads are made and it begins to publish, `done` when it exits. */
+interface Publishing {
+  started: Promise<void>;
+  done: Promise<void>;
+}
+
+/** Publishes the payloads from a separate process (its CPU is not counted). */
+function publishFromChild(
+  url: string,
+  topic: string,
+  qos: 0 | 1,
+  messages: number,
+  metrics: number,
+): Publishing {
+  const args = [PUBLISHER, url, topic, String(qos), String(messages), String(metrics)];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))));
   });
+  const started = new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('publishing')) resolve();
+    });
+    done.then(() => reject(new Error('the publisher exited before it published')), reject);
+  });
+  return { started, done };
 }
 
 interface Phase {
@@ -56,15 +75,19 @@ interface Phase {
   cpuUsPerMessage: number;
 }
 
-/** Runs `publish` and waits for `arrived` to reach `messages`, timing it and the CPU this process spent. */
-async function measure(messages: number, publish: () => Promise<void>, arrived: () => Promise<number>) {
+/**
+ * Runs `publish` and waits for `arrived` to reach `messages`, timing it and the CPU this process spent from
+ * the first message published (the publisher makes its payloads first: not part of either side's time).
+ */
+async function measure(messages: number, publish: () => Publishing, arrived: () => Promise<number>) {
+  const publishing = publish();
+  await publishing.started;
   const cpu0 = process.cpuUsage();
   const start = performance.now();
-  const published = publish();
   await waitFor('every message stored', async () => (await arrived()) >= messages, 600_000, 20);
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  await published;
+  await publishing.done;
   return { seconds, cpuUsPerMessage: (cpu.user + cpu.system) / messages } satisfies Phase;
 }
 

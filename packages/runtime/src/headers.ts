@@ -37,13 +37,14 @@ export interface FabricEnvelope {
 export function fabricHeaders(env: FabricEnvelope): MsgHdrs {
   const h = headers();
   const id = env.id ?? randomUUID();
-  h.set(Hdr.SpecVersion, '1.0');
-  h.set(Hdr.Id, id);
-  h.set(Hdr.Type, env.type);
-  h.set(Hdr.Source, env.source);
-  h.set(Hdr.Time, env.time ?? new Date().toISOString());
-  h.set(Hdr.DataContentType, env.contentType ?? PROTOBUF_CONTENT_TYPE);
-  h.set(Hdr.MsgId, id);
+  // append, not set: the headers are new, and set first deletes (a scan of every key) on each message
+  h.append(Hdr.SpecVersion, '1.0');
+  h.append(Hdr.Id, id);
+  h.append(Hdr.Type, env.type);
+  h.append(Hdr.Source, env.source);
+  h.append(Hdr.Time, env.time ?? new Date().toISOString());
+  h.append(Hdr.DataContentType, env.contentType ?? PROTOBUF_CONTENT_TYPE);
+  h.append(Hdr.MsgId, id);
   return h;
 }
 

@@ -36,8 +36,8 @@ export async function auditMqtt(
     id,
     contentType: 'application/octet-stream',
   });
-  h.set('mqtt-topic', topic);
-  await js.publish(Subjects.audit(protocol, source), payload, { headers: h, msgID: id });
+  h.append('mqtt-topic', topic);
+  await js.publish(Subjects.audit(protocol, source), payload, { headers: h }); // Nats-Msg-Id is in h
 }
 
 /** The MQTT keys every ingest bridge's config has. */

@@ -24,7 +24,8 @@ export async function publishFabric(
   const h = fabricHeaders({ ...envelope, time: envelope.time ?? sourceTimeOf(parent) });
   injectTrace(h, trace.setSpan(parent, span));
   try {
-    return await js.publish(subject, data, { headers: h, msgID: envelope.id });
+    // the headers hold the envelope id as Nats-Msg-Id already: JetStream dedups on it
+    return await js.publish(subject, data, { headers: h });
   } catch (err) {
     failSpan(span, err);
     throw err;

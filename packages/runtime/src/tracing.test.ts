@@ -11,7 +11,7 @@ import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { Histogram, Registry } from 'prom-client';
 import { PromMetricProducer } from './otel-metrics.js';
 import { mergeProvenance, provenanceOf, withSourceTime } from './provenance.js';
-import { injectTrace, startBatchSpan, startSendSpan } from './tracing.js';
+import { injectTrace, PropagatingTracer, startBatchSpan, startSendSpan } from './tracing.js';
 
 const exporter = new InMemorySpanExporter();
 const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
@@ -106,5 +106,38 @@ describe('the Prometheus registry read as OTel metrics', () => {
     assert.deepEqual(point?.value.buckets, { boundaries: [0.1, 1], counts: [1, 2, 1] });
     assert.equal(point?.value.count, 4);
     assert.equal(point?.value.sum, 4.25);
+  });
+});
+
+describe('PropagatingTracer (a worker without an exporter)', () => {
+  const propagating = new PropagatingTracer();
+  const traceparentOf = (span: ReturnType<PropagatingTracer['startSpan']>) => {
+    const h = headers();
+    new W3CTraceContextPropagator().inject(trace.setSpan(ROOT_CONTEXT, span), h, {
+      set: (carrier, key, value) => carrier.set(key, value),
+    });
+    return h.get('traceparent');
+  };
+
+  it("continues its parent's trace with a span id of its own, and keeps the parent's sampling flag", () => {
+    const { ctx } = sentFrom('upstream');
+    const parent = trace.getSpanContext(ctx);
+    const span = propagating.startSpan('send x', {}, ctx);
+    assert.equal(span.spanContext().traceId, parent?.traceId);
+    assert.notEqual(span.spanContext().spanId, parent?.spanId);
+    assert.equal(span.spanContext().traceFlags, parent?.traceFlags);
+    assert.equal(span.isRecording(), false, 'nothing is recorded: there is no exporter');
+    assert.match(traceparentOf(span), new RegExp(`^00-${parent?.traceId}-[0-9a-f]{16}-01$`));
+  });
+
+  it('starts a new sampled trace without a parent, or when asked for a root span', () => {
+    const { ctx } = sentFrom('upstream');
+    const fresh = propagating.startSpan('poll', {}, ROOT_CONTEXT);
+    const root = propagating.startSpan('poll', { root: true }, ctx);
+    for (const span of [fresh, root]) {
+      assert.match(traceparentOf(span), /^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      assert.notEqual(span.spanContext().traceId, trace.getSpanContext(ctx)?.traceId);
+    }
+    assert.notEqual(fresh.spanContext().traceId, root.spanContext().traceId);
   });
 });

@@ -2,23 +2,29 @@ import { randomUUID } from 'node:crypto';
 import {
   context,
   createContextKey,
+  isSpanContextValid,
   propagation,
   trace,
   SpanKind,
   SpanStatusCode,
+  TraceFlags,
   type Attributes,
   type Context,
   type Link,
   type Span,
   type SpanContext,
+  type SpanOptions,
   type TextMapGetter,
   type TextMapSetter,
+  type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, NoopSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { BatchSpanProcessor, RandomIdGenerator } from '@opentelemetry/sdk-trace-base';
 import type { MsgHdrs } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
 import { otlpMetricReader } from './otel-metrics.js';
@@ -34,13 +40,15 @@ export interface Tracing {
 }
 
 /**
- * Starts the OpenTelemetry SDK for one worker. Without an OTLP endpoint spans are still created, so
- * trace context keeps flowing through NATS headers to workers that do export. With one, spans go to
- * `<endpoint>/v1/traces` and, when `metrics` is given, the worker's Prometheus registry to `<endpoint>/v1/metrics`.
+ * Starts OpenTelemetry for one worker. With an OTLP endpoint, the SDK sends spans to `<endpoint>/v1/traces`
+ * and, when `metrics` is given, the worker's Prometheus registry to `<endpoint>/v1/metrics`. Without one,
+ * spans only carry trace context on (`PropagatingTracer`), so it keeps flowing through NATS headers to
+ * workers that do export.
  */
 export function initTracing(worker: string, otlpEndpoint?: string, metrics?: Registry): Tracing {
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
   const base = otlpEndpoint?.replace(/\/$/, '');
+  if (!base) return propagateOnly();
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({
       'service.name': `busway-${worker}`,
@@ -48,17 +56,57 @@ export function initTracing(worker: string, otlpEndpoint?: string, metrics?: Reg
       // replicas of one worker apart: the pod name in Kubernetes, else a fresh id per process
       'service.instance.id': process.env.HOSTNAME || randomUUID(),
     }),
-    // without any processor the SDK registers no tracer provider, and spans would carry no context at all
-    spanProcessors: base
-      ? [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }))]
-      : [new NoopSpanProcessor()],
+    spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${base}/v1/traces` }))],
     // explicit, or the SDK would export empty metrics and logs to localhost:4318 from the environment's defaults
-    metricReaders: base && metrics ? [otlpMetricReader(`${base}/v1/metrics`, metrics)] : [],
+    metricReaders: metrics ? [otlpMetricReader(`${base}/v1/metrics`, metrics)] : [],
     logRecordProcessors: [],
     instrumentations: [],
   });
   sdk.start();
   return { shutdown: () => sdk.shutdown() };
+}
+
+const ids = new RandomIdGenerator();
+
+/**
+ * A tracer for a worker that exports nothing: each span is a non-recording span with a fresh id in its
+ * parent's trace (or a new sampled trace), so `traceparent` goes on as with the SDK, which would build a full
+ * span per message only to drop it (about 30 µs each, measured on the Sparkplug bridge).
+ */
+export class PropagatingTracer implements Tracer {
+  startSpan(_name: string, options: SpanOptions = {}, ctx: Context = context.active()): Span {
+    const parent = options.root ? undefined : trace.getSpanContext(ctx);
+    const valid = parent !== undefined && isSpanContextValid(parent);
+    return trace.wrapSpanContext({
+      traceId: valid ? parent.traceId : ids.generateTraceId(),
+      spanId: ids.generateSpanId(),
+      traceFlags: valid ? parent.traceFlags : TraceFlags.SAMPLED,
+    });
+  }
+
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...args: unknown[]): ReturnType<F> {
+    const fn = args[args.length - 1] as F;
+    const options = (args.length > 1 ? args[0] : {}) as SpanOptions;
+    const parent = (args.length > 2 ? args[1] : context.active()) as Context;
+    const span = this.startSpan(name, options, parent);
+    return context.with(trace.setSpan(parent, span), fn as (s: Span) => ReturnType<F>, undefined, span);
+  }
+}
+
+let propagating = false;
+
+/** Registers the context manager and PropagatingTracer once per process: workers sharing a process share them. */
+function propagateOnly(): Tracing {
+  if (!propagating) {
+    propagating = true;
+    const contextManager = new AsyncLocalStorageContextManager().enable();
+    if (!context.setGlobalContextManager(contextManager)) contextManager.disable();
+    const tracer = new PropagatingTracer();
+    const provider: TracerProvider = { getTracer: () => tracer };
+    trace.setGlobalTracerProvider(provider);
+  }
+  // kept for the process's other workers, as the SDK's globals are
+  return { shutdown: async () => undefined };
 }
 
 /** Writes the active (or given) trace context into NATS headers as `traceparent`. */
