@@ -1,5 +1,5 @@
 // The correlator: ordering + correlation throughput on one core beside decode + encode of the same batches,
-// added latency at half that load against the out-of-orderness bound, memory per point, and the scores
+// added latency at half the target load against the out-of-orderness bound, memory per point, and the scores
 // against the simulator's ground truth.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -39,6 +39,9 @@ export interface CorrelatorBenchOptions {
   /** Also score a 15-minute run against the ground truth. */
   score: boolean;
 }
+
+/** Samples per second per core the issue asks of ordering + correlation; latency is measured at half of it. */
+const TARGET_RATE = 300_000;
 
 export const CORRELATOR_DEFAULTS: CorrelatorBenchOptions = {
   rows: 20,
@@ -170,7 +173,15 @@ async function pacedLatency(
     for (; pushed < due; pushed++) {
       const tpl = templates[pushed % templates.length] as Item;
       const t = epoch + now - (delays[pushed & 65_535] as number);
-      buffer.push({ ...tpl, t, seq: pushed, pushedMs: now }, epoch + now);
+      const item: Item = {
+        t,
+        key: tpl.key,
+        seq: pushed,
+        source: tpl.source,
+        sample: tpl.sample,
+        pushedMs: now,
+      };
+      buffer.push(item, epoch + now);
     }
     const after = performance.now();
     if (after - lastDrain >= 2) {
@@ -196,8 +207,8 @@ async function pacedLatency(
 }
 
 /**
- * The paced run's workload at full speed on a virtual clock: samples per CPU second. Half of this is the
- * load the latency is measured at, so both see the same points, reordering and checks.
+ * The paced run's workload at full speed on a virtual clock: samples per CPU second. The latency is measured
+ * on the same points, reordering and checks, paced at half the target rate.
  */
 function steadyRate(
   scenario: Scenario,
@@ -209,16 +220,24 @@ function steadyRate(
   const engine = new CorrelationEngine(loadRules(), () => topo, 'ai1');
   const buffer = new OrderBuffer<Item>(orderingOptions(o));
   const ratePerMs = 200; // virtual: 200k samples per second of event time
+  const nowOf = (i: number) => 1_800_000_000_000 + i / ratePerMs;
+  // the items are made first, as the other row decodes its batches first: only ordering and correlation count
+  const items = Array.from({ length: samples }, (_, i): Item => {
+    const tpl = templates[i % templates.length] as Item;
+    // one literal shape, as the worker's decoder makes its items (a spread's shapes vary with the template)
+    return {
+      t: nowOf(i) - Math.random() * o.outOfOrdernessMs,
+      key: tpl.key,
+      seq: i,
+      source: tpl.source,
+      sample: tpl.sample,
+      pushedMs: 0,
+    };
+  });
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < samples; i++) {
-    const now = 1_800_000_000_000 + i / ratePerMs;
-    const it = {
-      ...(templates[i % templates.length] as Item),
-      pushedMs: 0,
-      t: now - Math.random() * o.outOfOrdernessMs,
-      seq: i,
-    };
-    buffer.push(it, now);
+    const now = nowOf(i);
+    buffer.push(items[i] as Item, now);
     if (i % 400 === 399) {
       for (const slot of buffer.drain(now))
         for (const x of slot.items) if (x.sample) engine.onSample(x.sample, x.t);
@@ -308,8 +327,11 @@ export async function benchCorrelator(o: CorrelatorBenchOptions = CORRELATOR_DEF
 
   const templates = steadyPoints(batches.flat(), 20_000);
   steadyRate(scenario, templates, o, 200_000); // warm-up
-  const steady = steadyRate(scenario, templates, o, 600_000);
-  const half = steady / 2;
+  // rounds, as above: the machine is shared
+  const steady = median(Array.from({ length: o.rounds }, () => steadyRate(scenario, templates, o, 600_000)));
+  // the issue's load: half of the 300k per core target (half of what this run reached would grow with speed)
+  const half = TARGET_RATE / 2;
+  gc(); // what the throughput rounds left is the bench's garbage, not the worker's: not in the latency window
   const latency = await pacedLatency(scenario, templates, half, o);
   const rows: BenchRow[] = [
     {
@@ -319,7 +341,7 @@ export async function benchCorrelator(o: CorrelatorBenchOptions = CORRELATOR_DEF
       baseline,
       ratio: ordering / baseline.value,
       target: '>= 300k samples/s per core',
-      pass: ordering >= 300_000,
+      pass: ordering >= TARGET_RATE,
     },
     {
       name: 'worker CPU path: decode, order, correlate, encode (NATS I/O aside)',
@@ -333,17 +355,17 @@ export async function benchCorrelator(o: CorrelatorBenchOptions = CORRELATOR_DEF
       value: steady,
       unit: 'samples/s',
       target: '>= 300k samples/s per core',
-      pass: steady >= 300_000,
+      pass: steady >= TARGET_RATE,
     },
     {
-      name: `p99 added latency at half that load, paced in real time, 10 % of samples delayed up to the bound (${Math.round(latency.achieved)} of ${Math.round(half)} samples/s achieved)`,
+      name: `p99 added latency at half the target load, paced in real time, 10 % of samples delayed up to the bound (${Math.round(latency.achieved)} of ${Math.round(half)} samples/s achieved)`,
       value: latency.p99,
       unit: 'ms',
       baseline: { name: 'out-of-orderness bound', value: o.outOfOrdernessMs },
       target: `< bound + 20 ms (${o.outOfOrdernessMs + 20} ms)`,
       pass: latency.p99 < o.outOfOrdernessMs + 20,
     },
-    { name: 'p50 added latency at half load', value: latency.p50, unit: 'ms' },
+    { name: 'p50 added latency at half the target load', value: latency.p50, unit: 'ms' },
     {
       name: `memory per tracked point, heap + typed arrays (dedup memory of ${orderingOptions(o).dedupDepth} identities, ${Math.round(memory.typedArrayBytesPerKey)} B of it in typed arrays; ${memory.keys} points)`,
       value: memory.bytesPerKey,

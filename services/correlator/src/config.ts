@@ -12,13 +12,15 @@ export const CorrelatorConfigSchema = RuntimeConfigSchema.extend(ConsumerConfigS
     durable: z.string().min(1).default('correlator'),
     /** YAML or JSON rules file (see README); none: the built-in rule set. @default none */
     rulesFile: z.string().min(1).optional(),
-    /** Bounded out-of-orderness: a source's watermark trails its newest event time by this much. @default 2000 */
+    /** partition: one watermark per partition (its newest event time less the bound; a source lagging the others by more turns late); source: one per rack subject (the partition waits for the slowest). @default partition */
+    watermarkScope: z.enum(['partition', 'source']).default('partition'),
+    /** Bounded out-of-orderness: the watermark trails the newest event time by this much. @default 2000 */
     outOfOrdernessMs: z.coerce.number().int().min(0).default(2000),
     /** A sample at most this far behind the watermark is still emitted (flagged `late`); older ones go to ordered.v1.late. @default 0 */
     allowedLatenessMs: z.coerce.number().int().min(0).default(0),
-    /** A source (rack subject) with no input for this long stops holding the watermark back. @default 3000 */
+    /** A partition (watermarkScope source: a rack subject) with no input for this long stops holding the watermark back. @default 3000 */
     idleTimeoutMs: z.coerce.number().int().min(100).default(3000),
-    /** A source further than this behind the newest one stops holding the watermark back (its samples turn late). @default 30000 */
+    /** watermarkScope source: a source further than this behind the newest one stops holding the watermark back (its samples turn late). @default 30000 */
     maxSourceLagMs: z.coerce.number().int().min(0).default(30_000),
     /** How often the watermark is re-evaluated without input (idle sources, wall clock). @default 100 */
     flushIntervalMs: z.coerce.number().int().min(10).default(100),

@@ -98,7 +98,7 @@ describe('a partition core', () => {
   it('does not call quiet sources idle while the stream still holds messages for it', () => {
     const c = core();
     c.ingest(...msg(0, { pending: 500 }), T);
-    c.ingest(...msg(5, { pending: 499 }), T + 1);
+    c.ingest(...msg(5, { pending: 499 }), T + 5001);
     assert.deepEqual(released(c, T + 60_000), [0], 'behind: silence is the reader, not the source');
     c.ingest(...msg(6, { pending: 0 }), T + 60_001);
     assert.deepEqual(released(c, T + 70_000), [5, 6], 'caught up and quiet: everything leaves');
@@ -107,7 +107,7 @@ describe('a partition core', () => {
   it('does not call sources idle while what waits for its input is unknown, only once nothing does', () => {
     const c = core();
     c.ingest(...msg(0, { pending: 0 }), T);
-    c.ingest(...msg(5, { pending: 0 }), T + 1);
+    c.ingest(...msg(5, { pending: 0 }), T + 5001);
     c.setBacklog(0, Number.POSITIVE_INFINITY); // a pull failed: the reader may be stalled
     assert.deepEqual(
       released(c, T + 60_000),
