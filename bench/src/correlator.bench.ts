@@ -3,7 +3,7 @@
 // against the simulator's ground truth.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { busway, EventTypes, msFromTimeNs } from '@busway/proto';
+import { busway, EventTypes, msFromTimeNs, SampleBatchWriter } from '@busway/proto';
 import {
   CorrelationEngine,
   CorrelatorConfigSchema,
@@ -117,9 +117,10 @@ function orderAndCorrelate(scenario: Scenario, batches: Item[][], o: CorrelatorB
 /** The worker's whole CPU path: decode, order, correlate, encode what leaves (NATS I/O left out). */
 function fullPath(scenario: Scenario, o: CorrelatorBenchOptions): number {
   const core = harnessCore(scenario, { ordering: orderingOptions(o) });
+  const writer = new SampleBatchWriter(); // as the worker encodes its ORDERED batches
   let bytes = 0;
   const encode = (out: ReturnType<typeof core.flush>) => {
-    for (const b of out.ordered) bytes += busway.v1.SampleBatch.encode({ samples: b.items }).finish().length;
+    for (const b of out.ordered) bytes += writer.encode({ samples: b.items }).length;
     for (const b of out.events) bytes += busway.v1.EventBatch.encode({ events: b.items }).finish().length;
     for (const inc of out.incidents) bytes += busway.v1.Incident.encode(inc).finish().length;
   };

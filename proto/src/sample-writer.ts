@@ -3,8 +3,6 @@ import { busway } from '../gen/busway.js';
 
 type ISample = busway.v1.ISample;
 
-/** Strings remembered with their UTF-8 bytes; past this many the cache starts over. */
-const MAX_CACHED_STRINGS = 100_000;
 /** A lone surrogate: protobufjs encodes it its own way, so a sample holding one goes to the generated encoder. */
 const LONE_SURROGATE = /\p{Cs}/u;
 
@@ -13,14 +11,14 @@ class NotPlain extends Error {}
 const notPlain = new NotPlain();
 
 /**
- * Encodes SampleBatches to the same bytes as the generated encoder, without its per-field writer operations:
- * the UTF-8 bytes of repeated strings (point ids, units, flags) are kept, and each sample is written straight
- * into one buffer. A sample with a nested message (path, source), unknown fields or values of unusual types
- * is encoded by the generated encoder and copied in. Bridges encode one batch per source message, so this is
- * on their hot path.
+ * Encodes SampleBatches to the same bytes as the generated encoder, without its per-field writer operations
+ * (an object per field, then a copy): each sample is written straight into one buffer, ASCII strings a
+ * character at a time, and a length is written once what it covers is (moved if it needs more than the bytes
+ * kept for it). A sample with unknown fields or values of unusual types is encoded by the generated encoder
+ * and copied in. Bridges encode one batch per source message and the correlator one per rack and slot, so this
+ * is on their hot paths.
  */
 export class SampleBatchWriter {
-  private readonly strings = new Map<string, Buffer>();
   private buf = Buffer.allocUnsafe(1 << 16);
   private pos = 0;
 
@@ -49,16 +47,14 @@ export class SampleBatchWriter {
 
   /** The sample's fields in field-number order, with the generated encoder's rules for what is written. */
   private plainSample(s: ISample): void {
-    if (s.path != null || s.source != null || s.$unknowns != null) throw notPlain;
+    if (s.$unknowns != null) throw notPlain;
     const proto = Object.getPrototypeOf(s);
     if (proto !== Object.prototype && proto !== busway.v1.Sample.prototype) throw notPlain;
-    this.ensure(6);
-    this.buf[this.pos++] = 0x0a;
-    // two bytes kept for the length (up to 16 KiB); moved once the length is known
-    const lengthAt = this.pos;
-    this.pos += 2;
-    if (s.pointId != null && s.pointId !== '') this.cachedString(0x0a, s.pointId);
-    if (s.metric != null && s.metric !== '') this.cachedString(0x1a, s.metric);
+    this.tag(0x0a);
+    const lengthAt = this.keepLength(2); // up to 16 KiB without a move
+    if (s.pointId != null && s.pointId !== '') this.string(0x0a, s.pointId);
+    if (s.path != null) this.path(s.path);
+    if (s.metric != null && s.metric !== '') this.string(0x1a, s.metric);
     if (s.doubleValue != null) this.double(0x21, s.doubleValue);
     if (s.intValue != null) {
       const [lo, hi] = bitsOf(s.intValue);
@@ -67,37 +63,107 @@ export class SampleBatchWriter {
     }
     if (s.boolValue != null) this.small(0x30, s.boolValue ? 1 : 0);
     if (s.stringValue != null) this.string(0x3a, s.stringValue);
-    if (s.unit != null && s.unit !== '') this.cachedString(0x42, s.unit);
+    if (s.unit != null && s.unit !== '') this.string(0x42, s.unit);
     if (s.eventTimeNs != null) this.fixed64(0x49, s.eventTimeNs);
     if (s.clockSource != null && s.clockSource !== 0) this.uint(0x50, s.clockSource, 0x7fffffff);
     if (s.clockQuality != null && s.clockQuality !== 0) this.uint(0x58, s.clockQuality, 0xffffffff);
     if (s.ingestTimeNs != null) this.fixed64(0x61, s.ingestTimeNs);
     if (s.quality != null && s.quality !== 0) this.uint(0x68, s.quality, 0x7fffffff);
+    if (s.source != null) this.source(s.source);
     if (s.sequence != null) {
       const [lo, hi] = bitsOf(s.sequence);
       if (lo !== 0 || hi !== 0) this.varint64(0x78, lo >>> 0, hi >>> 0);
     }
     if (s.unregistered != null && s.unregistered !== false) {
-      this.ensure(3);
-      this.buf[this.pos++] = 0x80;
-      this.buf[this.pos++] = 0x01;
-      this.buf[this.pos++] = s.unregistered ? 1 : 0;
+      this.tag(0x0180);
+      this.small(-1, s.unregistered ? 1 : 0);
     }
     if (s.flags != null && s.flags.length) {
       if (!Array.isArray(s.flags)) throw notPlain;
-      for (const flag of s.flags) this.cachedString(0x018a, flag);
+      for (const flag of s.flags) this.string(0x018a, flag);
     }
-    this.closeLength(lengthAt);
+    this.closeLength(lengthAt, 2);
   }
 
-  /** Writes the sample's length into its two kept bytes, moving the sample when it needs one or three more. */
-  private closeLength(at: number): void {
-    const length = this.pos - at - 2;
+  /** UnsPath: its string fields by name (a keyed loop reads them megamorphically, at a third of the cost). */
+  private path(m: unknown): void {
+    const p = this.openMessage(0x12, m, busway.v1.UnsPath.prototype) as busway.v1.IUnsPath;
+    const at = this.keepLength(1);
+    if (p.site != null && p.site !== '') this.string(0x0a, p.site);
+    if (p.hall != null && p.hall !== '') this.string(0x12, p.hall);
+    if (p.row != null && p.row !== '') this.string(0x1a, p.row);
+    if (p.rack != null && p.rack !== '') this.string(0x22, p.rack);
+    if (p.assetClass != null && p.assetClass !== '') this.string(0x2a, p.assetClass);
+    if (p.asset != null && p.asset !== '') this.string(0x32, p.asset);
+    this.closeLength(at, 1);
+  }
+
+  private source(m: unknown): void {
+    const r = this.openMessage(0x72, m, busway.v1.SourceRef.prototype) as busway.v1.ISourceRef;
+    const at = this.keepLength(1);
+    if (r.protocol != null && r.protocol !== '') this.string(0x0a, r.protocol);
+    if (r.address != null && r.address !== '') this.string(0x12, r.address);
+    if (r.sourceId != null && r.sourceId !== '') this.string(0x1a, r.sourceId);
+    this.closeLength(at, 1);
+  }
+
+  /** A nested message's tag, once it is known to be plain: an object literal or its generated class. */
+  private openMessage(tag: number, m: unknown, proto: object): object {
+    if (typeof m !== 'object' || m === null) throw notPlain;
+    const p = Object.getPrototypeOf(m);
+    if ((p !== Object.prototype && p !== proto) || (m as { $unknowns?: unknown }).$unknowns != null)
+      throw notPlain;
+    this.tag(tag);
+    return m;
+  }
+
+  /** A string field: ASCII a character at a time (its length is its size), else Node's UTF-8 encoder. */
+  private string(tag: number, value: unknown): void {
+    if (typeof value !== 'string') throw notPlain;
+    const n = value.length;
+    this.tag(tag);
+    if (n < 128) {
+      this.ensure(n + 1);
+      const b = this.buf;
+      let p = this.pos + 1;
+      let ascii = true;
+      for (let i = 0; i < n; i++) {
+        const c = value.charCodeAt(i);
+        if (c >= 0x80) {
+          ascii = false;
+          break;
+        }
+        b[p++] = c;
+      }
+      if (ascii) {
+        b[this.pos] = n;
+        this.pos = p;
+        return;
+      }
+    }
+    if (LONE_SURROGATE.test(value)) throw notPlain;
+    const size = Buffer.byteLength(value, 'utf8');
+    this.ensure(size + 5);
+    this.varint(size);
+    this.pos += this.buf.write(value, this.pos, 'utf8');
+  }
+
+  /** Keeps `n` bytes for a length not known yet; returns where they start. */
+  private keepLength(n: number): number {
+    this.ensure(n);
+    const at = this.pos;
+    this.pos += n;
+    return at;
+  }
+
+  /** Writes the length of what follows the `kept` bytes at `at`, moving it when the length needs another size. */
+  private closeLength(at: number, kept: number): void {
+    const length = this.pos - at - kept;
     const size = varintSize(length);
-    if (size !== 2) {
-      this.ensure(size);
-      this.buf.copyWithin(at + size, at + 2, this.pos);
-      this.pos += size - 2;
+    if (size !== kept) {
+      this.ensure(size - kept);
+      this.buf.copyWithin(at + size, at + kept, this.pos);
+      this.pos += size - kept;
     }
     let v = length;
     let p = at;
@@ -108,46 +174,12 @@ export class SampleBatchWriter {
     this.buf[p] = v;
   }
 
-  private cachedString(tag: number, value: unknown): void {
-    if (typeof value !== 'string') throw notPlain;
-    let bytes = this.strings.get(value);
-    if (bytes === undefined) {
-      if (LONE_SURROGATE.test(value)) throw notPlain;
-      bytes = Buffer.from(value, 'utf8');
-      if (this.strings.size >= MAX_CACHED_STRINGS) this.strings.clear();
-      this.strings.set(value, bytes);
-    }
-    this.tag(tag);
-    this.bytesBody(bytes);
-  }
-
-  private string(tag: number, value: unknown): void {
-    if (typeof value !== 'string' || LONE_SURROGATE.test(value)) throw notPlain;
-    const n = Buffer.byteLength(value, 'utf8');
-    this.tag(tag);
-    this.ensure(n + 5);
-    this.varint(n);
-    this.pos += this.buf.write(value, this.pos, 'utf8');
-  }
-
   private bytesField(tag: number, bytes: Uint8Array): void {
     this.tag(tag);
-    this.bytesBody(bytes);
-  }
-
-  private bytesBody(bytes: Uint8Array): void {
     this.ensure(bytes.length + 5);
     this.varint(bytes.length);
-    const b = this.buf;
-    // a loop beats TypedArray.set for the short strings samples carry
-    if (bytes.length < 64) {
-      let p = this.pos;
-      for (let i = 0; i < bytes.length; i++) b[p++] = bytes[i] as number;
-      this.pos = p;
-    } else {
-      b.set(bytes, this.pos);
-      this.pos += bytes.length;
-    }
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
   }
 
   private double(tag: number, value: unknown): void {
@@ -181,8 +213,9 @@ export class SampleBatchWriter {
     this.varint(value);
   }
 
+  /** A one-byte varint (0 or 1) after its tag (none when `tag` is negative: already written). */
   private small(tag: number, value: 0 | 1): void {
-    this.tag(tag);
+    if (tag >= 0) this.tag(tag);
     this.ensure(1);
     this.buf[this.pos++] = value;
   }

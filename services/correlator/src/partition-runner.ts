@@ -2,7 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Redis } from 'ioredis';
-import { busway, EventTypes, Streams, Subjects } from '@busway/proto';
+import { busway, EventTypes, SampleBatchWriter, Streams, Subjects } from '@busway/proto';
 import {
   backoffMs,
   HOLD,
@@ -133,6 +133,7 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
     rt.metrics.inFlight.set({ stage: STAGE }, held.length);
   };
 
+  const writer = new SampleBatchWriter(); // synchronous: one serves every batch of this partition
   const publishAll = async (o: Outputs, ctx: Context) => {
     const batchJob =
       <T>(type: string, encode: (items: T[]) => Uint8Array) =>
@@ -141,7 +142,7 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
         // continue or link the inputs' traces
         send(b.subject, encode(b.items), type, b.id, b.sources ? mergeProvenance(b.sources, ctx) : ctx);
     const samples = batchJob<busway.v1.ISample>(EventTypes.SampleBatch, (samples) =>
-      busway.v1.SampleBatch.encode({ samples }).finish(),
+      writer.encode({ samples }),
     );
     const events = batchJob<busway.v1.IEvent>(EventTypes.EventBatch, (events) =>
       busway.v1.EventBatch.encode({ events }).finish(),
