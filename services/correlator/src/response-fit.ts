@@ -18,6 +18,9 @@ export interface ResponseFitOptions {
 export interface ResponseFit {
   /** Dead time between a load step and the start of its answer. */
   delayMs: number;
+  /** The delays this event's data alone fit best, prior aside: a range for a step answer between two samples. */
+  delayLowMs: number;
+  delayHighMs: number;
   /** Answer per kW of load step, in the series' unit (steady state). */
   gainPerKw: number;
   /** Residual sum of squares of the full model, and of a level + trend alone. */
@@ -149,7 +152,15 @@ export function fitResponse(
     }
   }
   const chosen = evaluate(delayMs);
-  return { delayMs, gainPerKw: chosen.beta[2] ?? 0, sse: chosen.sse, sseTrend: base.sse, n };
+  return {
+    delayMs,
+    delayLowMs: low,
+    delayHighMs: high,
+    gainPerKw: chosen.beta[2] ?? 0,
+    sse: chosen.sse,
+    sseTrend: base.sse,
+    n,
+  };
 }
 
 /** The load's predicted contribution at time t with a known gain and delay. */
@@ -168,4 +179,19 @@ export function loadResponse(
 /** Least squares of y on columns (level, trend, ...): coefficients and residual sum of squares. */
 export function leastSquares(cols: Float64Array[], y: readonly number[]): { beta: number[]; sse: number } {
   return solve(cols, y);
+}
+
+/**
+ * The values nearest to a set of ranges, by the sum of their distances to them (0 inside one): what all ranges
+ * share when they overlap, else the median's span (one point for an odd count of points).
+ */
+export function nearestSpan(ranges: readonly (readonly [number, number])[]): [number, number] {
+  if (ranges.length === 0) return [Number.NaN, Number.NaN];
+  // the sum is convex and piecewise linear: its minimum lies on range ends
+  const cost = (x: number) => ranges.reduce((s, [lo, hi]) => s + Math.max(0, lo - x, x - hi), 0);
+  const ends = ranges.flat();
+  const costs = ends.map(cost);
+  const min = Math.min(...costs);
+  const at = ends.filter((_, i) => (costs[i] as number) <= min + 1e-9 * (1 + min));
+  return [Math.min(...at), Math.max(...at)];
 }

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fitResponse, nearestSpan, type LoadStep } from './response-fit.js';
+
+/** A 1 Hz series at `level` that steps up by `rise` (no noise) at the first sample after `onsetMs`. */
+function stepSeries(onsetMs: number, rise: number, from = 0, to = 10_000) {
+  const t: number[] = [];
+  const v: number[] = [];
+  for (let x = from; x <= to; x += 1000) {
+    t.push(x);
+    v.push(25 + (x > onsetMs ? rise : 0) + (x % 3000 === 0 ? 0.01 : -0.01));
+  }
+  return { t, v };
+}
+
+describe('the response fit of a thermal series to its load steps', () => {
+  // a 20 kW step at 4.3 s that the series shows at once (no dead time), seen at the 5 s sample
+  const steps: LoadStep[] = [{ t: 4300, dp: 20_000 }];
+  const { t, v } = stepSeries(4300, 1);
+  const opts = { tauMs: 0, minDelayMs: 0, maxDelayMs: 3000 };
+
+  it('reports every delay a step answer between two samples fits, and takes their middle alone', () => {
+    const fit = fitResponse(t, v, steps, opts);
+    assert.ok(fit);
+    assert.equal(fit.delayLowMs, 0);
+    assert.equal(fit.delayHighMs, 675, 'up to the 5 s sample, on the 25 ms grid');
+    assert.equal(fit.delayMs, 337.5);
+  });
+
+  it('lets a prior choose within that range, but not leave it', () => {
+    const near = fitResponse(t, v, steps, { ...opts, prior: { delayMs: 50, sdMs: 250 } });
+    assert.equal(near?.delayMs, 50);
+    assert.equal(near?.delayLowMs, 0, "the data's own range is kept beside the choice");
+    assert.equal(near?.delayHighMs, 675);
+    // a prior past the next sample would move the rise to a sample that did not show it: the data wins
+    const far = fitResponse(t, v, steps, { ...opts, prior: { delayMs: 1500, sdMs: 250 } });
+    assert.ok(
+      (far?.delayMs ?? Infinity) < 700,
+      `delay ${far?.delayMs}, the 5 s sample is 700 ms after the step`,
+    );
+  });
+});
+
+describe('the delay nearest to the ranges of recent matches', () => {
+  it('is the median of points', () => {
+    assert.deepEqual(
+      nearestSpan([
+        [3000, 3000],
+        [2500, 2500],
+        [3400, 3400],
+      ]),
+      [3000, 3000],
+    );
+    assert.deepEqual(
+      nearestSpan([
+        [3000, 3000],
+        [2500, 2500],
+      ]),
+      [2500, 3000],
+    );
+  });
+
+  it('is what overlapping ranges share', () => {
+    assert.deepEqual(
+      nearestSpan([
+        [0, 675],
+        [0, 275],
+        [0, 875],
+      ]),
+      [0, 275],
+    );
+    assert.deepEqual(
+      nearestSpan([
+        [100, 600],
+        [300, 900],
+      ]),
+      [300, 600],
+    );
+  });
+
+  it('is not dragged away by one range that disagrees (a fault disturbed that match)', () => {
+    const [lo, hi] = nearestSpan([
+      [0, 475],
+      [0, 275],
+      [0, 675],
+      [3100, 4075],
+    ]);
+    assert.ok(lo >= 0 && hi <= 475, `[${lo}, ${hi}]`);
+  });
+});
