@@ -1,13 +1,16 @@
 // Chains: a job's (or an unexplained step's) power steps on its racks and the thermal answers that follow.
 import type { busway } from '@busway/proto';
 import type { EngineContext } from './engine.js';
-import type { ChainWindow, PowerStep, RackWatch, ThermalWatch } from './engine-state.js';
+import type { ChainWindow, PowerStep, RackWatch, ThermalModel, ThermalWatch } from './engine-state.js';
 import { chainIncident, powerTargetsOf } from './incidents.js';
-import { fitResponse, response, type LoadStep } from './response-fit.js';
+import { fitResponse, nearestSpan, response, type LoadStep, type ResponseFit } from './response-fit.js';
 import type { JobChainRule, ThermalTarget, UnexplainedPowerRule } from './rules.js';
 import { window } from './series.js';
 
 type ChainRule = JobChainRule | UnexplainedPowerRule;
+
+/** Matches a thermal model needs before it is trusted (as a delay prior, or to explain a rise). */
+export const MIN_MATCHES = 3;
 
 function ruleOf(ctx: EngineContext, name: string): ChainRule | undefined {
   return ctx.jobRules.find((r) => r.name === name) ?? ctx.powerRules.find((r) => r.name === name);
@@ -178,9 +181,10 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
     const from = anchor.t - target.preMs;
     const win = window(series, from, end);
     const steps = loadSteps(ctx, th.asset, target.loadClasses, from - 5 * tau, end);
-    const model = ctx.state.models[`${th.asset}|${target.metric}`];
+    const keys = modelKeys(ctx, th.asset, target.metric);
+    const learned = priorDelay(keys.map((k) => ctx.state.models[k]));
     const sd = target.delayPriorSdMs;
-    const prior = model && model.n >= 3 && sd > 0 ? { delayMs: model.delayMs, sdMs: sd } : undefined;
+    const prior = learned !== undefined && sd > 0 ? { delayMs: learned, sdMs: sd } : undefined;
     const fit = fitResponse(win.t, win.v, steps, {
       tauMs: tau,
       minDelayMs: target.minDelayMs,
@@ -193,7 +197,7 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
       if (rise * response(end - anchor.t - fit.delayMs, tau) >= target.minRise) {
         th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, rise };
         th.done = true;
-        learn(ctx, `${th.asset}|${target.metric}`, fit.delayMs, fit.gainPerKw, Math.sqrt(fit.sse / fit.n));
+        for (const key of keys) learn(ctx, key, fit);
         return;
       }
     }
@@ -202,16 +206,41 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
 }
 
 /**
- * Remembers a thermal series' dead time and gain: the medians of its last matches. A match that fits much
- * worse than the usual ones (a fault overlapped it) is left out, so faults do not teach the model to expect them.
+ * The models a thermal series learns into and draws its prior from, in that order: its own, then the one of all
+ * series of its asset class and metric (same physics), so a series without history of its own is not alone.
  */
-function learn(ctx: EngineContext, key: string, delayMs: number, gainPerKw: number, rms: number): void {
-  const m = (ctx.state.models[key] ??= { delayMs, gainPerKw, n: 0, recent: [] });
+function modelKeys(ctx: EngineContext, asset: string, metric: string): string[] {
+  const cls = ctx.topology().asset(asset)?.class;
+  return cls ? [`${asset}|${metric}`, `class:${cls}|${metric}`] : [`${asset}|${metric}`];
+}
+
+/**
+ * The delay a series is expected to show, from its own model and its class's (each once it has 3 matches): the
+ * series' own evidence first, the class's to choose within the span the series' own matches leave open.
+ */
+function priorDelay([own, pool]: (ThermalModel | undefined)[]): number | undefined {
+  const mine = own && own.n >= MIN_MATCHES ? own : undefined;
+  const theirs = pool && pool.n >= MIN_MATCHES ? pool : undefined;
+  if (!mine) return theirs?.delayMs;
+  const [lo, hi] = mine.delaySpanMs ?? [mine.delayMs, mine.delayMs];
+  return theirs ? Math.min(hi, Math.max(lo, theirs.delayMs)) : mine.delayMs;
+}
+
+/**
+ * Remembers a thermal series' dead time and gain from its last matches: the gain's median, and the delay
+ * nearest to all the delay ranges their data alone fitted (the prior left out, so it does not teach itself).
+ * A match that fits much worse than the usual ones (a fault overlapped it) is left out, so faults do not teach
+ * the model to expect them.
+ */
+function learn(ctx: EngineContext, key: string, fit: ResponseFit): void {
+  const rms = Math.sqrt(fit.sse / fit.n);
+  const m = (ctx.state.models[key] ??= { delayMs: fit.delayMs, gainPerKw: fit.gainPerKw, n: 0, recent: [] });
   const usualRms = median(m.recent.map((r) => r[2]));
   if (m.recent.length >= 3 && rms > 1.5 * usualRms) return;
-  m.recent.push([delayMs, gainPerKw, rms]);
+  m.recent.push([fit.delayLowMs, fit.gainPerKw, rms, fit.delayHighMs]);
   if (m.recent.length > 15) m.recent.shift();
-  m.delayMs = median(m.recent.map((r) => r[0]));
+  m.delaySpanMs = nearestSpan(m.recent.map((r) => [r[0], r[3] ?? r[0]]));
+  m.delayMs = (m.delaySpanMs[0] + m.delaySpanMs[1]) / 2;
   m.gainPerKw = median(m.recent.map((r) => r[1]));
   m.n++;
 }

@@ -94,12 +94,17 @@ export interface EngineState {
 }
 
 export interface ThermalModel {
-  /** Medians of the recent matches: robust to a match a fault disturbed. */
+  /** Medians of the recent matches (for delays, of the ranges they fitted): robust to a match a fault disturbed. */
   delayMs: number;
+  /** The delays nearest to all recent matches, delayMs their middle (absent in checkpoints of old). */
+  delaySpanMs?: [number, number];
   gainPerKw: number;
   n: number;
-  /** The last matches: [delay ms, gain per kW, residual RMS]. */
-  recent: [number, number, number][];
+  /**
+   * The last matches: [lowest delay ms, gain per kW, residual RMS, highest delay ms], the delays those data
+   * alone fitted (a range for a step answer between two samples; the highest absent where it is the lowest).
+   */
+  recent: [number, number, number, number?][];
 }
 
 export function emptyState(): EngineState {

@@ -221,6 +221,8 @@ export const DEFAULT_RULES = {
           minRise: 0.5,
           maxDelayMs: 5000,
           settleMs: 3000,
+          // a step seen at 1 Hz fits any delay up to the next sample: the delays other steps showed narrow it
+          delayPriorSdMs: 250,
           required: false,
         },
       ],

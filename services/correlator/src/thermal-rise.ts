@@ -1,16 +1,13 @@
 // Unexplained thermal rises: a sustained rise that the series' load model does not predict.
 import type { EngineContext } from './engine.js';
 import type { ThermalModel } from './engine-state.js';
-import { loadSteps } from './chains.js';
+import { loadSteps, MIN_MATCHES } from './chains.js';
 import { thermalIncident } from './incidents.js';
 import { leastSquares, loadResponse, type LoadStep } from './response-fit.js';
 import type { UnexplainedThermalRule } from './rules.js';
 import { indexAtOrAfter, mean, type SeriesData } from './series.js';
 
 type Watch = UnexplainedThermalRule['watch'][number];
-
-/** Models learned from this few matched chains are trusted to predict a series. */
-const MIN_MATCHES = 3;
 
 /**
  * A new sample of a thermal series. The load's predicted part is taken off the series (dead time and gain
