@@ -235,6 +235,7 @@ function steadyRate(
       pushedMs: 0,
     };
   });
+  gc(); // the garbage of making them (and of earlier rounds) is not the ordering's
   const cpu0 = process.cpuUsage();
   for (let i = 0; i < samples; i++) {
     const now = nowOf(i);
