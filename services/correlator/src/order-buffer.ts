@@ -48,7 +48,7 @@ export interface EmittedSlot<T> {
 export interface OrderBufferState {
   emittedMs: number;
   maxSeenMs: number;
-  /** Absent in checkpoints of earlier versions: the partition watermark then starts again from input. */
+  /** Absent in checkpoints of earlier versions: restored as the newest of their dense sources. */
   denseNewestMs?: number;
   sources: [string, number, boolean?][];
 }
@@ -67,11 +67,11 @@ interface SourceState {
  * `idleTimeoutMs`) nor stragglers (further than `maxSourceLagMs` behind the newest): no source's samples turn
  * late for lagging the others, at the price of the slowest source's lag on everything. Output is released in
  * whole slots of `emitSlotMs`, sorted by event time. Sparse sources (job and grid events) never hold the
- * watermark: they only have to arrive within the bound. When every source is idle everything buffered leaves. The released watermark never goes back. Repeats (same point, event time and
- * sequence) are removed on release and recognized on arrival after it; an item behind the watermark is late:
- * re-emitted when within the allowed lateness, else for the late side output. Memory is bounded:
- * `maxBuffered` items (beyond it the oldest slots leave early: `forced`) and `maxKeys` x `dedupDepth`
- * identities.
+ * watermark: they only have to arrive within the bound. When every source is idle everything buffered leaves.
+ * The released watermark never goes back. Repeats (same point, event time and sequence) are removed on
+ * release and recognized on arrival after it; an item behind the watermark is late: re-emitted when within
+ * the allowed lateness, else for the late side output. Memory is bounded: `maxBuffered` items (beyond it the
+ * oldest slots leave early: `forced`) and `maxKeys` x `dedupDepth` identities.
  */
 export class OrderBuffer<T extends Orderable> {
   private readonly slots = new Map<number, T[]>();
@@ -312,7 +312,8 @@ function byTime<T extends Orderable>(items: T[], startMs: number): T[] {
   const keys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const step = ((items[i] as T).t - startMs) * STEPS_PER_MS;
-    if (!Number.isInteger(step)) return items.sort((a, b) => a.t - b.t);
+    // a slot's start rounded above an item's time would give a negative index: the comparator takes it
+    if (!Number.isInteger(step) || step < 0) return items.sort((a, b) => a.t - b.t);
     keys[i] = step * MAX_INDEX + i;
   }
   keys.sort();
