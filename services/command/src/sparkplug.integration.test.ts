@@ -195,10 +195,10 @@ describe('Sparkplug write-back: NCMD/DCMD to an Eclipse Tahu edge node (sparkplu
     await publishCommand(rt.js, cmd);
     await waitForState(rt.jsm, cmd.commandId as string, 'confirmed');
     await publishCommand(rt.js, cmd, `redelivered-${cmd.commandId}`);
-    await waitFor(
-      'the redelivery consumed',
-      async () => (await rt.jsm.consumers.info('CONTROL', 'command')).num_pending === 0,
-    );
+    await waitFor('the redelivery consumed and acknowledged', async () => {
+      const info = await rt.jsm.consumers.info('CONTROL', 'command');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
     await new Promise((r) => setTimeout(r, 300)); // a second DCMD would have arrived by now
     assert.equal(
       received.length,

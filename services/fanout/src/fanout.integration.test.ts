@@ -73,11 +73,10 @@ describe('fan-out against real nats-server and Redis', () => {
     await publish(batchOf(42, T + 2000));
     await waitFor('newest value', async () => (await redis.hget(lastValueKey(UNS), 'value')) === '42');
     await publish(batchOf(40, T + 1000));
-    await waitFor(
-      'older sample consumed',
-      async () => (await rt.jsm.consumers.info('ORDERED', 'fanout-samples')).num_pending === 0,
-    );
-    await new Promise((r) => setTimeout(r, 200));
+    await waitFor('older sample consumed and acknowledged', async () => {
+      const info = await rt.jsm.consumers.info('ORDERED', 'fanout-samples');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
     const lv = await redis.hgetall(lastValueKey(UNS));
     assert.equal(lv.value, '42');
     assert.equal(lv.unit, 'Cel');
@@ -91,10 +90,11 @@ describe('fan-out against real nats-server and Redis', () => {
     const t = T + 10_000;
     await publish(batchOf(44, t));
     await publish(batchOf(44, t)); // the correlator re-emitting after a restart: a new message, the same sample
-    await waitFor(
-      'both batches consumed',
-      async () => (await rt.jsm.consumers.info('ORDERED', 'fanout-samples')).num_pending === 0,
-    );
+    // delivered is not done: fan-out acks a batch only once UNS has stored its messages
+    await waitFor('both batches consumed and acknowledged', async () => {
+      const info = await rt.jsm.consumers.info('ORDERED', 'fanout-samples');
+      return info.num_pending === 0 && info.num_ack_pending === 0;
+    });
     assert.equal(await countOf(), before + 1, 'the repeated sample was stored once');
     const stored = await rt.jsm.streams.getMessage('UNS', { last_by_subj: UNS });
     assert.equal(busway.v1.SampleBatch.decode(stored?.data ?? new Uint8Array()).samples[0]?.doubleValue, 44);
