@@ -74,10 +74,7 @@ export class SampleBatchWriter {
       const [lo, hi] = bitsOf(s.sequence);
       if (lo !== 0 || hi !== 0) this.varint64(0x78, lo >>> 0, hi >>> 0);
     }
-    if (s.unregistered != null && s.unregistered !== false) {
-      this.tag(0x0180);
-      this.small(-1, s.unregistered ? 1 : 0);
-    }
+    if (s.unregistered != null && s.unregistered !== false) this.small(0x0180, s.unregistered ? 1 : 0);
     if (s.flags != null && s.flags.length) {
       if (!Array.isArray(s.flags)) throw notPlain;
       for (const flag of s.flags) this.string(0x018a, flag);
@@ -213,9 +210,9 @@ export class SampleBatchWriter {
     this.varint(value);
   }
 
-  /** A one-byte varint (0 or 1) after its tag (none when `tag` is negative: already written). */
+  /** A bool: its tag, then one byte. */
   private small(tag: number, value: 0 | 1): void {
-    if (tag >= 0) this.tag(tag);
+    this.tag(tag);
     this.ensure(1);
     this.buf[this.pos++] = value;
   }

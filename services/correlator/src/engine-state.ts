@@ -94,10 +94,11 @@ export interface EngineState {
 }
 
 export interface ThermalModel {
-  /** Medians of the recent matches (for delays, of the ranges they fitted): robust to a match a fault disturbed. */
+  /** The middle of delaySpanMs (the median of the recent matches' delays when each fitted one delay). */
   delayMs: number;
-  /** The delays nearest to all recent matches, delayMs their middle (absent in checkpoints of old). */
+  /** The delays nearest to all recent matches' fitted ranges (absent in checkpoints of old). */
   delaySpanMs?: [number, number];
+  /** Median of the recent matches: robust to a match a fault disturbed. */
   gainPerKw: number;
   n: number;
   /**
