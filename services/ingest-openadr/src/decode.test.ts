@@ -137,19 +137,24 @@ describe('decoding an OpenADR event', () => {
           ],
         },
         { id: 1, intervalPeriod: { duration: 'PT15X' }, payloads: [{ type: 'PRICE', values: [1] }] },
+        { id: 0, payloads: [{ type: 'IMPORT_CAPACITY_LIMIT', values: [1] }] },
       ],
     });
     assert.equal(e.signals.length, 1);
+    assert.equal(e.signals[0]?.grid?.value, 800);
+    // payload reasons name their payload; an interval refused whole (bad period, repeated id) names none
     assert.deepEqual(
-      e.rejects.map((r) => [r.code, r.intervalId]),
+      e.rejects.map((r) => [r.code, r.intervalId, r.payloadIndex]),
       [
-        [RejectCode.UnknownPayloadType, 0],
-        [RejectCode.BadPayload, 0],
-        [RejectCode.UnknownPayloadType, 0],
-        [RejectCode.BadDuration, 1],
+        [RejectCode.UnknownPayloadType, 0, 1],
+        [RejectCode.BadPayload, 0, 2],
+        [RejectCode.UnknownPayloadType, 0, 3],
+        [RejectCode.BadDuration, 1, undefined],
+        [RejectCode.Contract, 0, undefined],
       ],
     );
     assert.match(e.rejects[1]?.message ?? '', /SIMPLE value 0 must be <= 3/);
+    assert.match(e.rejects[4]?.message ?? '', /interval 2: interval id 0 repeats/);
   });
 
   it('refuses a whole event without an id, a program or a modification time, naming the reason', () => {
@@ -303,6 +308,7 @@ describe('decoding whatever a VTN sends', () => {
         for (const reject of r.event.rejects)
           assert.ok(reject.message.length > 0 && Object.values(RejectCode).includes(reject.code));
         // every payload of an interval that got its period ends as exactly one signal or one reason
+        // (a repeated interval id is refused whole, so the first interval of that id is the one counted)
         const intervals = (raw as { intervals: { id: number; payloads: unknown[] }[] }).intervals;
         for (const period of r.event.periods) {
           const interval = intervals.find((i) => i.id === period.intervalId);
@@ -310,7 +316,9 @@ describe('decoding whatever a VTN sends', () => {
           const signals: number = r.event.signals.filter(
             (x) => x.grid?.intervalId === period.intervalId,
           ).length;
-          const reasons: number = r.event.rejects.filter((x) => x.intervalId === period.intervalId).length;
+          const reasons: number = r.event.rejects.filter(
+            (x) => x.intervalId === period.intervalId && x.payloadIndex !== undefined,
+          ).length;
           assert.equal(signals + reasons, interval.payloads.length);
         }
         for (const s of r.event.signals) {

@@ -22,6 +22,8 @@ export interface Reject {
   message: string;
   /** The interval it concerns; absent when the whole event is refused. */
   intervalId?: number;
+  /** The payload it concerns; absent when the whole interval is refused. */
+  payloadIndex?: number;
 }
 
 export interface EventPayloadDescriptor {
@@ -251,7 +253,7 @@ function decodeValid(
           { ...event, intervalId, payloadIndex: p, startNs, endNs, descriptors },
           ctx,
         );
-        if ('code' in signal) event.rejects.push({ ...signal, intervalId });
+        if ('code' in signal) event.rejects.push({ ...signal, intervalId, payloadIndex: p });
         else event.signals.push(signal);
       }
     } catch (err) {
