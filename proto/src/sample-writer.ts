@@ -1,14 +1,9 @@
 import Long from 'long';
 import { busway } from '../gen/busway.js';
+import { ProtoWriter } from './proto-writer.js';
+import { NotPlain, notPlain } from './wire-reader.js';
 
 type ISample = busway.v1.ISample;
-
-/** A lone surrogate: protobufjs encodes it its own way, so a sample holding one goes to the generated encoder. */
-const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Thrown inside the writer when a sample is not in the plain form it writes; the generated encoder takes it. */
-class NotPlain extends Error {}
-const notPlain = new NotPlain();
 
 /**
  * Encodes SampleBatches to the same bytes as the generated encoder, without its per-field writer operations
@@ -18,29 +13,24 @@ const notPlain = new NotPlain();
  * and copied in. Bridges encode one batch per source message and the correlator one per rack and slot, so this
  * is on their hot paths.
  */
-export class SampleBatchWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
-  private pos = 0;
-
+export class SampleBatchWriter extends ProtoWriter {
   encode(batch: busway.v1.ISampleBatch): Uint8Array {
     if (batch.$unknowns != null) return busway.v1.SampleBatch.encode(batch).finish();
-    this.pos = 0;
+    this.begin();
     for (const s of batch.samples ?? []) this.sample(s);
     if (batch.source != null && Object.hasOwn(batch, 'source')) {
       this.bytesField(0x12, busway.v1.SourceRef.encode(batch.source).finish());
     }
-    const out = Buffer.allocUnsafe(this.pos);
-    this.buf.copy(out, 0, 0, this.pos);
-    return out;
+    return this.written();
   }
 
   private sample(s: ISample): void {
-    const start = this.pos;
+    const mark = this.mark();
     try {
       this.plainSample(s);
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
-      this.pos = start;
+      this.rewind(mark);
       this.bytesField(0x0a, busway.v1.Sample.encode(s).finish());
     }
   }
@@ -58,8 +48,7 @@ export class SampleBatchWriter {
     if (s.doubleValue != null) this.double(0x21, s.doubleValue);
     if (s.intValue != null) {
       const [lo, hi] = bitsOf(s.intValue);
-      const mask = hi >> 31; // zigzag, as sint64
-      this.varint64(0x28, ((lo << 1) ^ mask) >>> 0, (((hi << 1) | (lo >>> 31)) ^ mask) >>> 0);
+      this.sint64Bits(0x28, lo, hi);
     }
     if (s.boolValue != null) this.small(0x30, s.boolValue ? 1 : 0);
     if (s.stringValue != null) this.string(0x3a, s.stringValue);
@@ -114,147 +103,20 @@ export class SampleBatchWriter {
     return m;
   }
 
-  /** A string field: ASCII a character at a time (its length is its size), else Node's UTF-8 encoder. */
-  private string(tag: number, value: unknown): void {
-    if (typeof value !== 'string') throw notPlain;
-    const n = value.length;
-    this.tag(tag);
-    if (n < 128) {
-      this.ensure(n + 1);
-      const b = this.buf;
-      let p = this.pos + 1;
-      let ascii = true;
-      for (let i = 0; i < n; i++) {
-        const c = value.charCodeAt(i);
-        if (c >= 0x80) {
-          ascii = false;
-          break;
-        }
-        b[p++] = c;
-      }
-      if (ascii) {
-        b[this.pos] = n;
-        this.pos = p;
-        return;
-      }
-    }
-    if (LONE_SURROGATE.test(value)) throw notPlain;
-    const size = Buffer.byteLength(value, 'utf8');
-    this.ensure(size + 5);
-    this.varint(size);
-    this.pos += this.buf.write(value, this.pos, 'utf8');
-  }
-
-  /** Keeps `n` bytes for a length not known yet; returns where they start. */
-  private keepLength(n: number): number {
-    this.ensure(n);
-    const at = this.pos;
-    this.pos += n;
-    return at;
-  }
-
-  /** Writes the length of what follows the `kept` bytes at `at`, moving it when the length needs another size. */
-  private closeLength(at: number, kept: number): void {
-    const length = this.pos - at - kept;
-    const size = varintSize(length);
-    if (size !== kept) {
-      this.ensure(size - kept);
-      this.buf.copyWithin(at + size, at + kept, this.pos);
-      this.pos += size - kept;
-    }
-    let v = length;
-    let p = at;
-    while (v > 127) {
-      this.buf[p++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    this.buf[p] = v;
-  }
-
-  private bytesField(tag: number, bytes: Uint8Array): void {
-    this.tag(tag);
-    this.ensure(bytes.length + 5);
-    this.varint(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
   private double(tag: number, value: unknown): void {
     if (typeof value !== 'number') throw notPlain;
-    this.tag(tag);
-    this.ensure(8);
-    this.pos = this.buf.writeDoubleLE(value, this.pos);
+    this.doubleField(tag, value);
   }
 
   private fixed64(tag: number, value: unknown): void {
     const [lo, hi] = bitsOf(value);
-    if (lo === 0 && hi === 0) return; // zero is the default: not written
-    this.tag(tag);
-    this.ensure(8);
-    const b = this.buf;
-    b[this.pos++] = lo & 0xff;
-    b[this.pos++] = (lo >>> 8) & 0xff;
-    b[this.pos++] = (lo >>> 16) & 0xff;
-    b[this.pos++] = lo >>> 24;
-    b[this.pos++] = hi & 0xff;
-    b[this.pos++] = (hi >>> 8) & 0xff;
-    b[this.pos++] = (hi >>> 16) & 0xff;
-    b[this.pos++] = hi >>> 24;
+    this.fixed64Bits(tag, lo, hi);
   }
 
   /** An enum or uint32 in its plain range (a negative enum takes ten bytes: the generated encoder writes it). */
   private uint(tag: number, value: unknown, max: number): void {
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) throw notPlain;
-    this.tag(tag);
-    this.ensure(5);
-    this.varint(value);
-  }
-
-  /** A bool: its tag, then one byte. */
-  private small(tag: number, value: 0 | 1): void {
-    this.tag(tag);
-    this.ensure(1);
-    this.buf[this.pos++] = value;
-  }
-
-  private varint64(tag: number, lo: number, hi: number): void {
-    this.tag(tag);
-    this.ensure(10);
-    const b = this.buf;
-    while (hi) {
-      b[this.pos++] = (lo & 127) | 128;
-      lo = ((lo >>> 7) | (hi << 25)) >>> 0;
-      hi >>>= 7;
-    }
-    while (lo > 127) {
-      b[this.pos++] = (lo & 127) | 128;
-      lo >>>= 7;
-    }
-    b[this.pos++] = lo;
-  }
-
-  /** A tag of one byte, or two (fields 16 and up) given as 0x<second><first>. */
-  private tag(tag: number): void {
-    this.ensure(2);
-    if (tag > 0xff) {
-      this.buf[this.pos++] = tag & 0xff;
-      this.buf[this.pos++] = tag >>> 8;
-    } else this.buf[this.pos++] = tag;
-  }
-
-  private varint(v: number): void {
-    while (v > 127) {
-      this.buf[this.pos++] = (v & 127) | 128;
-      v >>>= 7;
-    }
-    this.buf[this.pos++] = v;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const bigger = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(bigger, 0, 0, this.pos);
-    this.buf = bigger;
+    this.uint32(tag, value);
   }
 }
 
@@ -266,8 +128,4 @@ function bitsOf(value: unknown): [number, number] {
     return [l.low, l.high];
   }
   throw notPlain;
-}
-
-function varintSize(v: number): number {
-  return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5;
 }

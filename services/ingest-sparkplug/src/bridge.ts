@@ -14,10 +14,29 @@ import type { IngestSparkplugConfig } from './config.js';
 import { BirthStore, type StoredBirth } from './birth-store.js';
 import { decodePayload, engUnitOf, metricsToSamples, SpType, UnknownAlias } from './decoder.js';
 import { nextSeq, NodeState } from './node-state.js';
+import { ValueKind } from './points.js';
+import { SparkplugTranscoder } from './transcoder.js';
 import { parseTopic, sourceIdOf, type SparkplugTopic } from './topic.js';
 
 /** The host application's STATE payload (Sparkplug 3.0, JSON). */
 const stateOf = (online: boolean, timestamp: number) => Buffer.from(JSON.stringify({ online, timestamp }));
+
+/** A message read: its SampleBatch bytes (none when it has no sample), Nats-Msg-Id, and a birth to store. */
+interface Decoded {
+  data: Uint8Array;
+  samples: number;
+  msgId: string;
+  birth?: StoredBirth;
+}
+
+/** The batch's source field, encoded once per node or device and topic. */
+function sourceFieldOf(dev: NodeState, source: busway.v1.ISourceRef): Uint8Array {
+  const topic = source.address ?? '';
+  if (dev.sourceField?.topic === topic) return dev.sourceField.bytes;
+  const bytes = busway.v1.SampleBatch.encode({ source }).finish();
+  dev.sourceField = { topic, bytes };
+  return bytes;
+}
 
 const STAGE = 'ingest';
 const WORKER = 'ingest-sparkplug';
@@ -38,11 +57,9 @@ export class SparkplugBridge {
   private readonly deadLetters: LogSummary;
   private readonly seqGaps: LogSummary;
   private readonly writer = new SampleBatchWriter();
+  private readonly transcoder = new SparkplugTranscoder();
   /** Messages decoded once, kept while their Buffer lives (until stored). */
-  private readonly decoded = new WeakMap<
-    Buffer,
-    { batch: busway.v1.ISampleBatch; msgId: string; birth?: StoredBirth }
-  >();
+  private readonly decoded = new WeakMap<Buffer, Decoded>();
 
   constructor(
     private readonly rt: WorkerRuntime,
@@ -54,7 +71,7 @@ export class SparkplugBridge {
 
   private state(key: string): NodeState {
     let s = this.nodes.get(key);
-    if (!s) this.nodes.set(key, (s = new NodeState()));
+    if (!s) this.nodes.set(key, (s = new NodeState(key)));
     return s;
   }
 
@@ -84,17 +101,14 @@ export class SparkplugBridge {
   /** One MQTT message: decode, publish samples, or dead-letter it with the reason. Throws only when NATS fails. */
   async handle(topic: string, message: Buffer): Promise<void> {
     this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'received' });
-    let batch: busway.v1.ISampleBatch;
+    let decoded: Decoded;
     let t: SparkplugTopic;
-    let msgId: string;
-    let birth: StoredBirth | undefined;
     try {
       t = parseTopic(topic);
       if (t.type === 'NCMD' || t.type === 'DCMD' || t.type === 'STATE') return; // commands are not telemetry
       // a retry (JetStream was down) must not replay the message through the seq and birth state
-      const decoded = this.decoded.get(message) ?? this.decode(t, topic, message);
+      decoded = this.decoded.get(message) ?? this.decode(t, topic, message);
       this.decoded.set(message, decoded);
-      ({ batch, msgId, birth } = decoded);
     } catch (err) {
       if (!isPoison(err)) throw err;
       if (err instanceof UnknownAlias) this.requestRebirth(topic);
@@ -103,10 +117,9 @@ export class SparkplugBridge {
       return;
     }
     // stored before the PUBACK: a restart right after this birth still knows its aliases
+    const { data, samples, msgId, birth } = decoded;
     if (birth) await this.births?.save(sourceIdOf(t), birth);
-    const n = batch.samples?.length ?? 0;
-    if (n > 0) {
-      const data = this.writer.encode(batch);
+    if (samples > 0) {
       await publishFabric(
         this.rt.publisher,
         Subjects.rawSamples('sparkplug', `${t.group}-${t.edge}`),
@@ -115,21 +128,33 @@ export class SparkplugBridge {
         context.active(),
       );
     }
-    this.rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, n);
+    this.rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, samples);
   }
 
-  private decode(
-    t: SparkplugTopic,
-    topic: string,
-    message: Buffer,
-  ): { batch: busway.v1.ISampleBatch; msgId: string; birth?: StoredBirth } {
-    const payload = decodePayload(message);
+  private decode(t: SparkplugTopic, topic: string, message: Buffer): Decoded {
     const nodeKey = `${t.group}/${t.edge}`;
     const key = sourceIdOf(t);
     const node = this.state(nodeKey);
     const dev = this.state(key);
+    const source = { protocol: 'sparkplug', sourceId: key, address: topic };
+    if (t.type === 'NDATA' || t.type === 'DDATA') {
+      // nearly every message: its bytes straight to sample bytes; anything unusual takes the path below
+      const fast = this.transcoder.transcode(message, dev, nowNs(), sourceFieldOf(dev, source));
+      if (fast) {
+        this.trackSeq(node, nodeKey, fast.seq, false, topic);
+        this.countSkipped(fast.skipped);
+        const msgId = `sparkplug:${key}:${t.type}:${fast.timestamp}:${fast.seq}`;
+        return { data: fast.data, samples: fast.samples, msgId };
+      }
+    }
+    const payload = decodePayload(message);
     const seq = payload.seq == null ? undefined : toNum(payload.seq);
     const msgId = `sparkplug:${key}:${t.type}:${toNum(payload.timestamp)}:${seq ?? '-'}`;
+    const batch = (samples: busway.v1.ISample[]): Decoded => ({
+      data: this.writer.encode({ samples, source }),
+      samples: samples.length,
+      msgId,
+    });
 
     let birth: StoredBirth | undefined;
     if (t.type === 'NBIRTH' || t.type === 'DBIRTH') {
@@ -150,26 +175,26 @@ export class SparkplugBridge {
       const bd = payload.metrics.find((m) => m.name === 'bdSeq');
       // a death that does not match the current birth is stale (an old session's will): ignore it
       if (t.type === 'NDEATH' && bd && node.bdSeq !== undefined && toNum(bd.longValue) !== node.bdSeq)
-        return { batch: { samples: [] }, msgId };
-      return { batch: { samples: this.staleSamples(t.type === 'NDEATH' ? `${nodeKey}` : key) }, msgId };
+        return batch([]);
+      return batch(this.staleSamples(t.type === 'NDEATH' ? `${nodeKey}` : key));
     }
     if (seq !== undefined) this.trackSeq(node, nodeKey, seq, t.type === 'NBIRTH', topic);
 
-    const { samples, skipped } = metricsToSamples(payload, {
+    const { samples, skipped, points } = metricsToSamples(payload, {
       topic: t,
       address: topic,
       byAlias: dev.byAlias,
       byName: dev.byName,
       ingestTimeNs: nowNs(),
-      pointIds: dev.pointIds,
+      points: dev.points,
     });
+    this.countSkipped(skipped);
+    samples.forEach((s, i) => points[i]?.last.remember(s));
+    return { ...batch(samples), birth };
+  }
+
+  private countSkipped(skipped: number): void {
     if (skipped > 0) this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'skipped-metric' }, skipped);
-    for (const s of samples) dev.last.set(s.pointId ?? '', s);
-    return {
-      batch: { samples, source: { protocol: 'sparkplug', sourceId: key, address: topic } },
-      msgId,
-      birth,
-    };
   }
 
   /** Applies a birth (just received, or restored from the KV bucket) to a node's or device's state. */
@@ -236,15 +261,8 @@ export class SparkplugBridge {
     const out: busway.v1.ISample[] = [];
     for (const [key, state] of this.nodes) {
       if (key !== prefix && !key.startsWith(`${prefix}/`)) continue;
-      for (const s of state.last.values()) {
-        out.push({
-          ...s,
-          quality: busway.v1.Quality.QUALITY_STALE,
-          ingestTimeNs: now,
-          eventTimeNs: now,
-          sequence: Long.fromValue(now),
-          flags: ['death'],
-        });
+      for (const p of state.points.values()) {
+        if (p.last.kind !== ValueKind.None) out.push(p.last.stale(p.id, now));
       }
     }
     return out;

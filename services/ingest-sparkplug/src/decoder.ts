@@ -3,6 +3,7 @@ import { busway, Long, org, timeNsFromMs } from '@busway/proto';
 import { ContractViolation, DecodeError } from '@busway/runtime';
 import { PayloadScanner } from './payload-scanner.js';
 import type { MetricView as Metric, PayloadView as Payload } from './payload-view.js';
+import type { Point, PointTable } from './points.js';
 import { sourceIdOf, type SparkplugTopic } from './topic.js';
 
 const PayloadCodec = org.eclipse.tahu.protobuf.Payload;
@@ -183,21 +184,8 @@ export interface DecodeContext {
   /** name -> definition, from the births. */
   byName: Map<string, MetricDef>;
   ingestTimeNs: Long;
-  /** Leaf name -> point id, kept per node or device: built once, and hashed once as the key of its last value. */
-  pointIds?: Map<string, string>;
-}
-
-/** Point ids remembered per node or device; past this many (names no birth declared) the map starts over. */
-const MAX_POINT_IDS = 100_000;
-
-function pointIdOf(ctx: DecodeContext, sourceId: string, name: string): string {
-  let id = ctx.pointIds?.get(name);
-  if (id === undefined) {
-    id = `sparkplug:${sourceId}:${name}`;
-    if (ctx.pointIds && ctx.pointIds.size >= MAX_POINT_IDS) ctx.pointIds.clear();
-    ctx.pointIds?.set(name, id);
-  }
-  return id;
+  /** The node's or device's points: ids made once, last values kept. Without it, ids are made per sample. */
+  points?: PointTable;
 }
 
 /**
@@ -208,9 +196,11 @@ function pointIdOf(ctx: DecodeContext, sourceId: string, name: string): string {
 export function metricsToSamples(
   payload: Payload,
   ctx: DecodeContext,
-): { samples: busway.v1.ISample[]; skipped: number } {
+): { samples: busway.v1.ISample[]; skipped: number; points: Point[] } {
   const sourceId = sourceIdOf(ctx.topic);
   const samples: busway.v1.ISample[] = [];
+  /** The point of each sample, when the context keeps points. */
+  const points: Point[] = [];
   const times = new TimeCache();
   let skipped = 0;
   const payloadTime = toNum(payload.timestamp);
@@ -230,8 +220,9 @@ export function metricsToSamples(
         : [{ name: def.name, m, datatype }];
     for (const leaf of leaves) {
       const timeMs = toNum(leaf.m.timestamp) || toNum(m.timestamp) || payloadTime;
+      const point = ctx.points?.get(leaf.name);
       const sample: busway.v1.ISample = {
-        pointId: pointIdOf(ctx, sourceId, leaf.name),
+        pointId: point?.id ?? `sparkplug:${sourceId}:${leaf.name}`,
         unit,
         eventTimeNs: timeMs ? times.ns(timeMs) : undefined,
         clockSource: timeMs
@@ -251,9 +242,10 @@ export function metricsToSamples(
         continue;
       }
       samples.push(sample);
+      if (point) points.push(point);
     }
   }
-  return { samples, skipped };
+  return { samples, skipped, points };
 }
 
 const NO_FLAGS: readonly string[] = Object.freeze([]);

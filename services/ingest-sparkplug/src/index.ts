@@ -10,6 +10,8 @@ export type { SparkplugTopic, MessageType } from './topic.js';
 export { decodePayload, metricsToSamples, engUnitOf, setValue, SpType } from './decoder.js';
 export type { MetricDef, DecodeContext } from './decoder.js';
 export { SparkplugBridge, startIngestSparkplug } from './bridge.js';
+export { SparkplugTranscoder } from './transcoder.js';
+export { NodeState } from './node-state.js';
 
 export const ingestSparkplugModule: WorkerModule<typeof IngestSparkplugConfigSchema> = {
   name: 'ingest-sparkplug',

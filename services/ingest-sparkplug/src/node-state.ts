@@ -1,19 +1,24 @@
-import type { busway } from '@busway/proto';
 import type { MetricDef } from './decoder.js';
+import { PointTable } from './points.js';
 
 /** What the host remembers per edge node and device: births (aliases), the last seq, last values. */
 export class NodeState {
   readonly byAlias = new Map<number, MetricDef>();
   readonly byName = new Map<string, MetricDef>();
-  /** Metric (leaf) name -> point id. */
-  readonly pointIds = new Map<string, string>();
-  /** Last sample of every metric, to mark stale on a death. */
-  readonly last = new Map<string, busway.v1.ISample>();
+  /** Its metrics (leaves) by name: point ids, and last values to mark stale on a death. */
+  readonly points: PointTable;
   bdSeq?: number;
   lastSeq?: number;
   /** Seqs skipped over and not seen yet; a timer asks for a rebirth if they stay missing. */
   readonly missing = new Set<number>();
   gapTimer?: NodeJS.Timeout;
+  /** The batch's source field (tag, length, SourceRef) for the topic it was last made for. */
+  sourceField?: { topic: string; bytes: Uint8Array };
+
+  /** `sourceId`: <group>/<edge>[/<device>]. */
+  constructor(sourceId: string) {
+    this.points = new PointTable(sourceId);
+  }
 
   /** Forgets a gap: the missing seqs arrived, or a birth restarted the sequence. */
   clearGap(): void {
@@ -25,6 +30,7 @@ export class NodeState {
   clearDefinitions(): void {
     this.byAlias.clear();
     this.byName.clear();
+    this.points.forgetPositions();
   }
 }
 

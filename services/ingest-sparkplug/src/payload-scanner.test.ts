@@ -5,41 +5,10 @@ import { Long, org } from '@busway/proto';
 import { metricsToSamples, type MetricDef } from './decoder.js';
 import { PayloadScanner } from './payload-scanner.js';
 import type { MetricView, PayloadView } from './payload-view.js';
+import { payloadArb, plainNdataArb } from './payload-arbitraries.js';
 import { parseTopic } from './topic.js';
 
 const Payload = org.eclipse.tahu.protobuf.Payload;
-const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((v) => Long.fromString(v.toString(), true));
-const smallU64 = fc.nat({ max: 2 ** 45 }).map((v) => Long.fromNumber(v, true));
-const ascii = fc.string({ unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)) });
-const anyText = fc.oneof(ascii, fc.string({ unit: 'binary' }));
-
-/** Metrics as edge nodes send them (scalars, by name or alias), and some the scanner leaves to the decoder. */
-const metricArb = fc.record(
-  {
-    name: anyText,
-    alias: fc.oneof(smallU64, u64),
-    timestamp: fc.oneof(smallU64, u64),
-    datatype: fc.nat(20),
-    isHistorical: fc.boolean(),
-    isTransient: fc.boolean(),
-    isNull: fc.boolean(),
-    intValue: fc.nat({ max: 2 ** 32 - 1 }),
-    longValue: u64,
-    floatValue: fc.float(),
-    doubleValue: fc.double(),
-    booleanValue: fc.boolean(),
-    stringValue: anyText,
-    bytesValue: fc.uint8Array({ maxLength: 4 }),
-    properties: fc
-      .constant(null)
-      .map(() => ({ keys: ['engUnit'], values: [{ type: 12, stringValue: 'kW' }] })),
-  },
-  { requiredKeys: [] },
-);
-const payloadArb = fc.record(
-  { timestamp: u64, seq: smallU64, metrics: fc.array(metricArb, { maxLength: 6 }), uuid: fc.string() },
-  { requiredKeys: ['metrics'] },
-);
 
 /** As the bridge reads a 64-bit field: a number as it is, a Long by toNumber. */
 const num = (v: Long | number | null | undefined) =>
@@ -124,32 +93,11 @@ describe('Sparkplug payload scanner', () => {
 
   it('reads an NDATA of scalar metrics itself: by name or by alias, each with a timestamp', () => {
     const scanner = new PayloadScanner();
-    const scalar = fc.oneof(
-      fc.record({ datatype: fc.constant(10), doubleValue: fc.double() }),
-      fc.record({ datatype: fc.constant(3), intValue: fc.nat({ max: 2 ** 32 - 1 }) }),
-      fc.record({ datatype: fc.constant(8), longValue: u64 }),
-      fc.record({ datatype: fc.constant(9), floatValue: fc.float() }),
-      fc.record({ datatype: fc.constant(11), booleanValue: fc.boolean() }),
-      fc.record({ datatype: fc.constant(12), stringValue: ascii }),
-      fc.record({ datatype: fc.constant(10), isNull: fc.constant(true) }),
-    );
-    const named = fc.tuple(
-      fc.oneof(
-        ascii.map((name) => ({ name })),
-        smallU64.map((alias) => ({ alias })),
-      ),
-      scalar,
-    );
     fc.assert(
-      fc.property(fc.array(named, { maxLength: 30 }), smallU64, (metrics, ts) => {
-        const bytes = Payload.encode({
-          timestamp: ts,
-          seq: Long.fromNumber(7, true),
-          metrics: metrics.map(([id, value]) => ({ ...id, ...value, timestamp: ts })),
-        }).finish();
-        const scanned = agrees(scanner, bytes);
+      fc.property(plainNdataArb, (payload) => {
+        const scanned = agrees(scanner, Payload.encode(payload).finish());
         assert.ok(scanned, 'a plain NDATA went to the generated decoder');
-        assert.equal(scanned.metrics.length, metrics.length);
+        assert.equal(scanned.metrics.length, payload.metrics.length);
       }),
     );
   });

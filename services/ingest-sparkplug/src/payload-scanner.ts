@@ -14,6 +14,33 @@ const VALUE_WIRE_TYPES: Record<number, number> = {
 };
 
 /**
+ * One scalar metric's fields as read, reused from metric to metric: a field counts only when its bit (1 << field
+ * number) is in `seen`; `value` is the number of the value field read (10-15), 0 for none.
+ */
+export class MetricFields {
+  seen = 0;
+  /** Where the name's (ASCII) bytes are in the payload: `nameOf` makes the string. */
+  nameStart = 0;
+  nameEnd = 0;
+  alias = 0;
+  timestamp = 0;
+  datatype = 0;
+  isHistorical = false;
+  isTransient = false;
+  isNull = false;
+  value = 0;
+  /** int_value (10). */
+  int = 0;
+  /** long_value (11), unsigned halves. */
+  lo = 0;
+  hi = 0;
+  /** float_value (12) or double_value (13). */
+  num = 0;
+  bool = false;
+  str = '';
+}
+
+/**
  * Reads a Sparkplug B payload of scalar metrics (what NDATA and DDATA carry) into plain objects, without the
  * generated decoder's class instances, Long objects and oneof bookkeeping. A metric field this scanner does
  * not read (metadata, properties, DataSet, Template, bytes, extensions), a compressed payload, a field twice,
@@ -22,6 +49,11 @@ const VALUE_WIRE_TYPES: Record<number, number> = {
  * other than `long_value` come as numbers, as the bridge reads them.
  */
 export class PayloadScanner extends WireReader {
+  private readonly fields = new MetricFields();
+  /** The payload's, by `readTop`. */
+  protected timestamp = 0;
+  protected seq = 0;
+
   scan(data: Uint8Array): PayloadView | undefined {
     this.reset(data);
     try {
@@ -33,74 +65,117 @@ export class PayloadScanner extends WireReader {
   }
 
   private payload(): PayloadView {
+    this.readTop();
     const metrics: MetricView[] = [];
-    // absent, they read 0 as the generated decoder's defaults do
-    const out: PayloadView = { metrics, timestamp: 0, seq: 0 };
+    for (let end = this.nextMetric(); end >= 0; end = this.nextMetric()) metrics.push(this.metric(end));
+    return { metrics, timestamp: this.timestamp, seq: this.seq };
+  }
+
+  /**
+   * A first pass over the payload's own fields: its timestamp and seq (0 when absent, as the generated
+   * decoder's defaults) whatever their place, each once; uuid and body (a compressed payload) and the rest are
+   * not plain. Metrics are skipped; `pos` is back at the start.
+   */
+  protected readTop(): void {
+    this.timestamp = 0;
+    this.seq = 0;
     let seen = 0;
     while (this.pos < this.buf.length) {
       const tag = this.varint32();
       const number = tag >>> 3;
       if (number === 2 && (tag & 7) === Len) {
-        const end = this.length() + this.pos;
-        metrics.push(this.metric(end));
+        this.advance(this.length());
         continue;
       }
-      // timestamp (1) and seq (3), each once; uuid and body (a compressed payload) and the rest are not plain
       if ((number !== 1 && number !== 3) || (tag & 7) !== Varint || seen & (1 << number)) throw notPlain;
       seen |= 1 << number;
-      if (number === 1) out.timestamp = this.uint64Number();
-      else out.seq = this.uint64Number();
+      if (number === 1) this.timestamp = this.uint64Number();
+      else this.seq = this.uint64Number();
     }
-    return out;
+    this.pos = 0;
+  }
+
+  /** Where the next metric ends (`pos` at its first field), or -1 past the last; after `readTop`. */
+  protected nextMetric(): number {
+    while (this.pos < this.buf.length) {
+      const tag = this.varint32();
+      if (tag === ((2 << 3) | Len)) return this.length() + this.pos;
+      this.varint64(); // timestamp or seq: read by readTop
+    }
+    return -1;
   }
 
   private metric(end: number): MetricView {
+    const f = this.readMetric(end);
     const m: MetricView = {};
-    let seen = 0;
-    let valued = false;
+    if (f.seen & (1 << 1)) m.name = this.nameOf(f);
+    if (f.seen & (1 << 2)) m.alias = f.alias;
+    if (f.seen & (1 << 3)) m.timestamp = f.timestamp;
+    if (f.seen & (1 << 4)) m.datatype = f.datatype;
+    if (f.seen & (1 << 5)) m.isHistorical = f.isHistorical;
+    if (f.seen & (1 << 6)) m.isTransient = f.isTransient;
+    if (f.seen & (1 << 7)) m.isNull = f.isNull;
+    if (f.value === 10) m.intValue = f.int;
+    else if (f.value === 11) m.longValue = Long.fromBits(f.lo, f.hi, true);
+    else if (f.value === 12) m.floatValue = f.num;
+    else if (f.value === 13) m.doubleValue = f.num;
+    else if (f.value === 14) m.booleanValue = f.bool;
+    else if (f.value === 15) m.stringValue = f.str;
+    return m;
+  }
+
+  /** Reads one metric, ending at `end`, into the reused `fields`. */
+  protected readMetric(end: number): MetricFields {
+    const f = this.fields;
+    f.seen = 0;
+    f.value = 0;
     while (this.pos < end) {
       const tag = this.varint32();
       const number = tag >>> 3;
       const wireType = tag & 7;
-      if (seen & (1 << number)) throw notPlain; // a field twice: the last wins there; rare enough to leave
-      seen |= 1 << number;
+      if (f.seen & (1 << number)) throw notPlain; // a field twice: the last wins there; rare enough to leave
+      f.seen |= 1 << number;
       if (number >= 10 && number <= 15) {
-        if (valued || VALUE_WIRE_TYPES[number] !== wireType) throw notPlain;
-        valued = true;
-        this.value(m, number);
+        if (f.value !== 0 || VALUE_WIRE_TYPES[number] !== wireType) throw notPlain;
+        f.value = number;
+        this.value(f, number);
         continue;
       }
       if (number >= METRIC_WIRE_TYPES.length || METRIC_WIRE_TYPES[number] !== wireType) throw notPlain;
-      if (number === 1) m.name = this.ascii();
-      else if (number === 2) m.alias = this.uint64Number();
-      else if (number === 3) m.timestamp = this.uint64Number();
-      else if (number === 4) m.datatype = this.varint32();
-      else if (number === 5) m.isHistorical = this.bool();
-      else if (number === 6) m.isTransient = this.bool();
-      else m.isNull = this.bool();
+      if (number === 1) {
+        const n = this.asciiString(); // its string is made only where it is needed
+        f.nameStart = this.pos - n;
+        f.nameEnd = this.pos;
+      } else if (number === 2) f.alias = this.uint64Number();
+      else if (number === 3) f.timestamp = this.uint64Number();
+      else if (number === 4) f.datatype = this.varint32();
+      else if (number === 5) f.isHistorical = this.bool();
+      else if (number === 6) f.isTransient = this.bool();
+      else f.isNull = this.bool();
     }
     if (this.pos !== end) throw notPlain;
-    return m;
+    return f;
   }
 
-  private value(m: MetricView, number: number): void {
+  private value(f: MetricFields, number: number): void {
     const b = this.buf;
-    if (number === 10) m.intValue = this.varint32();
+    if (number === 10) f.int = this.varint32();
     else if (number === 11) {
       this.varint64();
-      m.longValue = Long.fromBits(this.lo, this.hi, true);
+      f.lo = this.lo;
+      f.hi = this.hi;
     } else if (number === 12) {
       this.advance(4);
-      m.floatValue = b.readFloatLE(this.pos - 4);
+      f.num = b.readFloatLE(this.pos - 4);
     } else if (number === 13) {
       this.advance(8);
-      m.doubleValue = b.readDoubleLE(this.pos - 8);
-    } else if (number === 14) m.booleanValue = this.bool();
-    else m.stringValue = this.ascii();
+      f.num = b.readDoubleLE(this.pos - 8);
+    } else if (number === 14) f.bool = this.bool();
+    else f.str = this.ascii();
   }
 
   /** A uint64 as a number, as Long's toNumber gives it (exact below 2^53). */
-  private uint64Number(): number {
+  protected uint64Number(): number {
     this.varint64();
     return this.hi * 2 ** 32 + this.lo;
   }
@@ -108,6 +183,11 @@ export class PayloadScanner extends WireReader {
   /** The generated decoder reads a bool as a uint32 varint other than 0. */
   private bool(): boolean {
     return this.varint32() !== 0;
+  }
+
+  /** A metric's name, as a string. */
+  protected nameOf(f: MetricFields): string {
+    return this.buf.toString('latin1', f.nameStart, f.nameEnd);
   }
 
   private ascii(): string {
