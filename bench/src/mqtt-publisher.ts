@@ -1,11 +1,11 @@
 // A separate process that publishes the bench's Sparkplug NDATA payloads, so its CPU is not the bridge's.
-// Usage: node mqtt-publisher.js <broker url> <topic> <qos 0|1> <messages> <metrics per message>
+// Usage: node mqtt-publisher.js <broker url> <topic> <qos 0|1> <messages> <metrics per message> [first timestamp ms]
 import mqtt from 'mqtt';
 import { ndataPayloads } from './sparkplug-payloads.js';
 
-const [url, topic, qos, messages, metrics] = process.argv.slice(2);
+const [url, topic, qos, messages, metrics, t0] = process.argv.slice(2);
 if (!url || !topic) throw new Error('usage: mqtt-publisher <url> <topic> <qos> <messages> <metrics>');
-const payloads = ndataPayloads(Number(messages), Number(metrics));
+const payloads = ndataPayloads(Number(messages), Number(metrics), t0 ? Number(t0) : undefined);
 const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}` });
 const level = qos === '0' ? 0 : 1;
 process.stdout.write('publishing\n'); // the bench times from here: making the payloads is not ingest

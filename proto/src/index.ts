@@ -16,6 +16,7 @@ export {
 } from './time.js';
 export { SampleBatchWriter } from './sample-writer.js';
 export { ProtoWriter } from './proto-writer.js';
+export { SlabPool } from './slab-pool.js';
 export { WireReader, WireType, NotPlain, notPlain } from './wire-reader.js';
 export { QuantityKinds, Metrics, kindOf, canonicalUnitOf } from './taxonomy.js';
 export type { QuantityKind } from './taxonomy.js';

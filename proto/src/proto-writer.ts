@@ -1,10 +1,8 @@
+import { SlabPool } from './slab-pool.js';
 import { notPlain } from './wire-reader.js';
 
 /** A lone surrogate: protobufjs encodes it its own way, so a string holding one is left to the generated encoder. */
 const LONE_SURROGATE = /\p{Cs}/u;
-
-/** Messages are written one after another into slabs of this size, and handed out as views: no copy each. */
-const SLAB_BYTES = 256 * 1024;
 
 /**
  * The protobuf wire primitives for writers that encode hot-path messages straight into one buffer, to the
@@ -12,34 +10,33 @@ const SLAB_BYTES = 256 * 1024;
  * done (moved if it needs more bytes than were kept). What a writer cannot write exactly as the generated
  * encoder does throws `notPlain`.
  *
- * Each message is written after the last one, in a slab shared with them, and handed out as a view of it; a
- * message that does not fit starts a new slab. A slab is freed once no message of it is referenced.
+ * A message is written into one reused buffer (its cache lines stay warm), then copied into a slab of `slabs`
+ * and handed out as a view of it: no buffer allocated per message. Give it back to `slabs` once nothing reads
+ * it, and its memory is reused.
  */
 export class ProtoWriter {
-  protected buf = Buffer.allocUnsafeSlow(SLAB_BYTES);
-  /** Where the message being written starts; positions kept across writes are relative to it. */
-  private start = 0;
+  protected buf = Buffer.allocUnsafeSlow(1 << 16);
   protected pos = 0;
+
+  constructor(readonly slabs = new SlabPool()) {}
 
   /** Starts a message, dropping whatever was written since the last `written()`. */
   protected begin(): void {
-    this.pos = this.start;
+    this.pos = 0;
   }
 
-  /** The message written since `begin()`, as a view of the slab (never written again). */
+  /** The message written since `begin()`, as a view of a slab (never written again until given back). */
   protected written(): Buffer {
-    const out = this.buf.subarray(this.start, this.pos);
-    this.start = this.pos;
-    return out;
+    return this.slabs.copy(this.buf, this.pos);
   }
 
-  /** Where the message being written is, to go back to with `rewind` (a write may move the message). */
+  /** Where the message being written is, to go back to with `rewind`. */
   protected mark(): number {
-    return this.pos - this.start;
+    return this.pos;
   }
 
   protected rewind(mark: number): void {
-    this.pos = this.start + mark;
+    this.pos = mark;
   }
 
   /** A string field: ASCII a character at a time (its length is its size), else Node's UTF-8 encoder. */
@@ -73,17 +70,16 @@ export class ProtoWriter {
     this.pos += this.buf.write(value, this.pos, 'utf8');
   }
 
-  /** Keeps `n` bytes for a length not known yet; returns where they start (a `mark`). */
+  /** Keeps `n` bytes for a length not known yet; returns where they start. */
   protected keepLength(n: number): number {
     this.ensure(n);
-    const at = this.mark();
+    const at = this.pos;
     this.pos += n;
     return at;
   }
 
-  /** Writes the length of what follows the `kept` bytes at mark `from`, moving it if the length needs another size. */
-  protected closeLength(from: number, kept: number): void {
-    const at = this.start + from;
+  /** Writes the length of what follows the `kept` bytes at `at`, moving it when the length needs another size. */
+  protected closeLength(at: number, kept: number): void {
     const length = this.pos - at - kept;
     const size = varintSize(length);
     if (size !== kept) {
@@ -191,15 +187,11 @@ export class ProtoWriter {
     this.buf[this.pos++] = v;
   }
 
-  /** Room for `n` more bytes: else the message so far moves to the start of a new slab. */
   protected ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    const used = this.pos - this.start;
-    const next = Buffer.allocUnsafeSlow(Math.max(SLAB_BYTES, 2 * (used + n)));
-    this.buf.copy(next, 0, this.start, this.pos);
-    this.buf = next;
-    this.start = 0;
-    this.pos = used;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
+    this.buf.copy(bigger, 0, 0, this.pos);
+    this.buf = bigger;
   }
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { busway, Long, org } from '@busway/proto';
-import { Hdr, loadConfig, runWorker, type WorkerRuntime } from '@busway/runtime';
+import { ensureStream, fabricStreams, Hdr, loadConfig, runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startMosquitto, startNats, waitFor, type TestServer } from '@busway/testkit';
 import { ingestSparkplugModule } from './index.js';
 
@@ -215,6 +215,57 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     await send('NDATA', 6, [{ name: 'x', datatype: 10, doubleValue: 6 }]); // 4 and 5 never come
     await waitFor('the rebirth request', async () => rebirths.length === 1);
     await listener.endAsync();
+  });
+
+  it('stores the samples of a message once when only its AUDIT copy failed, and acknowledges it once both are in', async () => {
+    const samplesOut = async () =>
+      (await rt.metrics.samples.get()).values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+    const audit = fabricStreams().find((s) => s.name === 'AUDIT');
+    assert.ok(audit);
+    const ndata = (seq: number, metrics: number) =>
+      Buffer.from(
+        Payload.encode({
+          timestamp: u64(1_800_000_050_000 + seq),
+          seq: u64(seq),
+          metrics: Array.from({ length: metrics }, (_, k) => ({
+            name: `m${k}`,
+            datatype: 10,
+            doubleValue: seq * 1000 + k,
+          })),
+        }).finish(),
+      );
+    const before = await samplesOut();
+    await rt.jsm.streams.delete('AUDIT'); // the audit copy fails; the samples can be stored
+    await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(0, 50), { qos: 1 });
+    await waitFor('the samples stored', async () => (await samplesOut()) - before === 50);
+    const retries = async () =>
+      (await rt.metrics.messages.get()).values.find((v) => v.labels.outcome === 'store-retry')?.value ?? 0;
+    const retried = await retries();
+    await waitFor('the audit copy refused and retried', async () => (await retries()) >= retried + 2);
+    await ensureStream(rt.jsm, audit, rt.log);
+    // later messages reuse the memory of the stored batch: what is stored must be what was sent
+    for (let seq = 1; seq <= 20; seq++)
+      await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(seq, 50), { qos: 1 });
+    await waitFor(
+      'every message stored, the first one with its audit copy',
+      async () => (await rt.jsm.streams.info('AUDIT')).state.messages >= 21,
+    );
+    // every message done: none held in the bridge's buffer, so each was acknowledged to the broker
+    const held = async () => (await rt.metrics.bufferBytes.get()).values[0]?.value ?? 0;
+    await waitFor('no message held', async () => (await held()) === 0);
+    assert.equal(
+      (await samplesOut()) - before,
+      21 * 50,
+      'a retry of the audit copy stored the samples again',
+    );
+    const stored = (await raw()).filter((s) => s.pointId?.startsWith('sparkplug:g4/e4:'));
+    assert.equal(stored.length, 21 * 50);
+    for (const s of stored) {
+      const k = Number(s.pointId?.slice('sparkplug:g4/e4:m'.length));
+      const seq = Math.floor((s.doubleValue ?? 0) / 1000);
+      assert.equal(s.doubleValue, seq * 1000 + k, `${s.pointId} holds another message's value`);
+    }
+    assert.deepEqual(new Set(stored.map((s) => Math.floor((s.doubleValue ?? 0) / 1000))).size, 21);
   });
 
   it('keeps its own STATE retained: online while it runs', async () => {

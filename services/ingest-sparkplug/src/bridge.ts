@@ -1,6 +1,6 @@
 import { context } from '@opentelemetry/api';
 import type { MqttClient } from 'mqtt';
-import { busway, EventTypes, Long, nowNs, org, SampleBatchWriter, Subjects } from '@busway/proto';
+import { busway, EventTypes, Long, nowNs, org, SampleBatchWriter, SlabPool, Subjects } from '@busway/proto';
 import {
   connectMqttIngest,
   deadLetterMqtt,
@@ -27,6 +27,8 @@ interface Decoded {
   samples: number;
   msgId: string;
   birth?: StoredBirth;
+  /** The samples are stored: `data` was given back to its slab. */
+  stored?: boolean;
 }
 
 /** The batch's source field, encoded once per node or device and topic. */
@@ -39,6 +41,7 @@ function sourceFieldOf(dev: NodeState, source: busway.v1.ISourceRef): Uint8Array
 }
 
 const STAGE = 'ingest';
+const SLAB_BYTES = 256 * 1024;
 const WORKER = 'ingest-sparkplug';
 const toNum = (v: Long | number | null | undefined) =>
   v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
@@ -56,8 +59,10 @@ export class SparkplugBridge {
   private readonly rebirthAsked = new Map<string, number>();
   private readonly deadLetters: LogSummary;
   private readonly seqGaps: LogSummary;
-  private readonly writer = new SampleBatchWriter();
-  private readonly transcoder = new SparkplugTranscoder();
+  /** Memory for the batches written, given back once stored. */
+  private readonly slabs: SlabPool;
+  private readonly writer: SampleBatchWriter;
+  private readonly transcoder: SparkplugTranscoder;
   /** Messages decoded once, kept while their Buffer lives (until stored). */
   private readonly decoded = new WeakMap<Buffer, Decoded>();
 
@@ -65,6 +70,10 @@ export class SparkplugBridge {
     private readonly rt: WorkerRuntime,
     private readonly config: IngestSparkplugConfig,
   ) {
+    // enough slabs kept for the samples of a full input buffer (a sample takes about twice its metric's bytes)
+    this.slabs = new SlabPool(SLAB_BYTES, Math.ceil((2 * config.maxBufferBytes) / SLAB_BYTES));
+    this.writer = new SampleBatchWriter(this.slabs);
+    this.transcoder = new SparkplugTranscoder(this.slabs);
     this.deadLetters = new LogSummary(rt.log, 'dead-lettered MQTT messages:');
     this.seqGaps = new LogSummary(rt.log, 'Sparkplug seq gaps:');
   }
@@ -116,6 +125,8 @@ export class SparkplugBridge {
       this.deadLetters.add(reason.code);
       return;
     }
+    // a retry because the AUDIT copy failed: the samples are stored already
+    if (decoded.stored) return;
     // stored before the PUBACK: a restart right after this birth still knows its aliases
     const { data, samples, msgId, birth } = decoded;
     if (birth) await this.births?.save(sourceIdOf(t), birth);
@@ -128,6 +139,8 @@ export class SparkplugBridge {
         context.active(),
       );
     }
+    decoded.stored = true;
+    this.slabs.release(data); // stored: nothing reads it any more
     this.rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, samples);
   }
 

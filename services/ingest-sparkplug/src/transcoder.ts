@@ -1,4 +1,4 @@
-import { busway, Long, NotPlain, notPlain, ProtoWriter, timeNsFromMs } from '@busway/proto';
+import { busway, Long, NotPlain, notPlain, ProtoWriter, SlabPool, timeNsFromMs } from '@busway/proto';
 import { SpType, type MetricDef } from './decoder.js';
 import type { NodeState } from './node-state.js';
 import { PayloadScanner, type MetricFields } from './payload-scanner.js';
@@ -33,10 +33,16 @@ export interface Transcoded {
  * (and names what is wrong).
  */
 export class SparkplugTranscoder extends PayloadScanner {
-  private readonly out = new SampleBatchBytes();
+  private readonly out: SampleBatchBytes;
   /** Points given a value by the message being read: their `next` becomes `last` once it is all read. */
   private readonly touched: Point[] = [];
   private readonly scratch = new LastValue();
+
+  /** `slabs`: where the batches it writes are kept, to give back once stored. */
+  constructor(slabs = new SlabPool()) {
+    super();
+    this.out = new SampleBatchBytes(slabs);
+  }
 
   transcode(
     data: Uint8Array,

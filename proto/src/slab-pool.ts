@@ -1,0 +1,68 @@
+/** A slab and how many of the messages copied into it are still out. */
+interface Slab {
+  bytes: Buffer;
+  out: number;
+}
+
+/**
+ * Memory for encoded messages: each is copied after the one before it into a shared slab and handed out as a
+ * view of it. A slab whose messages have all been given back (`release`) is reused for later ones, because
+ * fresh memory costs a page fault per 4 KiB on first touch: in the Sparkplug bridge a 15 KB message took
+ * 36-54 µs to copy into new slabs and 5-8 µs into reused ones. A message that is never given back only keeps
+ * its slab from being reused; a message given back while still read would be overwritten, so release only
+ * what nothing reads any more (e.g. once JetStream has stored it).
+ */
+export class SlabPool {
+  private current: Slab;
+  private pos = 0;
+  private readonly free: Slab[] = [];
+  private readonly slabs = new WeakMap<ArrayBufferLike, Slab>();
+  private readonly released = new WeakSet<Uint8Array>();
+
+  constructor(
+    private readonly slabBytes = 256 * 1024,
+    /** Slabs kept for reuse at most; more are left to the garbage collector. */
+    private readonly maxFree = 8,
+  ) {
+    this.current = this.make(slabBytes);
+  }
+
+  /** The first `n` bytes of `from`, as a view of a slab. */
+  copy(from: Buffer, n: number): Buffer {
+    if (this.pos + n > this.current.bytes.length) this.next(n);
+    const slab = this.current;
+    from.copy(slab.bytes, this.pos, 0, n);
+    const out = slab.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    slab.out++;
+    return out;
+  }
+
+  /** Gives back a message `copy` handed out, once nothing reads it; anything else is ignored. */
+  release(message: Uint8Array): void {
+    const slab = this.slabs.get(message.buffer);
+    if (slab === undefined) return;
+    if (this.released.has(message)) throw new Error('a message was given back to its slab twice');
+    this.released.add(message);
+    slab.out--;
+    if (slab.out === 0 && slab !== this.current) this.recycle(slab);
+  }
+
+  private next(n: number): void {
+    const done = this.current;
+    if (done.out === 0) this.recycle(done);
+    this.current =
+      (n <= this.slabBytes ? this.free.pop() : undefined) ?? this.make(Math.max(this.slabBytes, n));
+    this.pos = 0;
+  }
+
+  private recycle(slab: Slab): void {
+    if (slab.bytes.length === this.slabBytes && this.free.length < this.maxFree) this.free.push(slab);
+  }
+
+  private make(size: number): Slab {
+    const slab = { bytes: Buffer.allocUnsafeSlow(size), out: 0 };
+    this.slabs.set(slab.bytes.buffer, slab);
+    return slab;
+  }
+}
