@@ -138,9 +138,12 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
     const batchJob =
       <T>(type: string, encode: (items: T[]) => Uint8Array) =>
       (b: OutBatch<T>) =>
-      () =>
+      async () => {
+        const data = encode(b.items);
         // continue or link the inputs' traces
-        send(b.subject, encode(b.items), type, b.id, b.sources ? mergeProvenance(b.sources, ctx) : ctx);
+        await send(b.subject, data, type, b.id, b.sources ? mergeProvenance(b.sources, ctx) : ctx);
+        writer.slabs.release(data); // stored: its memory serves later batches (ignored if not the writer's)
+      };
     const samples = batchJob<busway.v1.ISample>(EventTypes.SampleBatch, (samples) =>
       writer.encode({ samples }),
     );
