@@ -1,6 +1,6 @@
 // fast-check arbitraries of Sparkplug payloads, for the scanner's and the transcoder's property tests.
 import fc from 'fast-check';
-import { Long } from '@busway/proto';
+import { Long, org } from '@busway/proto';
 
 export const u64 = fc
   .bigInt({ min: 0n, max: 2n ** 64n - 1n })
@@ -70,3 +70,14 @@ export const plainNdataArb = fc
     seq: Long.fromNumber(7, true),
     metrics: metrics.map(([id, value]) => ({ ...id, ...value, timestamp: ts })),
   }));
+
+/** An encoded payload with one byte changed, or cut short: what a bad link or a broken edge node sends. */
+export const mangledArb = fc
+  .tuple(payloadArb, fc.nat(), fc.nat(255), fc.boolean())
+  .map(([p, at, byte, cut]) => {
+    const bytes = Buffer.from(org.eclipse.tahu.protobuf.Payload.encode(p).finish());
+    if (bytes.length === 0) return bytes;
+    if (cut) return bytes.subarray(0, at % bytes.length);
+    bytes[at % bytes.length] = byte;
+    return bytes;
+  });
