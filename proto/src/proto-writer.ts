@@ -30,15 +30,6 @@ export class ProtoWriter {
     return this.slabs.copy(this.buf, this.pos);
   }
 
-  /** Where the message being written is, to go back to with `rewind`. */
-  protected mark(): number {
-    return this.pos;
-  }
-
-  protected rewind(mark: number): void {
-    this.pos = mark;
-  }
-
   /** A string field: ASCII a character at a time (its length is its size), else Node's UTF-8 encoder. */
   protected string(tag: number, value: unknown): void {
     if (typeof value !== 'string') throw notPlain;

@@ -25,12 +25,12 @@ export class SampleBatchWriter extends ProtoWriter {
   }
 
   private sample(s: ISample): void {
-    const mark = this.mark();
+    const start = this.pos;
     try {
       this.plainSample(s);
     } catch (err) {
       if (!(err instanceof NotPlain)) throw err;
-      this.rewind(mark);
+      this.pos = start;
       this.bytesField(0x0a, busway.v1.Sample.encode(s).finish());
     }
   }
