@@ -161,7 +161,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     const rawKeys = new Set(raw.map(sampleKey));
     const normKeys = norm.map(sampleKey);
     assert.ok(raw.length > 100, `the simulator produced a real stream (${raw.length} raw samples)`);
-    assert.equal(rawKeys.size, raw.length, 'no duplicate sample entered RAW');
+    assert.equal(rawKeys.size, raw.length, `no duplicate sample entered RAW: ${duplicatesOf(rawMessages)}`);
     assert.equal(new Set(normKeys).size, normKeys.length, 'no duplicate sample in NORM despite the restart');
     assert.deepEqual(new Set(normKeys), rawKeys, 'every raw sample was normalized exactly once');
     assert.equal(ordered.length, norm.length, 'every normalized sample was ordered exactly once');
@@ -221,3 +221,14 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     assert.ok((info?.header.get(Hdr.DlqReason) ?? '').length > 5);
   });
 });
+
+/** Each sample identity stored more than once, with the ids of the messages that carry it: what a failure needs. */
+function duplicatesOf(messages: { data: Uint8Array; msgId: string }[]): string {
+  const carriers = new Map<string, string[]>();
+  for (const m of messages)
+    for (const s of busway.v1.SampleBatch.decode(m.data).samples) {
+      const key = sampleKey(s);
+      carriers.set(key, [...(carriers.get(key) ?? []), m.msgId]);
+    }
+  return JSON.stringify([...carriers].filter(([, ids]) => ids.length > 1).slice(0, 10));
+}
