@@ -3,7 +3,7 @@ import { busway, Long, org, timeNsFromMs } from '@busway/proto';
 import { ContractViolation, DecodeError } from '@busway/runtime';
 import { PayloadScanner } from './payload-scanner.js';
 import type { MetricView as Metric, PayloadView as Payload } from './payload-view.js';
-import type { Point, PointTable } from './points.js';
+import { pointIdOf, type Point, type PointTable } from './points.js';
 import { sourceIdOf, type SparkplugTopic } from './topic.js';
 
 const PayloadCodec = org.eclipse.tahu.protobuf.Payload;
@@ -83,7 +83,7 @@ export function engUnitOf(m: Metric): string {
 }
 
 /** Signed integers travel as uint32 two's complement (Sparkplug 3.0, 6.4.17). */
-function signedInt(v: number, datatype: number): number {
+export function signedInt(v: number, datatype: number): number {
   if (datatype === SpType.Int8) return (v << 24) >> 24;
   if (datatype === SpType.Int16) return (v << 16) >> 16;
   if (datatype === SpType.Int32) return v | 0;
@@ -222,7 +222,7 @@ export function metricsToSamples(
       const timeMs = toNum(leaf.m.timestamp) || toNum(m.timestamp) || payloadTime;
       const point = ctx.points?.get(leaf.name);
       const sample: busway.v1.ISample = {
-        pointId: point?.id ?? `sparkplug:${sourceId}:${leaf.name}`,
+        pointId: point?.id ?? pointIdOf(sourceId, leaf.name),
         unit,
         eventTimeNs: timeMs ? times.ns(timeMs) : undefined,
         clockSource: timeMs

@@ -13,6 +13,17 @@ const VALUE_WIRE_TYPES: Record<number, number> = {
   15: Len,
 };
 
+/** MetricFields.seen bits, by Sparkplug Metric field number. */
+export const Seen = {
+  Name: 1 << 1,
+  Alias: 1 << 2,
+  Timestamp: 1 << 3,
+  Datatype: 1 << 4,
+  Historical: 1 << 5,
+  Transient: 1 << 6,
+  IsNull: 1 << 7,
+} as const;
+
 /**
  * One scalar metric's fields as read, reused from metric to metric: a field counts only when its bit (1 << field
  * number) is in `seen`; `value` is the number of the value field read (10-15), 0 for none.
@@ -108,13 +119,13 @@ export class PayloadScanner extends WireReader {
   private metric(end: number): MetricView {
     const f = this.readMetric(end);
     const m: MetricView = {};
-    if (f.seen & (1 << 1)) m.name = this.nameOf(f);
-    if (f.seen & (1 << 2)) m.alias = f.alias;
-    if (f.seen & (1 << 3)) m.timestamp = f.timestamp;
-    if (f.seen & (1 << 4)) m.datatype = f.datatype;
-    if (f.seen & (1 << 5)) m.isHistorical = f.isHistorical;
-    if (f.seen & (1 << 6)) m.isTransient = f.isTransient;
-    if (f.seen & (1 << 7)) m.isNull = f.isNull;
+    if (f.seen & Seen.Name) m.name = this.nameOf(f);
+    if (f.seen & Seen.Alias) m.alias = f.alias;
+    if (f.seen & Seen.Timestamp) m.timestamp = f.timestamp;
+    if (f.seen & Seen.Datatype) m.datatype = f.datatype;
+    if (f.seen & Seen.Historical) m.isHistorical = f.isHistorical;
+    if (f.seen & Seen.Transient) m.isTransient = f.isTransient;
+    if (f.seen & Seen.IsNull) m.isNull = f.isNull;
     if (f.value === 10) m.intValue = f.int;
     else if (f.value === 11) m.longValue = Long.fromBits(f.lo, f.hi, true);
     else if (f.value === 12) m.floatValue = f.num;

@@ -88,17 +88,13 @@ export class Point {
   ) {
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length === name.length) this.nameBytes = nameBytes; // ASCII: one byte per character
-    const bytes = Buffer.from(id, 'utf8');
-    const length: number[] = [];
-    for (let v = bytes.length; ; v >>>= 7) {
-      if (v < 128) {
-        length.push(v);
-        break;
-      }
-      length.push((v & 127) | 128);
-    }
-    this.idField = Buffer.concat([Buffer.from([0x0a, ...length]), bytes]);
+    this.idField = Buffer.from(busway.v1.Sample.encode({ pointId: id }).finish());
   }
+}
+
+/** A Sparkplug metric's point id: its source (group/edge[/device]) and its (leaf) name. */
+export function pointIdOf(sourceId: string, name: string): string {
+  return `sparkplug:${sourceId}:${name}`;
 }
 
 /** Points remembered per node or device; past this many (names no birth declared) the table starts over. */
@@ -122,7 +118,7 @@ export class PointTable {
     let p = this.byName.get(name);
     if (p === undefined) {
       if (this.byName.size >= MAX_POINTS) this.clear();
-      p = new Point(name, `sparkplug:${this.sourceId}:${name}`);
+      p = new Point(name, pointIdOf(this.sourceId, name));
       this.byName.set(name, p);
     }
     return p;

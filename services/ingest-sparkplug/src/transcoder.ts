@@ -1,20 +1,11 @@
 import { busway, Long, NotPlain, notPlain, ProtoWriter, SlabPool, timeNsFromMs } from '@busway/proto';
-import { SpType, type MetricDef } from './decoder.js';
+import { signedInt, SpType, type MetricDef } from './decoder.js';
 import type { NodeState } from './node-state.js';
-import { PayloadScanner, type MetricFields } from './payload-scanner.js';
+import { PayloadScanner, Seen, type MetricFields } from './payload-scanner.js';
 import { LastValue, ValueKind, type Point } from './points.js';
 
 const { CLOCK_SOURCE_DEVICE, CLOCK_SOURCE_INGEST } = busway.v1.ClockSource;
 const { QUALITY_GOOD, QUALITY_BAD } = busway.v1.Quality;
-/** MetricFields.seen bits, by Sparkplug Metric field number. */
-const NAME = 1 << 1;
-const ALIAS = 1 << 2;
-const TIMESTAMP = 1 << 3;
-const DATATYPE = 1 << 4;
-const HISTORICAL = 1 << 5;
-const TRANSIENT = 1 << 6;
-const IS_NULL = 1 << 7;
-
 /** A data message's SampleBatch bytes, and what the bridge needs of the payload besides. */
 export interface Transcoded {
   data: Buffer;
@@ -82,7 +73,7 @@ export class SparkplugTranscoder extends PayloadScanner {
   private writeMetric(f: MetricFields, index: number, dev: NodeState): number {
     let point: Point;
     let def: MetricDef | undefined;
-    if (f.seen & NAME && f.nameEnd > f.nameStart) {
+    if (f.seen & Seen.Name && f.nameEnd > f.nameStart) {
       let at = dev.points.positioned(index);
       if (at === undefined || !this.nameIs(at.point.nameBytes, f)) {
         const name = this.nameOf(f);
@@ -92,27 +83,27 @@ export class SparkplugTranscoder extends PayloadScanner {
       point = at.point;
       def = at.def;
     } else {
-      def = dev.byAlias.get(f.seen & ALIAS ? f.alias : 0);
+      def = dev.byAlias.get(f.seen & Seen.Alias ? f.alias : 0);
       if (!def) throw notPlain; // the generated path refuses it, naming the alias, and asks for a rebirth
       point = dev.points.get(def.name);
     }
     const name = point.name;
     const unit = def?.unit ?? '';
-    const datatype = (f.seen & DATATYPE && f.datatype) || (def?.datatype ?? 0);
+    const datatype = (f.seen & Seen.Datatype && f.datatype) || (def?.datatype ?? 0);
     if (name === 'bdSeq' || name.startsWith('Node Control/')) return -1;
     if (datatype === SpType.DataSet || datatype === SpType.Template) throw notPlain;
     const v = this.scratch;
     v.unit = unit;
-    if (f.seen & IS_NULL && f.isNull) v.kind = ValueKind.Null;
+    if (f.seen & Seen.IsNull && f.isNull) v.kind = ValueKind.Null;
     else if (!readValue(f, datatype, v)) return 0;
-    const timeMs = (f.seen & TIMESTAMP && f.timestamp) || this.timestamp;
+    const timeMs = (f.seen & Seen.Timestamp && f.timestamp) || this.timestamp;
     v.clock = timeMs ? CLOCK_SOURCE_DEVICE : CLOCK_SOURCE_INGEST;
     this.out.sample(
       point,
       v,
       timeMs,
-      !!(f.seen & HISTORICAL && f.isHistorical),
-      !!(f.seen & TRANSIENT && f.isTransient),
+      !!(f.seen & Seen.Historical && f.isHistorical),
+      !!(f.seen & Seen.Transient && f.isTransient),
     );
     point.next.copy(v);
     this.touched.push(point);
@@ -127,14 +118,6 @@ export class SparkplugTranscoder extends PayloadScanner {
     for (let i = 0; i < n; i++) if (b[f.nameStart + i] !== bytes[i]) return false;
     return true;
   }
-}
-
-/** Signed integers travel as uint32 two's complement (Sparkplug 3.0, 6.4.17). */
-function signedInt(v: number, datatype: number): number {
-  if (datatype === SpType.Int8) return (v << 24) >> 24;
-  if (datatype === SpType.Int16) return (v << 16) >> 16;
-  if (datatype === SpType.Int32) return v | 0;
-  return v;
 }
 
 /** The sample value of a metric by its datatype, as `setValue` reads it; false for types that are not telemetry. */
