@@ -97,6 +97,8 @@ export class PlantSim {
   private readonly busyNodes = new Set<string>();
   private readonly returnC = new Map<string, number>();
   private readonly heatHistory = new Map<string, { t: number; kw: number }[]>();
+  /** The return temperature each CDU's loop was heading for during the tick that just ended. */
+  private readonly targetC = new Map<string, number>();
   private jobs: Job[] = [];
   private faults: Fault[] = [];
   private nextJobMs: number;
@@ -117,6 +119,7 @@ export class PlantSim {
     for (const row of this.plant.rows) {
       const kw = this.rowHeatKw(row.racks);
       this.returnC.set(row.cdu, Physics.supplyTempC + coolantRiseC(kw, Physics.coolantFlowLpm));
+      this.targetC.set(row.cdu, this.returnC.get(row.cdu) as number);
       this.heatHistory.set(row.cdu, [{ t: startMs, kw }]);
     }
     this.nextJobMs = startMs + 2000 + this.rng.exponential(config.jobMeanIntervalMs);
@@ -269,10 +272,14 @@ export class PlantSim {
       const delayedKw = history[0]?.kw ?? 0;
       const flowLpm = Physics.coolantFlowLpm * flowFactor(this.faults, row.cdu, this.nowMs);
       const target = Physics.supplyTempC + coolantRiseC(delayedKw, flowLpm);
+      // the tick that just ended was driven by the target it started with (zero-order hold): a heat step
+      // that reaches the CDU now starts to show one tick later, so the data's dead time is the transport delay
+      const held = this.targetC.get(row.cdu) ?? target;
       this.returnC.set(
         row.cdu,
-        lagStep(this.returnC.get(row.cdu) ?? target, target, TICK_MS, Physics.thermalTimeConstantMs),
+        lagStep(this.returnC.get(row.cdu) ?? held, held, TICK_MS, Physics.thermalTimeConstantMs),
       );
+      this.targetC.set(row.cdu, target);
     }
   }
 
