@@ -2,15 +2,20 @@
 import type { busway } from '@busway/proto';
 import type { EngineContext } from './engine.js';
 import type { ChainWindow, PowerStep, RackWatch, ThermalModel, ThermalWatch } from './engine-state.js';
+import { poolDelays } from './delay-pool.js';
 import { chainIncident, powerTargetsOf } from './incidents.js';
 import { fitResponse, nearestSpan, response, type LoadStep, type ResponseFit } from './response-fit.js';
 import type { JobChainRule, ThermalTarget, UnexplainedPowerRule } from './rules.js';
-import { window } from './series.js';
+import { median, window } from './series.js';
+import { flowFactorAt } from './loop-flow.js';
 
 type ChainRule = JobChainRule | UnexplainedPowerRule;
 
 /** Matches a thermal model needs before it is trusted (as a delay prior, or to explain a rise). */
 export const MIN_MATCHES = 3;
+
+/** Matches a thermal model remembers. */
+const RECENT_MATCHES = 40;
 
 function ruleOf(ctx: EngineContext, name: string): ChainRule | undefined {
   return ctx.jobRules.find((r) => r.name === name) ?? ctx.powerRules.find((r) => r.name === name);
@@ -183,9 +188,13 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
     const steps = loadSteps(ctx, th.asset, target.loadClasses, from - 5 * tau, end);
     const keys = modelKeys(ctx, th.asset, target.metric);
     const learned = priorDelay(keys.map((k) => ctx.state.models[k]));
-    const sd = target.delayPriorSdMs;
-    const prior = learned !== undefined && sd > 0 ? { delayMs: learned, sdMs: sd } : undefined;
+    const prior =
+      learned && target.delayPriorSdMs > 0
+        ? { delayMs: learned.delayMs, sdMs: learned.sdMs ?? target.delayPriorSdMs }
+        : undefined;
+    const flow = target.flowMetric ? ctx.seriesOf(th.asset, target.flowMetric) : undefined;
     const fit = fitResponse(win.t, win.v, steps, {
+      flowFactor: flow && flowFactorAt(win.t, window(flow, from - 3 * tau, end), tau),
       tauMs: tau,
       minDelayMs: target.minDelayMs,
       maxDelayMs,
@@ -197,7 +206,7 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
       if (rise * response(end - anchor.t - fit.delayMs, tau) >= target.minRise) {
         th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, rise };
         th.done = true;
-        for (const key of keys) learn(ctx, key, fit);
+        for (const key of keys) learn(ctx, key, fit, tau > 0);
         return;
       }
     }
@@ -215,44 +224,45 @@ function modelKeys(ctx: EngineContext, asset: string, metric: string): string[] 
 }
 
 /**
- * The delay a series is expected to show, from its own model and its class's (each once it has 3 matches): the
- * series' own evidence first, the class's to choose within the span the series' own matches leave open.
+ * The delay a series is expected to show, from its own model and its class's (each once it has 3 matches), and
+ * how far an event may stray from it when the matches measured that. Pooled delays (first-order answers): the
+ * series' own, else its class's. Spans (step answers): the series' own evidence first, the class's to choose
+ * within the span the series' own matches leave open.
  */
-function priorDelay([own, pool]: (ThermalModel | undefined)[]): number | undefined {
+function priorDelay([own, pool]: (ThermalModel | undefined)[]):
+  { delayMs: number; sdMs?: number } | undefined {
   const mine = own && own.n >= MIN_MATCHES ? own : undefined;
   const theirs = pool && pool.n >= MIN_MATCHES ? pool : undefined;
-  if (!mine) return theirs?.delayMs;
+  const pooled = [mine, theirs].find((m) => m?.delaySdMs !== undefined);
+  if (pooled) return { delayMs: pooled.delayMs, sdMs: pooled.delaySdMs };
+  if (!mine) return theirs && { delayMs: theirs.delayMs };
   const [lo, hi] = mine.delaySpanMs ?? [mine.delayMs, mine.delayMs];
-  return theirs ? Math.min(hi, Math.max(lo, theirs.delayMs)) : mine.delayMs;
+  return { delayMs: theirs ? Math.min(hi, Math.max(lo, theirs.delayMs)) : mine.delayMs };
 }
 
 /**
- * Remembers a thermal series' dead time and gain from its last matches: the gain's median, and the delay
- * nearest to all the delay ranges their data alone fitted (the prior left out, so it does not teach itself).
- * A match that fits much worse than the usual ones (a fault overlapped it) is left out, so faults do not teach
- * the model to expect them.
+ * Remembers a thermal series' dead time and gain from its last matches, each from its data alone (the prior
+ * left out, so it does not teach itself): the gain's median; the delay pooled by what each match could tell
+ * (a first-order answer: a best delay with a standard error), or nearest to all the ranges they fitted (a step
+ * answer between two samples fits a range). A match that fits much worse than the usual ones (a fault
+ * overlapped it) is left out, so faults do not teach the model to expect them.
  */
-function learn(ctx: EngineContext, key: string, fit: ResponseFit): void {
+function learn(ctx: EngineContext, key: string, fit: ResponseFit, pooled: boolean): void {
   const rms = Math.sqrt(fit.sse / fit.n);
   const m = (ctx.state.models[key] ??= { delayMs: fit.delayMs, gainPerKw: fit.gainPerKw, n: 0, recent: [] });
   const usualRms = median(m.recent.map((r) => r[2]));
   if (m.recent.length >= 3 && rms > 1.5 * usualRms) return;
-  m.recent.push([fit.delayLowMs, fit.gainPerKw, rms, fit.delayHighMs]);
-  if (m.recent.length > 15) m.recent.shift();
+  m.recent.push([fit.delayLowMs, fit.gainPerKw, rms, fit.delayHighMs, fit.delaySdMs]);
+  if (m.recent.length > RECENT_MATCHES) m.recent.shift();
   m.delaySpanMs = nearestSpan(m.recent.map((r) => [r[0], r[3] ?? r[0]]));
   m.delayMs = (m.delaySpanMs[0] + m.delaySpanMs[1]) / 2;
+  const pool = pooled
+    ? poolDelays(m.recent.map((r) => ({ delayMs: (r[0] + (r[3] ?? r[0])) / 2, sdMs: r[4] ?? Number.NaN })))
+    : undefined;
+  if (pool) m.delayMs = pool.delayMs;
+  m.delaySdMs = pool?.priorSdMs;
   m.gainPerKw = median(m.recent.map((r) => r[1]));
   m.n++;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? (s[mid] as number)
-      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
 
 /** Emits and removes the chains that are complete, or that the watermark has passed. */

@@ -94,18 +94,24 @@ export interface EngineState {
 }
 
 export interface ThermalModel {
-  /** The middle of delaySpanMs (the median of the recent matches' delays when each fitted one delay). */
+  /** The pooled delay of first-order answers; else the middle of delaySpanMs. */
   delayMs: number;
   /** The delays nearest to all recent matches' fitted ranges (absent in checkpoints of old). */
   delaySpanMs?: [number, number];
+  /**
+   * Width of the prior on the next event's delay, measured from how the recent matches scatter beyond their own
+   * standard errors (first-order answers, once there are enough; absent: the rule's delayPriorSdMs).
+   */
+  delaySdMs?: number;
   /** Median of the recent matches: robust to a match a fault disturbed. */
   gainPerKw: number;
   n: number;
   /**
-   * The last matches: [lowest delay ms, gain per kW, residual RMS, highest delay ms], the delays those data
-   * alone fitted (a range for a step answer between two samples; the highest absent where it is the lowest).
+   * The last matches: [lowest delay ms, gain per kW, residual RMS, highest delay ms, delay standard error ms],
+   * the delays those data alone fitted (a range for a step answer between two samples; the highest absent where
+   * it is the lowest; the standard error absent in checkpoints of old).
    */
-  recent: [number, number, number, number?][];
+  recent: [number, number, number, number?, number?][];
 }
 
 export function emptyState(): EngineState {

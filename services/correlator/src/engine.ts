@@ -5,6 +5,7 @@ import { closeGrid, onFacilitySample, onGridSignal } from './grid.js';
 import type {
   JobChainRule,
   RuleSet,
+  ThermalTarget,
   UnexplainedPowerRule,
   UnexplainedThermalRule,
   GridResponseRule,
@@ -33,6 +34,10 @@ interface Interest {
 }
 
 const STEP_KEEP_MS = 200_000;
+
+/** The series a thermal target reads: its own, and its loop's flow. */
+const targetMetrics = (th: ThermalTarget): string[] =>
+  th.flowMetric ? [th.metric, th.flowMetric] : [th.metric];
 
 /** Everything an engine's rule handlers share. */
 export interface EngineContext {
@@ -81,8 +86,8 @@ export class CorrelationEngine implements EngineContext {
     this.gridRules = rules.rules.filter((r): r is GridResponseRule => r.type === 'grid-response');
     // most samples (voltages, flows, utilizations) concern no rule: one set lookup sends them away
     this.watchedMetrics = new Set<string>([
-      ...this.jobRules.flatMap((r) => [...r.power.map((p) => p.metric), ...r.thermal.map((t) => t.metric)]),
-      ...this.powerRules.flatMap((r) => [r.watch.metric, ...r.thermal.map((t) => t.metric)]),
+      ...this.jobRules.flatMap((r) => [...r.power.map((p) => p.metric), ...r.thermal.flatMap(targetMetrics)]),
+      ...this.powerRules.flatMap((r) => [r.watch.metric, ...r.thermal.flatMap(targetMetrics)]),
       ...this.thermalRules.flatMap((r) => r.watch.map((w) => w.metric)),
       ...this.gridRules.map((r) => r.metric),
       'power.active',
@@ -213,19 +218,28 @@ export class CorrelationEngine implements EngineContext {
       ...this.jobRules.flatMap((r) => r.power.map((p) => p.minStep)),
       ...this.powerRules.map((r) => r.watch.minStep),
     );
+    // a loop's flow is kept as long as the fits look back through its lag
+    let flow = false;
+    const target = (th: ThermalTarget) => {
+      load(th.loadClasses, 'power.active', minStep);
+      if (!th.classes.includes(cls)) return;
+      const span = th.preMs + th.maxDelayMs + th.settleMs + 10_000;
+      if (th.metric === metric) {
+        thermal = true;
+        keepMs = Math.max(keepMs, span);
+      }
+      if (th.flowMetric === metric) {
+        flow = true;
+        keepMs = Math.max(keepMs, span + 3 * th.timeConstantMs);
+      }
+    };
     for (const r of this.jobRules) {
       for (const p of r.power) load(p.classes, p.metric, p.minStep);
-      for (const th of r.thermal) {
-        load(th.loadClasses, 'power.active', minStep);
-        if (th.metric === metric && th.classes.includes(cls)) {
-          thermal = true;
-          keepMs = Math.max(keepMs, th.preMs + th.maxDelayMs + th.settleMs + 10_000);
-        }
-      }
+      r.thermal.forEach(target);
     }
     for (const r of this.powerRules) {
       load(r.watch.classes, r.watch.metric, r.watch.minStep);
-      for (const th of r.thermal) load(th.loadClasses, 'power.active', minStep);
+      r.thermal.forEach(target);
     }
     for (const r of this.thermalRules)
       for (const w of r.watch) {
@@ -238,7 +252,7 @@ export class CorrelationEngine implements EngineContext {
     const meter =
       this.gridRules.some((g) => g.metric === metric) &&
       this.gridRules.some((g) => topo.facilityMeters(g.meterClasses).some((m) => m.id === asset));
-    if (stepW === Number.POSITIVE_INFINITY && !thermal && !meter) return null;
+    if (stepW === Number.POSITIVE_INFINITY && !thermal && !meter && !flow) return null;
     const key = `${asset}|${metric}`;
     const series = (this.state.series[key] ??= { asset, metric, t: [], v: [] });
     return { series, key, rack, stepW: Number.isFinite(stepW) ? stepW : 0, thermal, meter, keepMs };

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitResponse, nearestSpan, type LoadStep } from './response-fit.js';
+import { Prng } from '@busway/runtime';
+import { fitResponse, nearestSpan, response, type LoadStep } from './response-fit.js';
 
 /** A 1 Hz series at `level` that steps up by `rise` (no noise) at the first sample after `onsetMs`. */
 function stepSeries(onsetMs: number, rise: number, from = 0, to = 10_000) {
@@ -86,5 +87,30 @@ describe('the delay nearest to the ranges of recent matches', () => {
       [3100, 4075],
     ]);
     assert.ok(lo >= 0 && hi <= 475, `[${lo}, ${hi}]`);
+  });
+});
+
+describe("the standard error of a first-order answer's delay", () => {
+  it('matches how far the delay really scatters under noise', () => {
+    // a 20 kW step answered 3 s later through a 20 s lag, seen at 1 Hz with 0.05 °C of noise: 200 events
+    const rng = new Prng(42);
+    const z: number[] = [];
+    const errors: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const step = 10_000 + 1000 * rng.next();
+      const t = Array.from({ length: 51 }, (_, k) => k * 1000);
+      const v = t.map((x) => 35 + 1.16 * response(x - step - 3000, 20_000) + 0.05 * rng.gaussian());
+      const fit = fitResponse(t, v, [{ t: step, dp: 20_000 }], {
+        tauMs: 20_000,
+        minDelayMs: 500,
+        maxDelayMs: 10_000,
+      });
+      assert.ok(fit && Number.isFinite(fit.delaySdMs));
+      errors.push(fit.delayMs - 3000);
+      z.push((fit.delayMs - 3000) / fit.delaySdMs);
+    }
+    const rms = (xs: number[]) => Math.sqrt(xs.reduce((s, x) => s + x * x, 0) / xs.length);
+    assert.ok(rms(errors) > 200, `one event alone is uncertain (${rms(errors)} ms)`);
+    assert.ok(rms(z) > 0.8 && rms(z) < 1.3, `errors over their standard errors: rms ${rms(z)}`);
   });
 });

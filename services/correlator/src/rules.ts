@@ -67,6 +67,11 @@ export const ThermalTargetSchema = z.object({
    * prior of this width (one event at 1 Hz alone carries ~0.3 s of noise); 0 measures each event alone.
    */
   delayPriorSdMs: Ms.default(0),
+  /**
+   * The loop's flow on the same asset (e.g. flow.coolant): when it changes, the heat already in the loop shows
+   * more or less, and the fit takes that in instead of reading it as the answer to a load step.
+   */
+  flowMetric: z.string().min(1).optional(),
   required: z.boolean().default(true),
 });
 export type ThermalTarget = z.infer<typeof ThermalTargetSchema>;
@@ -212,6 +217,7 @@ export const DEFAULT_RULES = {
           timeConstantMs: 20_000,
           settleMs: 20_000,
           delayPriorSdMs: 250,
+          flowMetric: 'flow.coolant',
         },
         {
           select: 'rack',
@@ -244,6 +250,7 @@ export const DEFAULT_RULES = {
           timeConstantMs: 20_000,
           settleMs: 20_000,
           delayPriorSdMs: 250,
+          flowMetric: 'flow.coolant',
           required: false,
         },
       ],

@@ -45,3 +45,13 @@ export function mean(xs: readonly number[]): number {
   for (const x of xs) sum += x;
   return xs.length ? sum / xs.length : Number.NaN;
 }
+
+export function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length === 0
+    ? Number.NaN
+    : s.length % 2
+      ? (s[mid] as number)
+      : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}

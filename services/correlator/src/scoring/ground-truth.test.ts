@@ -41,9 +41,11 @@ describe('scored against the simulator ground truth, under reordering and repeat
     assert.ok(score.powerLagErrorMs.max <= 100, JSON.stringify(score.powerLagErrorMs));
   });
 
-  it('measures the coolant lag within one second of the true transport delay (1 Hz samples, 0.05 °C noise)', () => {
+  // one event alone at 1 Hz and 0.05 °C of noise fixes the delay to 0.2-0.4 s; the loop's pooled delay and the
+  // flow through the loop bring it to 300 ms (400-825 ms on seeds 3-19 before them)
+  it('measures the coolant lag within 300 ms of the true transport delay (1 Hz samples, 0.05 °C noise)', () => {
     assert.ok(score.coolantLagErrorMs.n > 40);
-    assert.ok(score.coolantLagErrorMs.p99 <= 1000, JSON.stringify(score.coolantLagErrorMs));
+    assert.ok(score.coolantLagErrorMs.p99 <= 300, JSON.stringify(score.coolantLagErrorMs));
   });
 
   it('measures the inlet air lag within 100 ms though its 1 Hz samples leave each step a second of doubt', () => {
