@@ -1,6 +1,5 @@
-import { median } from './series.js';
-
 // Pools the delays a thermal series showed in its recent matches: one loop delay, and how far events stray from it.
+import { median } from './series.js';
 
 /** One match's own delay estimate (its data alone) and that estimate's standard error. */
 export interface DelayEvidence {
