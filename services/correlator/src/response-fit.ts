@@ -149,7 +149,8 @@ export function fitResponse(
   while (low - 25 >= opts.minDelayMs && tied(evaluate(low - 25).sse)) low -= 25;
   while (high + 25 <= opts.maxDelayMs && tied(evaluate(high + 25).sse)) high += 25;
   let delayMs = (low + high) / 2;
-  const sigma2 = Math.max(1e-12, evaluate(delayMs).sse / Math.max(1, n - 3));
+  // residual variance per degree of freedom: the fixed columns, the load's gain and the delay
+  const sigma2 = Math.max(1e-12, minSse / Math.max(1, n - fixed.length - 2));
   const delaySdMs = delaySd(evaluate, low, high, minSse, sigma2, opts);
   if (opts.prior) {
     // what the series showed before weighs against this event's own evidence, as a Gaussian prior on the delay

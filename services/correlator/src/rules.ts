@@ -64,7 +64,8 @@ export const ThermalTargetSchema = z.object({
   loadClasses: Classes.default(['pdu']),
   /**
    * Spread of the delay between events: the delay this series showed in its recent matches weighs in as a
-   * prior of this width (one event at 1 Hz alone carries ~0.3 s of noise); 0 measures each event alone.
+   * prior of this width until its first-order matches measure the spread themselves (step answers keep it);
+   * one event at 1 Hz alone carries 0.2-0.4 s of noise; 0 measures each event alone.
    */
   delayPriorSdMs: Ms.default(0),
   /**
