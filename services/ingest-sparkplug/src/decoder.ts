@@ -237,6 +237,9 @@ export function metricsToSamples(
         // a null is news (the device has no valid reading): delivered without a value, marked bad
         sample.quality = busway.v1.Quality.QUALITY_BAD;
         sample.flags = [...flags, 'null'];
+        // identified by its time in ns (a value by its ms): a birth's "no value yet" never hides, as a
+        // duplicate, the first value read in the same millisecond
+        sample.sequence = times.ns(timeMs);
       } else if (!setValue(sample, leaf.m, leaf.datatype)) {
         skipped++;
         continue;

@@ -149,6 +149,9 @@ describe('Sparkplug transcoder (NDATA bytes to SampleBatch bytes)', () => {
     assert.equal(Long.fromValue(fan?.eventTimeNs ?? 0).toNumber(), 5_000_000);
     assert.equal(door?.quality, busway.v1.Quality.QUALITY_BAD);
     assert.deepEqual(door?.flags, ['null']);
+    // a value's identity is its time in ms, a null's in ns: a null never passes for a value's duplicate
+    assert.equal(Long.fromValue(temp?.sequence ?? 0).toString(), ts.toString());
+    assert.equal(Long.fromValue(door?.sequence ?? 0).toString(), ts.multiply(1_000_000).toString());
 
     const unknown = Payload.encode({
       metrics: [{ alias: Long.fromNumber(4, true), floatValue: 1 }],

@@ -197,11 +197,17 @@ class SampleBatchBytes extends ProtoWriter {
     this.uint32(0x50, v.clock);
     this.fixed64Bits(0x61, this.ingestLo, this.ingestHi);
     this.uint32(0x68, v.kind === ValueKind.Null ? QUALITY_BAD : QUALITY_GOOD);
-    if (this.seqLo !== 0 || this.seqHi !== 0) this.varint64(0x78, this.seqLo >>> 0, this.seqHi >>> 0);
+    if (v.kind === ValueKind.Null) this.nullSequence();
+    else if (this.seqLo !== 0 || this.seqHi !== 0) this.varint64(0x78, this.seqLo >>> 0, this.seqHi >>> 0);
     if (historical) this.string(0x018a, 'historical');
     if (transient) this.string(0x018a, 'transient');
     if (v.kind === ValueKind.Null) this.string(0x018a, 'null');
     this.closeLength(lengthAt, 1);
+  }
+
+  /** A null's sequence is its time in ns, as `metricsToSamples` gives it: apart from any value's (in ms). */
+  private nullSequence(): void {
+    if (this.nsLo !== 0 || this.nsHi !== 0) this.varint64(0x78, this.nsLo >>> 0, this.nsHi >>> 0);
   }
 
   finish(sourceField: Uint8Array): Buffer {
