@@ -13,6 +13,7 @@ import {
   ensureStream,
   fabricStreams,
   loadConfig,
+  NATS_CLIENT_TUNING,
   type ConsumerConfig,
   type ConsumerSpec,
 } from '@busway/runtime';
@@ -100,7 +101,7 @@ export class PipelineRig {
     };
     const workers = WORKERS.filter((w) => STAGES.some((s) => s.worker === w.name));
     await provision({ natsUrl: nats.url, redisUrl: redis.url, siteModel, workers, env, logLevel: 'warn' });
-    const nc = await connect({ servers: nats.url, noAsyncTraces: true });
+    const nc = await connect({ servers: nats.url, ...NATS_CLIENT_TUNING });
     const rig = new PipelineRig(nats, redis, env, nc, await jetstreamManager(nc));
     const fabric = fabricStreams();
     for (const hop of ['RAW', 'NORM', 'ORDERED', 'UNS']) {

@@ -5,7 +5,14 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ingestSparkplugModule, NodeState, SparkplugTranscoder } from '@busway/ingest-sparkplug';
 import { busway, nowNs, SlabPool } from '@busway/proto';
-import { connectMqttIngest, createLogger, ensureStream, fabricStreams, runWorker } from '@busway/runtime';
+import {
+  connectMqttIngest,
+  createLogger,
+  ensureStream,
+  fabricStreams,
+  NATS_CLIENT_TUNING,
+  runWorker,
+} from '@busway/runtime';
 import { startMosquitto, startNats, waitFor } from '@busway/testkit';
 import type { BenchRow } from './normalizer.bench.js';
 import { ndataPayloads } from './sparkplug-payloads.js';
@@ -127,7 +134,7 @@ const ratioRow = (name: string, value: number, baseline: { name: string; value: 
  */
 export async function benchSparkplugIngest(messages: number, metricsPerMessage: number): Promise<BenchRow[]> {
   const [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
-  const nc = await connect({ servers: nats.url, noAsyncTraces: true }); // as the workers connect
+  const nc = await connect({ servers: nats.url, ...NATS_CLIENT_TUNING }); // as the workers connect
   try {
     const jsm = await jetstreamManager(nc);
     const js = jsm.jetstream();

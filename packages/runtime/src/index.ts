@@ -19,7 +19,7 @@ export type { Logger } from './logger.js';
 export { StageMetrics } from './metrics.js';
 export { startHealthServer } from './health.js';
 export type { HealthServer, HealthOptions } from './health.js';
-export { connectNats, natsOptionsOf, natsSecurityOptions } from './nats.js';
+export { connectNats, NATS_CLIENT_TUNING, natsOptionsOf, natsSecurityOptions } from './nats.js';
 export type { NatsOptions, NatsTlsFiles } from './nats.js';
 export {
   WORKER_ACCESS,
