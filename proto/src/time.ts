@@ -18,9 +18,14 @@ export function timeNsFromBigInt(ns: bigint): Long {
 export function msFromTimeNs(ns: Long | number | null | undefined): number {
   if (ns == null) return 0;
   if (typeof ns === 'number') return ns / NS_PER_MS;
+  return msFromNsBits(ns.low, ns.high);
+}
+
+/** `msFromTimeNs` of a uint64 given as its two 32-bit halves (as a wire scanner reads a fixed64). */
+export function msFromNsBits(low: number, high: number): number {
   // hi·2^32 = hi·4294·10^6 + hi·967296: split so every intermediate stays below 2^53
-  const hi = ns.high >>> 0;
-  const rest = hi * 967_296 + (ns.low >>> 0);
+  const hi = high >>> 0;
+  const rest = hi * 967_296 + (low >>> 0);
   return hi * 4294 + Math.floor(rest / NS_PER_MS) + (rest % NS_PER_MS) / NS_PER_MS;
 }
 

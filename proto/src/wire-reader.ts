@@ -82,6 +82,12 @@ export class WireReader {
     return n;
   }
 
+  /** An ASCII string field's text (latin1 reads ASCII as UTF-8 would). */
+  protected ascii(): string {
+    const n = this.asciiString();
+    return this.buf.toString('latin1', this.pos - n, this.pos);
+  }
+
   /** A field skipped by its wire type (groups and invalid types: the generated decoder decides). */
   protected skip(wireType: number): void {
     if (wireType === WireType.Varint) this.varint64();

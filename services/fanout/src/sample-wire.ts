@@ -3,9 +3,11 @@ import {
   busway,
   NotPlain,
   notPlain,
+  SAMPLE_STRING_FIELDS,
+  SAMPLE_WIRE_TYPES,
+  SampleField,
+  SampleWireReader,
   unsSubject,
-  WireReader,
-  WireType,
 } from '@busway/proto';
 
 /** One sample of an ORDERED batch: its bytes as they came, and what fan-out routes and orders it by. */
@@ -27,15 +29,7 @@ export interface ScannedBatch {
 /** Subjects remembered by the bytes of a sample's path and metric; past this many the map starts over. */
 const MAX_SUBJECTS = 100_000;
 
-/** Wire type of each Sample field by number (telemetry.proto); any other field or wire type goes the slow way. */
-const SAMPLE_WIRE_TYPES = [-1, 2, 2, 2, 1, 0, 0, 2, 2, 1, 0, 0, 1, 0, 2, 0, 0, 2];
-/** Sample's string fields other than metric, which the generated decoder checks as UTF-8. */
-const STRING_FIELDS = new Set([1, 7, 8, 17]);
-const PATH = 2;
-const METRIC = 3;
-const EVENT_TIME = 9;
-const SOURCE = 14;
-const FLAGS = 17;
+const { Path: PATH, Metric: METRIC, EventTime: EVENT_TIME, Source: SOURCE, Flags: FLAGS } = SampleField;
 
 /**
  * Reads a SampleBatch without decoding its samples into objects: each sample keeps its bytes, so fan-out
@@ -44,7 +38,7 @@ const FLAGS = 17;
  * way is read here; anything else (a field twice, a wire type the schema does not give it, a group) sends
  * that sample, or the whole batch, through the generated decoder, which also throws on what is malformed.
  */
-export class SampleBatchScanner extends WireReader {
+export class SampleBatchScanner extends SampleWireReader {
   private readonly subjects = new Map<string, string>();
 
   /**
@@ -114,7 +108,7 @@ export class SampleBatchScanner extends WireReader {
         } else if (number === SOURCE) {
           const length = this.length();
           this.sourceRef(this.pos + length);
-        } else if (STRING_FIELDS.has(number)) this.asciiString();
+        } else if (SAMPLE_STRING_FIELDS.has(number)) this.asciiString();
         else this.skip(tag & 7);
       }
       if (this.pos !== end) throw notPlain;
@@ -148,19 +142,6 @@ export class SampleBatchScanner extends WireReader {
     this.pos = metric + 1;
     const metricEnd = this.length() + this.pos;
     return this.buf.toString('latin1', path, metricEnd);
-  }
-
-  /** A SourceRef: its strings 1 to 3, each at most once. */
-  private sourceRef(end: number): void {
-    let seen = 0;
-    while (this.pos < end) {
-      const tag = this.varint32();
-      const number = tag >>> 3;
-      if (number < 1 || number > 3 || (tag & 7) !== WireType.Len || seen & (1 << number)) throw notPlain;
-      seen |= 1 << number;
-      this.asciiString();
-    }
-    if (this.pos !== end) throw notPlain;
   }
 }
 

@@ -200,9 +200,4 @@ export class PayloadScanner extends WireReader {
   protected nameOf(f: MetricFields): string {
     return this.buf.toString('latin1', f.nameStart, f.nameEnd);
   }
-
-  private ascii(): string {
-    const n = this.asciiString();
-    return this.buf.toString('latin1', this.pos - n, this.pos);
-  }
 }
