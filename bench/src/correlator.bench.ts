@@ -9,6 +9,7 @@ import {
   CorrelatorConfigSchema,
   loadRules,
   OrderBuffer,
+  RawBatchWriter,
   Topology,
   type Orderable,
   type OrderBufferOptions,
@@ -117,10 +118,14 @@ function orderAndCorrelate(scenario: Scenario, batches: Item[][], o: CorrelatorB
 /** The worker's whole CPU path: decode, order, correlate, encode what leaves (NATS I/O left out). */
 function fullPath(scenario: Scenario, o: CorrelatorBenchOptions): number {
   const core = harnessCore(scenario, { ordering: orderingOptions(o) });
-  const writer = new SampleBatchWriter(); // as the worker encodes its ORDERED batches
+  const writer = new RawBatchWriter(); // as the worker writes its ORDERED batches
   let bytes = 0;
   const encode = (out: ReturnType<typeof core.flush>) => {
-    for (const b of out.ordered) bytes += writer.encode({ samples: b.items }).length;
+    for (const b of out.ordered) {
+      const data = writer.write(b.items);
+      bytes += data.length;
+      writer.slabs.release(data); // as the worker does once stored
+    }
     for (const b of out.events) bytes += busway.v1.EventBatch.encode({ events: b.items }).finish().length;
     for (const inc of out.incidents) bytes += busway.v1.Incident.encode(inc).finish().length;
   };

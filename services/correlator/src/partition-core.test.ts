@@ -50,7 +50,7 @@ const msg = (i: number, extra: Partial<InputMessage> = {}): [InputMessage, Uint8
 ];
 
 const released = (c: PartitionCore, nowMs: number) =>
-  c.flush(nowMs).ordered.flatMap((b) => b.items.map((s) => Number(s.doubleValue)));
+  c.flush(nowMs).ordered.flatMap((b) => b.items.map((r) => Number(r.sample.doubleValue)));
 
 describe('a partition core', () => {
   it('holds the watermark while deliveries a failed pull lost are still to come back', () => {
@@ -93,6 +93,22 @@ describe('a partition core', () => {
     assert.equal(c.checkpointable(T + 21_000), true, 'no delivery taken for lost');
     const after = released(c, T + 25_000);
     assert.equal(after.at(-1), 20, 'the watermark went on past the next message');
+  });
+
+  it("counts every message whose partition suffix disagrees with this core's, and routes it by its rack", () => {
+    const c = core(); // one partition: every rack's suffix is 0
+    for (const [i, suffix] of [
+      [0, 1],
+      [1, 1],
+      [2, 0],
+    ] as const)
+      c.ingest(...msg(i, { subject: `${SUBJECT}.${suffix}` }), T + i * 1000);
+    assert.equal(c.stats.mismatched, 2, 'each mismatched message counted, the subject seen before too');
+    const out = c.flush(T + 10_000);
+    assert.deepEqual(
+      new Set(out.ordered.map((b) => b.subject)),
+      new Set(['ordered.v1.samples.ai1.h1.r1.rack-1']),
+    );
   });
 
   it('does not call quiet sources idle while the stream still holds messages for it', () => {

@@ -9,7 +9,17 @@ import {
   type OrderBufferState,
 } from './order-buffer.js';
 import { parseNormSubject, partitionOf, type PartitionKey } from './partitioning.js';
+import { EngineFieldReader, NormBatchScanner, RawSample, type SampleFields } from './raw-sample.js';
 import { RecentSeqs } from './recent-seqs.js';
+
+/** NORM subjects whose route is remembered (one per rack); past this many the map starts over. */
+const MAX_ROUTES = 10_000;
+
+/** Where a NORM subject's samples go, and whether its partition suffix disagrees with this configuration. */
+interface Route {
+  out: string;
+  mismatched: boolean;
+}
 
 /** Input sequences remembered per input: well beyond any consumer's maxAckPending, 0.5 MB each. */
 const RECENT_SEQS = 65_536;
@@ -32,9 +42,37 @@ export interface InputMessage {
   redelivered?: boolean;
 }
 
-type Item = Orderable & { input: number; msgSeq: number; out: string; trace?: Provenance } & (
-    { kind: 'sample'; sample: busway.v1.ISample } | { kind: 'event'; event: busway.v1.IEvent }
-  );
+/** Where an item came from and where it goes: one object per input message, shared by its items. */
+interface MessageContext {
+  /** The input subject: the order buffer's watermark source. */
+  source: string;
+  input: number;
+  msgSeq: number;
+  /** The output subject. */
+  out: string;
+  trace?: Provenance;
+}
+
+/** A sample waiting in the buffer: its bytes and ordering fields in one object, for many wait. */
+class SampleItem extends RawSample implements Orderable {
+  constructor(
+    f: SampleFields,
+    readonly ctx: MessageContext,
+  ) {
+    super(f);
+  }
+
+  get kind(): 'sample' {
+    return 'sample';
+  }
+
+  get source(): string {
+    return this.ctx.source;
+  }
+}
+
+type EventItem = Orderable & { kind: 'event'; event: busway.v1.IEvent; ctx: MessageContext };
+type Item = SampleItem | EventItem;
 
 /** A batch for one output subject, with an id that a replay reproduces. */
 export interface OutBatch<T> {
@@ -47,9 +85,10 @@ export interface OutBatch<T> {
 
 /** Everything a flush produced, to be published before the next checkpoint. */
 export interface Outputs {
-  ordered: OutBatch<busway.v1.ISample>[];
+  /** Samples as the bytes they came in (`RawBatchWriter` writes their batches). */
+  ordered: OutBatch<RawSample>[];
   events: OutBatch<busway.v1.IEvent>[];
-  late: OutBatch<busway.v1.ISample>[];
+  late: OutBatch<RawSample>[];
   incidents: busway.v1.IIncident[];
 }
 
@@ -105,6 +144,9 @@ export class PartitionCore {
   /** Per input: what JetStream said still waited behind the last message. */
   private readonly backlog: number[] = [];
   private readonly maxBatch: number;
+  private readonly scanner: NormBatchScanner;
+  private readonly fields = new EngineFieldReader();
+  private readonly routes = new Map<string, Route>();
   /** Counters since start: the worker turns them into metrics. */
   readonly stats = {
     samplesIn: 0,
@@ -122,6 +164,7 @@ export class PartitionCore {
     inputs: number,
   ) {
     this.buffer = new OrderBuffer<Item>(opts);
+    this.scanner = new NormBatchScanner((metric) => engine.watches(metric));
     this.maxBatch = opts.maxBatchSamples ?? 1000;
     for (let i = 0; i < inputs; i++) {
       this.processed.push(0);
@@ -163,8 +206,8 @@ export class PartitionCore {
       };
     const live = this.live[msg.input] as Map<number, number>;
     let buffered = 0;
-    const late: busway.v1.ISample[] = [];
-    const reemit: busway.v1.ISample[] = [];
+    const late: RawSample[] = [];
+    const reemit: RawSample[] = [];
     for (const item of items) {
       if (replaying) {
         if (!this.buffer.replay(item, nowMs)) buffered++;
@@ -172,15 +215,15 @@ export class PartitionCore {
       }
       const r = this.buffer.push(item, nowMs);
       if (r === 'buffered') buffered++;
-      else if (item.kind === 'sample' && r === 'late') late.push(item.sample);
-      else if (item.kind === 'sample' && r === 'late-accepted') reemit.push(item.sample);
+      else if (item.kind === 'sample' && r === 'late') late.push(item);
+      else if (item.kind === 'sample' && r === 'late-accepted') reemit.push(item.withFlag('late'));
     }
     if (buffered > 0) live.set(msg.seq, (live.get(msg.seq) ?? 0) + buffered);
     if (msg.seq > (this.processed[msg.input] ?? 0)) this.processed[msg.input] = msg.seq;
     if (late.length > 0) {
       this.stats.lateDropped += late.length;
       this.outputs.late.push({
-        subject: lateSubject(items[0]!.out),
+        subject: lateSubject(items[0]!.ctx.out),
         id: `late:norm:${msg.seq}`,
         items: late,
         sources: [msg.trace],
@@ -188,10 +231,9 @@ export class PartitionCore {
     }
     if (reemit.length > 0) {
       this.stats.lateReemitted += reemit.length;
-      for (const s of reemit) s.flags = [...(s.flags ?? []), 'late'];
       this.stats.samplesOut += reemit.length;
       this.outputs.ordered.push({
-        subject: items[0]!.out,
+        subject: items[0]!.ctx.out,
         id: `ordlate:norm:${msg.seq}`,
         items: reemit,
         sources: [msg.trace],
@@ -220,16 +262,20 @@ export class PartitionCore {
     const slots =
       this.replayOpen.size > 0 || this.waitingForRedelivery(nowMs) ? [] : this.buffer.drain(nowMs, behind);
     for (const slot of slots) {
-      const samples = new Map<string, busway.v1.ISample[]>();
+      const samples = new Map<string, RawSample[]>();
       const events = new Map<string, busway.v1.IEvent[]>();
       const sources = new Map<string, Set<Provenance | undefined>>();
       for (const item of slot.items) {
-        addSource(sources, item.out, item.trace);
+        const { out, trace } = item.ctx;
+        addSource(sources, out, trace);
         if (item.kind === 'sample') {
-          append(samples, item.out, item.sample);
-          for (const inc of this.engine.onSample(item.sample, item.t)) this.outputs.incidents.push(inc);
+          append(samples, out, item);
+          // decoded only when the engine watches its metric: most samples leave as the bytes they came in
+          if (item.watched)
+            for (const inc of this.engine.onSample(item.engineView(this.fields), item.t))
+              this.outputs.incidents.push(inc);
         } else {
-          append(events, item.out, item.event);
+          append(events, out, item.event);
           for (const inc of this.engine.onEvent(item.event, item.t)) this.outputs.incidents.push(inc);
         }
       }
@@ -319,39 +365,40 @@ export class PartitionCore {
 
   private release(items: Item[]): void {
     for (const item of items) {
-      const live = this.live[item.input] as Map<number, number>;
-      const left = (live.get(item.msgSeq) ?? 1) - 1;
-      if (left <= 0) live.delete(item.msgSeq);
-      else live.set(item.msgSeq, left);
+      const { input, msgSeq } = item.ctx;
+      const live = this.live[input] as Map<number, number>;
+      const left = (live.get(msgSeq) ?? 1) - 1;
+      if (left <= 0) live.delete(msgSeq);
+      else live.set(msgSeq, left);
     }
   }
 
   private decode(msg: InputMessage, data: Uint8Array): Item[] | undefined {
     if (msg.type === EventTypes.SampleBatch) {
-      const parsed = parseNormSubject(msg.subject);
-      if (parsed?.partition !== undefined) this.checkPartition(parsed.tokens, parsed.partition);
-      const [site = '_', hall = '_', row = '_', rack = '_'] = parsed?.tokens ?? [];
-      const out = Subjects.orderedSamples(site, hall, row, rack);
-      const samples = busway.v1.SampleBatch.decode(data).samples;
-      this.stats.samplesIn += samples.length;
-      return samples.map((sample) => ({
-        kind: 'sample' as const,
-        sample,
-        t: msFromTimeNs(sample.eventTimeNs),
-        key: sample.pointId ?? '',
-        seq: seqLow(sample.sequence),
-        seqHigh: seqHigh(sample.sequence),
+      const { out, mismatched } = this.routeOf(msg.subject);
+      if (mismatched) this.stats.mismatched++;
+      const ctx: MessageContext = {
         source: msg.subject,
         input: msg.input,
         msgSeq: msg.seq,
-        trace: msg.trace,
         out,
-      }));
+        trace: msg.trace,
+      };
+      const samples = this.scanner.scan(data, (f) => new SampleItem(f, ctx));
+      this.stats.samplesIn += samples.length;
+      return samples;
     }
     if (msg.type === EventTypes.EventBatch) {
       const out = msg.subject.replace(/^norm\.v1\.events\./, 'ordered.v1.events.');
       const events = busway.v1.EventBatch.decode(data).events;
       this.stats.eventsIn += events.length;
+      const ctx: MessageContext = {
+        source: msg.subject,
+        input: msg.input,
+        msgSeq: msg.seq,
+        out,
+        trace: msg.trace,
+      };
       return events.map((event) => ({
         kind: 'event' as const,
         event,
@@ -360,20 +407,31 @@ export class PartitionCore {
         seq: 0,
         source: msg.subject,
         sparse: true,
-        input: msg.input,
-        msgSeq: msg.seq,
-        trace: msg.trace,
-        out,
+        ctx,
       }));
     }
     return undefined;
   }
 
   // the server's mapping must agree with ours, or another replica's racks land here
-  private checkPartition(tokens: string[], suffix: number): void {
+  private isMismatched(tokens: string[], suffix: number): boolean {
     const expected = partitionOf(tokens, this.opts.partitionCount, this.opts.partitionBy);
-    if (suffix !== expected || (this.opts.partitionCount > 1 && suffix !== this.opts.partition))
-      this.stats.mismatched++;
+    return suffix !== expected || (this.opts.partitionCount > 1 && suffix !== this.opts.partition);
+  }
+
+  /** A NORM sample subject's ORDERED subject and partition check, worked out once per subject (one per rack). */
+  private routeOf(subject: string): Route {
+    let route = this.routes.get(subject);
+    if (route) return route;
+    const parsed = parseNormSubject(subject);
+    const [site = '_', hall = '_', row = '_', rack = '_'] = parsed?.tokens ?? [];
+    route = {
+      out: Subjects.orderedSamples(site, hall, row, rack),
+      mismatched: parsed?.partition !== undefined && this.isMismatched(parsed.tokens, parsed.partition),
+    };
+    if (this.routes.size >= MAX_ROUTES) this.routes.clear();
+    this.routes.set(subject, route);
+    return route;
   }
 }
 
@@ -382,17 +440,17 @@ export class PartitionCore {
  * stream drops it); one that forms a different batch (a sample late before the crash fits after it) gets
  * another, so nothing is lost.
  */
-function digest(samples: busway.v1.ISample[]): string {
+function digest(samples: RawSample[]): string {
   let h = 0x811c9dc5;
   const mix = (x: number) => {
     h = Math.imul(h ^ (x | 0), 0x01000193) >>> 0;
     h = Math.imul(h ^ ((x / 4294967296) | 0), 0x01000193) >>> 0;
   };
   for (const s of samples) {
-    mix(s.eventTimeNs ? (s.eventTimeNs as { low: number }).low : 0);
-    mix(seqLow(s.sequence));
-    mix(seqHigh(s.sequence));
-    mix((s.pointId ?? '').length);
+    mix(s.timeLow);
+    mix(s.seq);
+    mix(s.seqHigh);
+    mix(s.key.length);
   }
   return `${samples.length}-${h.toString(36)}`;
 }
@@ -402,17 +460,6 @@ function addSource(m: Map<string, Set<Provenance | undefined>>, k: string, p: Pr
   const set = m.get(k);
   if (set) set.add(p);
   else m.set(k, new Set([p]));
-}
-
-/** The low 32 bits of a uint64 sequence: with its high half, exact for every value (a double is not above 2^53). */
-function seqLow(seq: busway.v1.ISample['sequence']): number {
-  if (seq == null) return 0;
-  return typeof seq === 'number' ? seq % 4294967296 : seq.low >>> 0;
-}
-
-function seqHigh(seq: busway.v1.ISample['sequence']): number {
-  if (seq == null) return 0;
-  return typeof seq === 'number' ? Math.floor(seq / 4294967296) : seq.high >>> 0;
 }
 
 function append<T>(m: Map<string, T[]>, k: string, v: T): void {

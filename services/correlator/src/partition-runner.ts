@@ -2,7 +2,7 @@ import type { Context } from '@opentelemetry/api';
 import { context } from '@opentelemetry/api';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { Redis } from 'ioredis';
-import { busway, EventTypes, SampleBatchWriter, Streams, Subjects } from '@busway/proto';
+import { busway, EventTypes, Streams, Subjects } from '@busway/proto';
 import {
   backoffMs,
   HOLD,
@@ -23,6 +23,7 @@ import { partitionConsumers, rewindConsumer } from './consumers.js';
 import { CorrelationEngine } from './engine.js';
 import type { CorrelatorMetrics } from './metrics.js';
 import { PartitionCore, type OutBatch, type Outputs } from './partition-core.js';
+import { RawBatchWriter, type RawSample } from './raw-sample.js';
 import { partitionOf } from './partitioning.js';
 import type { RuleSet } from './rules.js';
 import type { Topology } from './topology.js';
@@ -133,7 +134,7 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
     rt.metrics.inFlight.set({ stage: STAGE }, held.length);
   };
 
-  const writer = new SampleBatchWriter(); // synchronous: one serves every batch of this partition
+  const writer = new RawBatchWriter(); // synchronous: one serves every batch of this partition
   const publishAll = async (o: Outputs, ctx: Context) => {
     const batchJob =
       <T>(type: string, encode: (items: T[]) => Uint8Array) =>
@@ -144,9 +145,7 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
         await send(b.subject, data, type, b.id, b.sources ? mergeProvenance(b.sources, ctx) : ctx);
         writer.slabs.release(data); // stored: its memory serves later batches (ignored if not the writer's)
       };
-    const samples = batchJob<busway.v1.ISample>(EventTypes.SampleBatch, (samples) =>
-      writer.encode({ samples }),
-    );
+    const samples = batchJob<RawSample>(EventTypes.SampleBatch, (samples) => writer.write(samples));
     const events = batchJob<busway.v1.IEvent>(EventTypes.EventBatch, (events) =>
       busway.v1.EventBatch.encode({ events }).finish(),
     );
