@@ -3,7 +3,7 @@
 // against the simulator's ground truth.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { busway, EventTypes, msFromTimeNs, SampleBatchWriter } from '@busway/proto';
+import { busway, EventTypes, msFromTimeNs } from '@busway/proto';
 import {
   CorrelationEngine,
   CorrelatorConfigSchema,

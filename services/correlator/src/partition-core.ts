@@ -164,7 +164,7 @@ export class PartitionCore {
     inputs: number,
   ) {
     this.buffer = new OrderBuffer<Item>(opts);
-    this.scanner = new NormBatchScanner((metric) => engine.watches(metric));
+    this.scanner = new NormBatchScanner((metric) => engine.watches(metric), opts.maxKeys);
     this.maxBatch = opts.maxBatchSamples ?? 1000;
     for (let i = 0; i < inputs; i++) {
       this.processed.push(0);
@@ -377,13 +377,7 @@ export class PartitionCore {
     if (msg.type === EventTypes.SampleBatch) {
       const { out, mismatched } = this.routeOf(msg.subject);
       if (mismatched) this.stats.mismatched++;
-      const ctx: MessageContext = {
-        source: msg.subject,
-        input: msg.input,
-        msgSeq: msg.seq,
-        out,
-        trace: msg.trace,
-      };
+      const ctx = contextOf(msg, out);
       const samples = this.scanner.scan(data, (f) => new SampleItem(f, ctx));
       this.stats.samplesIn += samples.length;
       return samples;
@@ -392,13 +386,7 @@ export class PartitionCore {
       const out = msg.subject.replace(/^norm\.v1\.events\./, 'ordered.v1.events.');
       const events = busway.v1.EventBatch.decode(data).events;
       this.stats.eventsIn += events.length;
-      const ctx: MessageContext = {
-        source: msg.subject,
-        input: msg.input,
-        msgSeq: msg.seq,
-        out,
-        trace: msg.trace,
-      };
+      const ctx = contextOf(msg, out);
       return events.map((event) => ({
         kind: 'event' as const,
         event,
@@ -433,6 +421,10 @@ export class PartitionCore {
     this.routes.set(subject, route);
     return route;
   }
+}
+
+function contextOf(msg: InputMessage, out: string): MessageContext {
+  return { source: msg.subject, input: msg.input, msgSeq: msg.seq, out, trace: msg.trace };
 }
 
 /**

@@ -102,9 +102,6 @@ export class RawSample {
   }
 }
 
-/** Point ids remembered for interning; past this many the table starts over. */
-const MAX_IDS = 200_000;
-
 /**
  * Splits a SampleBatch into its samples' bytes, reading only point id, metric, event time and sequence, exactly
  * as the generated decoder would. Bytes in any other form (a non-ASCII id, a field of an unexpected wire type,
@@ -127,8 +124,12 @@ export class NormBatchScanner extends SampleWireReader {
   private metric = '';
   private timeHi = 0;
 
-  /** `watches`: whether the engine reads samples of a metric. */
-  constructor(private readonly watches: (metric: string) => boolean) {
+  constructor(
+    /** Whether the engine reads samples of a metric. */
+    private readonly watches: (metric: string) => boolean,
+    /** Point ids kept for interning (the order buffer's `maxKeys`); past this many the table starts over. */
+    private readonly maxIds = 200_000,
+  ) {
     super();
   }
 
@@ -205,7 +206,7 @@ export class NormBatchScanner extends SampleWireReader {
     const read = this.ascii();
     const known = this.ids.get(read);
     if (known !== undefined) return known;
-    if (this.ids.size >= MAX_IDS) this.ids.clear();
+    if (this.ids.size >= this.maxIds) this.ids.clear();
     this.ids.set(read, read);
     return read;
   }

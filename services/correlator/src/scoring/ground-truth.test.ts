@@ -121,7 +121,11 @@ describe('crash and restart of a partition, offline', () => {
     const ordered = new Map<string, busway.v1.ISample[]>();
     for (const o of [...published, ...afterRestart])
       for (const batch of o.ordered)
-        if (!ordered.has(batch.id)) ordered.set(batch.id, batch.items.map((r) => r.sample));
+        if (!ordered.has(batch.id))
+          ordered.set(
+            batch.id,
+            batch.items.map((r) => r.sample),
+          );
     const keys = [...ordered.values()].flat().map(sampleKey);
     const wholeKeys = new Set(feedKeys(scenario));
     assert.equal(new Set(keys).size, keys.length, 'no sample twice');
