@@ -55,11 +55,13 @@ export function clockSkew(skewMs = 3_600_000, durationMs = 15_000): Scenario {
         repairedAt: Date.now(),
         notes: [`${sent} samples stamped ${skewMs} ms ahead`],
         checks: (ledger): Check[] => {
-          // skewed at the source: the bridge keeps the source's time as the sequence, the normalizer never clamps that
+          // skewed at the source: the bridge keeps the source's time (ms) as a value's sequence, the normalizer
+          // never clamps that
           const skewed = ledger.norm.filter(
             (s) =>
               s.pointId === POINT &&
               s.quality !== busway.v1.Quality.QUALITY_STALE && // the NDEATH's stale copy is stamped at ingest
+              !(s.flags ?? []).includes('null') && // the birth's "no value yet": its sequence is its time in ns
               Number(s.sequence) - msFromTimeNs(s.ingestTimeNs) > MAX_FUTURE_SKEW_MS,
           );
           const unclamped = skewed.filter(
