@@ -50,7 +50,7 @@ export type RuntimeConfig = z.infer<typeof RuntimeConfigSchema>;
 export const ConsumerConfigSchema = z.object({
   /** Messages fetched per pull [BUSWAY_BATCH_SIZE]. @default 256 */
   batchSize: z.coerce.number().int().min(1).max(10_000).default(256),
-  /** When set, pull by bytes instead of by message count (batches stay at most batchSize) [BUSWAY_MAX_BYTES]. @default 0 (off) */
+  /** When set, pull by bytes instead of by message count: nats.js then asks for at most 100 messages per pull, and batches stay at most batchSize [BUSWAY_MAX_BYTES]. @default 0 (off) */
   maxBytes: z.coerce.number().int().min(0).default(0),
   /** Unacknowledged messages the server lets this consumer hold [BUSWAY_MAX_ACK_PENDING]. @default 4096 */
   maxAckPending: z.coerce.number().int().min(1).default(4096),
