@@ -17,7 +17,8 @@ export type {
 export { CorrelationEngine } from './engine.js';
 export type { EngineScope } from './engine.js';
 export { PartitionCore } from './partition-core.js';
-export { RawBatchWriter, RawSample, NormBatchScanner } from './raw-sample.js';
+export { RawBatchWriter, RawSample } from './raw-sample.js';
+export { NormBatchScanner } from './norm-scanner.js';
 export type { Checkpoint, Outputs, OutBatch, InputMessage, PartitionCoreOptions } from './partition-core.js';
 export { Topology } from './topology.js';
 export { DEFAULT_RULES, RuleSetSchema, parseRules, loadRules } from './rules.js';

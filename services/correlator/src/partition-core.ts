@@ -9,7 +9,9 @@ import {
   type OrderBufferState,
 } from './order-buffer.js';
 import { parseNormSubject, partitionOf, type PartitionKey } from './partitioning.js';
-import { EngineFieldReader, NormBatchScanner, RawSample, type SampleFields } from './raw-sample.js';
+import { EngineFieldReader } from './engine-fields.js';
+import { NormBatchScanner } from './norm-scanner.js';
+import { RawSample, type SampleFields } from './raw-sample.js';
 import { RecentSeqs } from './recent-seqs.js';
 
 /** NORM subjects whose route is remembered (one per rack); past this many the map starts over. */

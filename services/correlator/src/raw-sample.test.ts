@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { busway, Long, msFromTimeNs } from '@busway/proto';
-import { EngineFieldReader, NormBatchScanner, RawBatchWriter, RawSample } from './raw-sample.js';
+import { EngineFieldReader } from './engine-fields.js';
+import { NormBatchScanner } from './norm-scanner.js';
+import { RawBatchWriter, RawSample } from './raw-sample.js';
 
 const name = fc.constantFrom(
   '',

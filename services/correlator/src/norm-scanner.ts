@@ -1,0 +1,161 @@
+// The correlator's reading of a NORM SampleBatch: each sample's place in the bytes and the fields ordering needs.
+import {
+  busway,
+  Long,
+  msFromNsBits,
+  msFromTimeNs,
+  NotPlain,
+  notPlain,
+  SAMPLE_STRING_FIELDS,
+  SAMPLE_WIRE_TYPES,
+  SampleField,
+  SampleWireReader,
+} from '@busway/proto';
+import type { SampleFields } from './raw-sample.js';
+
+/**
+ * Splits a SampleBatch into its samples' bytes, reading only point id, metric, event time and sequence, exactly
+ * as the generated decoder would. Bytes in any other form (a non-ASCII id, a field of an unexpected wire type,
+ * a group, truncation) go to the generated decoder, which decides, and throws on what is malformed.
+ */
+export class NormBatchScanner extends SampleWireReader {
+  private readonly ids = new Map<string, string>();
+  /** One cursor for every sample: `make` copies what it keeps. */
+  private readonly f: SampleFields = {
+    data: this.buf,
+    start: 0,
+    end: 0,
+    key: '',
+    watched: false,
+    t: 0,
+    timeLow: 0,
+    seq: 0,
+    seqHigh: 0,
+  };
+  private metric = '';
+  private timeHi = 0;
+
+  constructor(
+    /** Whether the engine reads samples of a metric. */
+    private readonly watches: (metric: string) => boolean,
+    /** Point ids kept for interning (the order buffer's `maxKeys`); past this many the table starts over. */
+    private readonly maxIds = 200_000,
+  ) {
+    super();
+  }
+
+  /** What `make` turns each sample of the batch into, in order; none until the whole batch is read. */
+  scan<T>(data: Uint8Array, make: (f: SampleFields) => T): T[] {
+    try {
+      return this.plain(data, make);
+    } catch (err) {
+      if (err instanceof NotPlain) return this.generated(data, make);
+      throw err;
+    }
+  }
+
+  private plain<T>(data: Uint8Array, make: (f: SampleFields) => T): T[] {
+    this.reset(data);
+    const out: T[] = [];
+    const b = this.buf;
+    while (this.pos < b.length) {
+      const tag = this.varint32();
+      const n = tag === 0x0a || tag === 0x12 ? this.length() : -1;
+      if (tag === 0x0a) {
+        this.sample(this.pos, this.pos + n);
+        out.push(make(this.f));
+      } else if (tag === 0x12) this.sourceRef(this.pos + n);
+      else throw notPlain; // samples (1) and source (2) only: anything else is the generated decoder's
+    }
+    return out;
+  }
+
+  private sample(start: number, end: number): void {
+    const f = this.f;
+    f.data = this.buf;
+    f.start = start;
+    f.end = end;
+    f.key = '';
+    f.timeLow = this.timeHi = f.seq = f.seqHigh = 0;
+    this.metric = '';
+    let seen = 0;
+    while (this.pos < end) {
+      const tag = this.varint32();
+      const number = tag >>> 3;
+      if (number >= SAMPLE_WIRE_TYPES.length) {
+        this.skip(tag & 7); // a field of a newer schema: passed on as it is
+        continue;
+      }
+      // the schema's fields with their own wire types, each once (flags may repeat): else the generated decoder
+      if (SAMPLE_WIRE_TYPES[number] !== (tag & 7) || (seen & (1 << number) && number !== SampleField.Flags))
+        throw notPlain;
+      seen |= 1 << number;
+      if (number === SampleField.PointId) f.key = this.id();
+      else if (number === SampleField.Metric) this.metric = this.ascii();
+      else if (number === SampleField.EventTime) {
+        this.fixed64();
+        f.timeLow = this.lo | 0;
+        this.timeHi = this.hi;
+      } else if (number === SampleField.Sequence) {
+        this.varint64();
+        f.seq = this.lo;
+        f.seqHigh = this.hi;
+      } else if (number === SampleField.Path || number === SampleField.Source) {
+        const n = this.length();
+        if (number === SampleField.Path) this.unsPath(this.pos + n);
+        else this.sourceRef(this.pos + n);
+      } else if (SAMPLE_STRING_FIELDS.has(number)) this.asciiString();
+      else this.skip(tag & 7);
+    }
+    if (this.pos !== end) throw notPlain;
+    f.t = f.timeLow === 0 && this.timeHi === 0 ? 0 : msFromNsBits(f.timeLow, this.timeHi);
+    f.watched = this.watches(this.metric);
+  }
+
+  /** The point id, as the string already kept for it: buffered samples share one string per point. */
+  private id(): string {
+    const read = this.ascii();
+    const known = this.ids.get(read);
+    if (known !== undefined) return known;
+    if (this.ids.size >= this.maxIds) this.ids.clear();
+    this.ids.set(read, read);
+    return read;
+  }
+
+  private fixed64(): void {
+    if (this.pos + 8 > this.buf.length) throw notPlain;
+    this.lo = this.buf.readUInt32LE(this.pos);
+    this.hi = this.buf.readUInt32LE(this.pos + 4);
+    this.pos += 8;
+  }
+
+  /** The generated decoder's samples, each encoded again for its bytes: for bytes the scan does not read. */
+  private generated<T>(data: Uint8Array, make: (f: SampleFields) => T): T[] {
+    return busway.v1.SampleBatch.decode(data).samples.map((s) => {
+      const encoded = busway.v1.Sample.encode(s).finish();
+      return make({
+        data: Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength),
+        start: 0,
+        end: encoded.byteLength,
+        key: s.pointId ?? '',
+        watched: this.watches(s.metric ?? ''),
+        t: msFromTimeNs(s.eventTimeNs),
+        timeLow: Long.fromValue(s.eventTimeNs ?? 0).low,
+        seq: seqLow(s.sequence),
+        seqHigh: seqHigh(s.sequence),
+        decoded: s,
+      });
+    });
+  }
+}
+
+/** The low 32 bits of a uint64 sequence: with its high half, exact for every value (a double is not above 2^53). */
+function seqLow(seq: busway.v1.ISample['sequence']): number {
+  if (seq == null) return 0;
+  return typeof seq === 'number' ? seq % 4294967296 : seq.low >>> 0;
+}
+
+function seqHigh(seq: busway.v1.ISample['sequence']): number {
+  if (seq == null) return 0;
+  return typeof seq === 'number' ? Math.floor(seq / 4294967296) : seq.high >>> 0;
+}
