@@ -19,7 +19,7 @@ export { SampleBatchWriter } from './sample-writer.js';
 export { ProtoWriter } from './proto-writer.js';
 export { SlabPool } from './slab-pool.js';
 export { WireReader, WireType, NotPlain, notPlain } from './wire-reader.js';
-export { SAMPLE_STRING_FIELDS, SAMPLE_WIRE_TYPES, SampleField, SampleWireReader } from './sample-wire.js';
+export { SAMPLE_WIRE_TYPES, SampleField, SampleWireReader } from './sample-wire.js';
 export { QuantityKinds, Metrics, kindOf, canonicalUnitOf } from './taxonomy.js';
 export type { QuantityKind } from './taxonomy.js';
 export { default as Long } from 'long';

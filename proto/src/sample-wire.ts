@@ -21,10 +21,36 @@ export const SampleField = {
 } as const;
 
 /** Sample's string fields other than metric, which the generated decoder checks as UTF-8. */
-export const SAMPLE_STRING_FIELDS: ReadonlySet<number> = new Set([1, 7, 8, 17]);
+const SAMPLE_STRING_FIELDS: ReadonlySet<number> = new Set([1, 7, 8, 17]);
 
 /** A WireReader that also checks a Sample's nested messages in the form the generated decoder reads alike. */
 export class SampleWireReader extends WireReader {
+  /**
+   * `seen` with the field of `tag` added, once its wire type is the schema's and it came no time before (flags
+   * may repeat); anything else is not plain. -1 for a field of a newer schema, skipped: passed on as it is.
+   */
+  protected sampleField(tag: number, seen: number): number {
+    const number = tag >>> 3;
+    if (number >= SAMPLE_WIRE_TYPES.length) {
+      this.skip(tag & 7);
+      return -1;
+    }
+    if (SAMPLE_WIRE_TYPES[number] !== (tag & 7) || (seen & (1 << number) && number !== SampleField.Flags))
+      throw notPlain;
+    return seen | (1 << number);
+  }
+
+  /** A Sample field a scanner does not keep, checked as the generated decoder reads it alike. */
+  protected otherSampleField(tag: number): void {
+    const number = tag >>> 3;
+    if (number === SampleField.Path || number === SampleField.Source) {
+      const n = this.length();
+      if (number === SampleField.Path) this.unsPath(this.pos + n);
+      else this.sourceRef(this.pos + n);
+    } else if (SAMPLE_STRING_FIELDS.has(number)) this.asciiString();
+    else this.skip(tag & 7);
+  }
+
   /** A SourceRef: its strings 1 to 3, each at most once, ASCII. */
   protected sourceRef(end: number): void {
     this.stringsOnly(end, 3);

@@ -118,12 +118,12 @@ export class CorrelationEngine implements EngineContext {
     return this.flushOut();
   }
 
-  /** Feeds one ordered sample; returns the incidents it completes. */
   /** Whether samples of this metric can matter to a rule: the others need not be decoded for `onSample`. */
   watches(metric: string): boolean {
     return this.watchedMetrics.has(metric);
   }
 
+  /** Feeds one ordered sample; returns the incidents it completes. */
   onSample(s: busway.v1.ISample, timeMs: number): busway.v1.IIncident[] {
     const metric = s.metric;
     const asset = s.path?.asset;

@@ -6,8 +6,6 @@ import {
   msFromTimeNs,
   NotPlain,
   notPlain,
-  SAMPLE_STRING_FIELDS,
-  SAMPLE_WIRE_TYPES,
   SampleField,
   SampleWireReader,
 } from '@busway/proto';
@@ -81,15 +79,10 @@ export class NormBatchScanner extends SampleWireReader {
     let seen = 0;
     while (this.pos < end) {
       const tag = this.varint32();
+      const next = this.sampleField(tag, seen);
+      if (next < 0) continue;
+      seen = next;
       const number = tag >>> 3;
-      if (number >= SAMPLE_WIRE_TYPES.length) {
-        this.skip(tag & 7); // a field of a newer schema: passed on as it is
-        continue;
-      }
-      // the schema's fields with their own wire types, each once (flags may repeat): else the generated decoder
-      if (SAMPLE_WIRE_TYPES[number] !== (tag & 7) || (seen & (1 << number) && number !== SampleField.Flags))
-        throw notPlain;
-      seen |= 1 << number;
       if (number === SampleField.PointId) f.key = this.id();
       else if (number === SampleField.Metric) this.metric = this.ascii();
       else if (number === SampleField.EventTime) {
@@ -100,12 +93,7 @@ export class NormBatchScanner extends SampleWireReader {
         this.varint64();
         f.seq = this.lo;
         f.seqHigh = this.hi;
-      } else if (number === SampleField.Path || number === SampleField.Source) {
-        const n = this.length();
-        if (number === SampleField.Path) this.unsPath(this.pos + n);
-        else this.sourceRef(this.pos + n);
-      } else if (SAMPLE_STRING_FIELDS.has(number)) this.asciiString();
-      else this.skip(tag & 7);
+      } else this.otherSampleField(tag);
     }
     if (this.pos !== end) throw notPlain;
     f.t = f.timeLow === 0 && this.timeHi === 0 ? 0 : msFromNsBits(f.timeLow, this.timeHi);

@@ -3,8 +3,6 @@ import {
   busway,
   NotPlain,
   notPlain,
-  SAMPLE_STRING_FIELDS,
-  SAMPLE_WIRE_TYPES,
   SampleField,
   SampleWireReader,
   unsSubject,
@@ -29,7 +27,7 @@ export interface ScannedBatch {
 /** Subjects remembered by the bytes of a sample's path and metric; past this many the map starts over. */
 const MAX_SUBJECTS = 100_000;
 
-const { Path: PATH, Metric: METRIC, EventTime: EVENT_TIME, Source: SOURCE, Flags: FLAGS } = SampleField;
+const { Path: PATH, Metric: METRIC, EventTime: EVENT_TIME } = SampleField;
 
 /**
  * Reads a SampleBatch without decoding its samples into objects: each sample keeps its bytes, so fan-out
@@ -86,15 +84,10 @@ export class SampleBatchScanner extends SampleWireReader {
       while (this.pos < end) {
         const tagAt = this.pos;
         const tag = this.varint32();
+        const next = this.sampleField(tag, seen);
+        if (next < 0) continue;
+        seen = next;
         const number = tag >>> 3;
-        if (number >= SAMPLE_WIRE_TYPES.length) {
-          this.skip(tag & 7); // a field of a newer schema: passed on as it is
-          continue;
-        }
-        // the schema's fields with their own wire types, each once (flags may repeat)
-        if (SAMPLE_WIRE_TYPES[number] !== (tag & 7) || (seen & (1 << number) && number !== FLAGS))
-          throw notPlain;
-        seen |= 1 << number;
         if (number === PATH) {
           path = tagAt;
           this.advance(this.length());
@@ -105,11 +98,7 @@ export class SampleBatchScanner extends SampleWireReader {
           this.advance(8);
           lo = b.readUInt32LE(this.pos - 8);
           hi = b.readUInt32LE(this.pos - 4);
-        } else if (number === SOURCE) {
-          const length = this.length();
-          this.sourceRef(this.pos + length);
-        } else if (SAMPLE_STRING_FIELDS.has(number)) this.asciiString();
-        else this.skip(tag & 7);
+        } else this.otherSampleField(tag);
       }
       if (this.pos !== end) throw notPlain;
     } catch (err) {
