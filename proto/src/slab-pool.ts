@@ -1,7 +1,7 @@
-/** A slab and how many of the messages copied into it are still out. */
+/** A slab and where the messages copied into it that are still out start. */
 interface Slab {
   bytes: Buffer;
-  out: number;
+  out: Set<number>;
 }
 
 /**
@@ -17,7 +17,6 @@ export class SlabPool {
   private pos = 0;
   private readonly free: Slab[] = [];
   private readonly slabs = new WeakMap<ArrayBufferLike, Slab>();
-  private readonly released = new WeakSet<Uint8Array>();
 
   constructor(
     private readonly slabBytes = 256 * 1024,
@@ -29,28 +28,31 @@ export class SlabPool {
 
   /** The first `n` bytes of `from`, as a view of a slab. */
   copy(from: Buffer, n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0); // no slab: its offset would be the next message's
     if (this.pos + n > this.current.bytes.length) this.next(n);
     const slab = this.current;
     from.copy(slab.bytes, this.pos, 0, n);
     const out = slab.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
-    slab.out++;
+    slab.out.add(out.byteOffset);
     return out;
   }
 
-  /** Gives back a message `copy` handed out, once nothing reads it; anything else is ignored. */
+  /**
+   * Gives back a message `copy` handed out, once nothing reads it; anything else is ignored. A message given
+   * back twice throws, unless its place has been handed out again in between (then the later one is taken).
+   */
   release(message: Uint8Array): void {
     const slab = this.slabs.get(message.buffer);
     if (slab === undefined) return;
-    if (this.released.has(message)) throw new Error('a message was given back to its slab twice');
-    this.released.add(message);
-    slab.out--;
-    if (slab.out === 0 && slab !== this.current) this.recycle(slab);
+    // a set of offsets, not a WeakSet of views: ephemerons cost the garbage collector a pass per message
+    if (!slab.out.delete(message.byteOffset)) throw new Error('a message was given back to its slab twice');
+    if (slab.out.size === 0 && slab !== this.current) this.recycle(slab);
   }
 
   private next(n: number): void {
     const done = this.current;
-    if (done.out === 0) this.recycle(done);
+    if (done.out.size === 0) this.recycle(done);
     this.current =
       (n <= this.slabBytes ? this.free.pop() : undefined) ?? this.make(Math.max(this.slabBytes, n));
     this.pos = 0;
@@ -61,7 +63,7 @@ export class SlabPool {
   }
 
   private make(size: number): Slab {
-    const slab = { bytes: Buffer.allocUnsafeSlow(size), out: 0 };
+    const slab = { bytes: Buffer.allocUnsafeSlow(size), out: new Set<number>() };
     this.slabs.set(slab.bytes.buffer, slab);
     return slab;
   }
