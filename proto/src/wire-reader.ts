@@ -73,7 +73,11 @@ export class WireReader {
 
   /** A string field's length, after checking it is ASCII (other strings: the generated decoder's UTF-8 rules). */
   protected asciiString(): number {
-    const n = this.length();
+    return this.asciiBytes(this.length());
+  }
+
+  /** The `n` bytes at the position, checked ASCII and read past. */
+  private asciiBytes(n: number): number {
     const b = this.buf;
     let acc = 0;
     for (let i = this.pos; i < this.pos + n; i++) acc |= b[i] as number;
@@ -85,6 +89,26 @@ export class WireReader {
   /** An ASCII string field's text (latin1 reads ASCII as UTF-8 would). */
   protected ascii(): string {
     const n = this.asciiString();
+    return this.buf.toString('latin1', this.pos - n, this.pos);
+  }
+
+  /**
+   * A string field's text as `known` itself when its bytes are `known`'s characters (no string made: a scanner
+   * passes what the same place held last time), else read as `ascii()`. `known` must be ASCII.
+   */
+  protected asciiOr(known: string | undefined): string {
+    const n = this.length();
+    if (known !== undefined && known.length === n) {
+      const b = this.buf;
+      const at = this.pos;
+      let i = 0;
+      while (i < n && b[at + i] === known.charCodeAt(i)) i++;
+      if (i === n) {
+        this.pos += n;
+        return known;
+      }
+    }
+    this.asciiBytes(n);
     return this.buf.toString('latin1', this.pos - n, this.pos);
   }
 

@@ -15,9 +15,32 @@ import {
  * path that comes twice replaces the first, as there); undefined for any other form: the caller decodes.
  */
 export class EngineFieldReader extends WireReader {
-  read(data: Buffer, start: number, end: number): busway.v1.ISample | undefined {
+  /** Per point: the strings its last sample held, compared with the bytes instead of made again. */
+  private readonly last = new Map<string, busway.v1.ISample>();
+  private known: busway.v1.ISample = {};
+
+  constructor(
+    /** Points remembered at most (the order buffer's `maxKeys`); past this many the table starts over. */
+    private readonly maxPoints = 200_000,
+  ) {
+    super();
+  }
+
+  /** The fields of the sample between `start` and `end`; `point`: its point id, whose strings are remembered. */
+  read(data: Buffer, start: number, end: number, point = ''): busway.v1.ISample | undefined {
     this.buf = data;
     this.pos = start;
+    this.known = this.last.get(point) ?? {};
+    const s = this.fields(end);
+    if (s === undefined) return undefined;
+    if (s.metric !== this.known.metric || s.path !== this.known.path) {
+      if (this.last.size >= this.maxPoints) this.last.clear();
+      this.last.set(point, { metric: s.metric, path: s.path });
+    }
+    return s;
+  }
+
+  private fields(end: number): busway.v1.ISample | undefined {
     const s: busway.v1.ISample = {};
     try {
       while (this.pos < end) {
@@ -28,7 +51,7 @@ export class EngineFieldReader extends WireReader {
         else if (number === SampleField.Path) {
           const n = this.length();
           s.path = this.path(this.pos + n);
-        } else if (number === SampleField.Metric) s.metric = this.ascii();
+        } else if (number === SampleField.Metric) s.metric = this.asciiOr(this.known.metric ?? undefined);
         else if (number >= SampleField.DoubleValue && number <= SampleField.StringValue) {
           // a oneof: the last value field read is the value, the others are cleared
           delete s.doubleValue;
@@ -45,18 +68,24 @@ export class EngineFieldReader extends WireReader {
     }
   }
 
-  /** An UnsPath's asset and class; its other strings skipped. */
+  /** An UnsPath's asset and class (the point's last path object when they are its); its other strings skipped. */
   private path(end: number): busway.v1.IUnsPath {
-    const p: busway.v1.IUnsPath = {};
+    const known = this.known.path ?? {};
+    let assetClass: string | undefined;
+    let asset: string | undefined;
     while (this.pos < end) {
       const tag = this.varint32();
       const number = tag >>> 3;
       if (number < 1 || number > 6 || (tag & 7) !== WireType.Len) throw notPlain;
-      if (number === 5) p.assetClass = this.ascii();
-      else if (number === 6) p.asset = this.ascii();
+      if (number === 5) assetClass = this.asciiOr(known.assetClass ?? undefined);
+      else if (number === 6) asset = this.asciiOr(known.asset ?? undefined);
       else this.asciiString();
     }
     if (this.pos !== end) throw notPlain;
+    if (assetClass === known.assetClass && asset === known.asset) return known;
+    const p: busway.v1.IUnsPath = {};
+    if (assetClass !== undefined) p.assetClass = assetClass;
+    if (asset !== undefined) p.asset = asset;
     return p;
   }
 

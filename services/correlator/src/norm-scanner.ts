@@ -11,6 +11,20 @@ import {
 } from '@busway/proto';
 import type { SampleFields } from './raw-sample.js';
 
+/** Memoized positions per subject at most: a bigger batch's later samples are read without the memo. */
+const MEMO_POSITIONS = 1024;
+
+/**
+ * What one subject's last batch held at each position: point id, metric, and whether the engine watches it. A
+ * subject's batches come from one asset's readings, the same points in the same order, so the scan compares
+ * the bytes with these strings instead of making new ones.
+ */
+export class PositionMemo {
+  readonly ids: string[] = [];
+  readonly metrics: string[] = [];
+  readonly watched: boolean[] = [];
+}
+
 /**
  * Splits a SampleBatch into its samples' bytes, reading only point id, metric, event time and sequence, exactly
  * as the generated decoder would. Bytes in any other form (a non-ASCII id, a field of an unexpected wire type,
@@ -30,8 +44,8 @@ export class NormBatchScanner extends SampleWireReader {
     seq: 0,
     seqHigh: 0,
   };
-  private metric = '';
   private timeHi = 0;
+  private memo = new PositionMemo();
 
   constructor(
     /** Whether the engine reads samples of a metric. */
@@ -42,8 +56,12 @@ export class NormBatchScanner extends SampleWireReader {
     super();
   }
 
-  /** What `make` turns each sample of the batch into, in order; none until the whole batch is read. */
-  scan<T>(data: Uint8Array, make: (f: SampleFields) => T): T[] {
+  /**
+   * What `make` turns each sample of the batch into, in order; none until the whole batch is read. `memo`: the
+   * batch's subject's (see PositionMemo).
+   */
+  scan<T>(data: Uint8Array, make: (f: SampleFields) => T, memo = new PositionMemo()): T[] {
+    this.memo = memo;
     try {
       return this.plain(data, make);
     } catch (err) {
@@ -60,7 +78,7 @@ export class NormBatchScanner extends SampleWireReader {
       const tag = this.varint32();
       const n = tag === 0x0a || tag === 0x12 ? this.length() : -1;
       if (tag === 0x0a) {
-        this.sample(this.pos, this.pos + n);
+        this.sample(this.pos, this.pos + n, out.length);
         out.push(make(this.f));
       } else if (tag === 0x12) this.sourceRef(this.pos + n);
       else throw notPlain; // samples (1) and source (2) only: anything else is the generated decoder's
@@ -68,14 +86,17 @@ export class NormBatchScanner extends SampleWireReader {
     return out;
   }
 
-  private sample(start: number, end: number): void {
+  /** The sample between `start` and `end`, the batch's `at`-th, read into `f`. */
+  private sample(start: number, end: number, at: number): void {
     const f = this.f;
+    const memo = this.memo;
+    const i = at < MEMO_POSITIONS ? at : -1;
+    let metric = '';
     f.data = this.buf;
     f.start = start;
     f.end = end;
     f.key = '';
     f.timeLow = this.timeHi = f.seq = f.seqHigh = 0;
-    this.metric = '';
     let seen = 0;
     while (this.pos < end) {
       const tag = this.varint32();
@@ -83,8 +104,8 @@ export class NormBatchScanner extends SampleWireReader {
       if (next < 0) continue;
       seen = next;
       const number = tag >>> 3;
-      if (number === SampleField.PointId) f.key = this.id();
-      else if (number === SampleField.Metric) this.metric = this.ascii();
+      if (number === SampleField.PointId) f.key = this.id(i);
+      else if (number === SampleField.Metric) metric = this.asciiOr(i < 0 ? undefined : memo.metrics[i]);
       else if (number === SampleField.EventTime) {
         this.fixed64();
         f.timeLow = this.lo | 0;
@@ -97,17 +118,27 @@ export class NormBatchScanner extends SampleWireReader {
     }
     if (this.pos !== end) throw notPlain;
     f.t = f.timeLow === 0 && this.timeHi === 0 ? 0 : msFromNsBits(f.timeLow, this.timeHi);
-    f.watched = this.watches(this.metric);
+    if (i < 0) f.watched = this.watches(metric);
+    else if (metric === memo.metrics[i]) f.watched = memo.watched[i] as boolean;
+    else {
+      f.watched = memo.watched[i] = this.watches(metric);
+      memo.metrics[i] = metric;
+    }
   }
 
   /** The point id, as the string already kept for it: buffered samples share one string per point. */
-  private id(): string {
-    const read = this.ascii();
-    const known = this.ids.get(read);
-    if (known !== undefined) return known;
-    if (this.ids.size >= this.maxIds) this.ids.clear();
-    this.ids.set(read, read);
-    return read;
+  private id(i: number): string {
+    const last = i < 0 ? undefined : this.memo.ids[i];
+    const read = this.asciiOr(last);
+    if (read === last) return read;
+    let known = this.ids.get(read);
+    if (known === undefined) {
+      if (this.ids.size >= this.maxIds) this.ids.clear();
+      this.ids.set(read, read);
+      known = read;
+    }
+    if (i >= 0) this.memo.ids[i] = known;
+    return known;
   }
 
   private fixed64(): void {

@@ -10,7 +10,7 @@ import {
 } from './order-buffer.js';
 import { parseNormSubject, partitionOf, type PartitionKey } from './partitioning.js';
 import { EngineFieldReader } from './engine-fields.js';
-import { NormBatchScanner } from './norm-scanner.js';
+import { NormBatchScanner, PositionMemo } from './norm-scanner.js';
 import { RawSample, type SampleFields } from './raw-sample.js';
 import { RecentSeqs } from './recent-seqs.js';
 
@@ -21,6 +21,8 @@ const MAX_ROUTES = 10_000;
 interface Route {
   out: string;
   mismatched: boolean;
+  /** What the subject's last batch held, position by position: what the scan compares bytes with. */
+  memo: PositionMemo;
 }
 
 /** Input sequences remembered per input: well beyond any consumer's maxAckPending, 0.5 MB each. */
@@ -147,7 +149,7 @@ export class PartitionCore {
   private readonly backlog: number[] = [];
   private readonly maxBatch: number;
   private readonly scanner: NormBatchScanner;
-  private readonly fields = new EngineFieldReader();
+  private readonly fields: EngineFieldReader;
   private readonly routes = new Map<string, Route>();
   /** Counters since start: the worker turns them into metrics. */
   readonly stats = {
@@ -167,6 +169,7 @@ export class PartitionCore {
   ) {
     this.buffer = new OrderBuffer<Item>(opts);
     this.scanner = new NormBatchScanner((metric) => engine.watches(metric), opts.maxKeys);
+    this.fields = new EngineFieldReader(opts.maxKeys);
     this.maxBatch = opts.maxBatchSamples ?? 1000;
     for (let i = 0; i < inputs; i++) {
       this.processed.push(0);
@@ -377,10 +380,10 @@ export class PartitionCore {
 
   private decode(msg: InputMessage, data: Uint8Array): Item[] | undefined {
     if (msg.type === EventTypes.SampleBatch) {
-      const { out, mismatched } = this.routeOf(msg.subject);
+      const { out, mismatched, memo } = this.routeOf(msg.subject);
       if (mismatched) this.stats.mismatched++;
       const ctx = contextOf(msg, out);
-      const samples = this.scanner.scan(data, (f) => new SampleItem(f, ctx));
+      const samples = this.scanner.scan(data, (f) => new SampleItem(f, ctx), memo);
       this.stats.samplesIn += samples.length;
       return samples;
     }
@@ -418,6 +421,7 @@ export class PartitionCore {
     route = {
       out: Subjects.orderedSamples(site, hall, row, rack),
       mismatched: parsed?.partition !== undefined && this.isMismatched(parsed.tokens, parsed.partition),
+      memo: new PositionMemo(),
     };
     if (this.routes.size >= MAX_ROUTES) this.routes.clear();
     this.routes.set(subject, route);

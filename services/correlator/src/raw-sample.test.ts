@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { busway, Long, msFromTimeNs } from '@busway/proto';
 import { EngineFieldReader } from './engine-fields.js';
-import { NormBatchScanner } from './norm-scanner.js';
+import { NormBatchScanner, PositionMemo } from './norm-scanner.js';
 import { RawBatchWriter, RawSample } from './raw-sample.js';
 
 const name = fc.constantFrom(
@@ -56,12 +56,15 @@ function decoded(data: Uint8Array): busway.v1.SampleBatch | Error {
   }
 }
 
-/** The scanner reads `data` as the generated decoder does, and its samples' bytes are the same samples. */
-function assertSameReading(scanner: NormBatchScanner, data: Uint8Array): void {
+/**
+ * The scanner reads `data` as the generated decoder does, and its samples' bytes are the same samples. `memo`
+ * is shared by every batch of a property: what earlier batches held at a position is right or wrong for this one.
+ */
+function assertSameReading(scanner: NormBatchScanner, data: Uint8Array, memo: PositionMemo): void {
   const expected = decoded(data);
   let raws: RawSample[];
   try {
-    raws = scanner.scan(data, (f) => new RawSample(f));
+    raws = scanner.scan(data, (f) => new RawSample(f), memo);
   } catch (err) {
     assert.ok(expected instanceof Error, `the scanner threw on bytes the decoder reads: ${String(err)}`);
     return;
@@ -84,17 +87,19 @@ function assertSameReading(scanner: NormBatchScanner, data: Uint8Array): void {
 describe('NORM samples kept as bytes', () => {
   it('reads every batch as the generated decoder does, and writes back the same samples', () => {
     const scanner = new NormBatchScanner(watches);
+    const memo = new PositionMemo();
     fc.assert(
-      fc.property(batchArb, (data) => assertSameReading(scanner, data)),
+      fc.property(batchArb, (data) => assertSameReading(scanner, data, memo)),
       { numRuns: 500 },
     );
   });
 
   it('refuses what the generated decoder refuses, on broken and random bytes', () => {
     const scanner = new NormBatchScanner(watches);
+    const memo = new PositionMemo();
     fc.assert(
       fc.property(fc.oneof(brokenArb, fc.uint8Array({ maxLength: 48 })), (data) =>
-        assertSameReading(scanner, data),
+        assertSameReading(scanner, data, memo),
       ),
       { numRuns: 2000 },
     );
@@ -109,7 +114,9 @@ describe('NORM samples kept as bytes', () => {
           sampleArb.map((s) => busway.v1.Sample.encode(s).finish()),
           brokenArb,
         ),
-        (bytes) => {
+        // few points: the strings the reader remembers of a point's last sample are right or wrong for this one
+        fc.constantFrom('a', 'b'),
+        (bytes, point) => {
           const data = Buffer.from(bytes);
           let s: busway.v1.Sample;
           try {
@@ -117,7 +124,7 @@ describe('NORM samples kept as bytes', () => {
           } catch {
             return; // the engine never sees bytes its scanner refused
           }
-          const view = reader.read(data, 0, data.length);
+          const view = reader.read(data, 0, data.length, point);
           if (!view) return;
           read++;
           assert.equal(view.metric ?? '', s.metric);

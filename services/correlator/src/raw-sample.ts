@@ -67,7 +67,7 @@ export class RawSample {
 
   /** What the engine reads of a sample (metric, asset and its class, a numeric value), read from the bytes. */
   engineView(reader: EngineFieldReader): busway.v1.ISample {
-    return this.decoded ?? reader.read(this.data, this.start, this.end) ?? this.sample;
+    return this.decoded ?? reader.read(this.data, this.start, this.end, this.key) ?? this.sample;
   }
 
   /** The same sample with one more short ASCII flag: a repeated field's entry appended to the bytes. */
