@@ -95,6 +95,34 @@ describe('an MQTT ingest session (QoS 1)', () => {
     await client.endAsync();
     assert.deepEqual(await redelivered('prefix'), ['m3', 'm4']);
   });
+
+  it('stores what it held through an outage in arrival order, before what arrived since', async () => {
+    let down = true;
+    const stored: string[] = [];
+    let failures = 0;
+    const client = await session('outage', async (_topic, payload) => {
+      if (down) {
+        failures++;
+        throw new Error('JetStream unreachable');
+      }
+      stored.push(payload.toString());
+    });
+    try {
+      for (const m of ['m1', 'm2', 'm3', 'm4', 'm5']) await publisher.publishAsync('outage/x', m, { qos: 1 });
+      await waitFor('each message tried once', async () => failures >= 5);
+      await new Promise((r) => setTimeout(r, 1600));
+      // one probe per backoff (100, 200, 400, 800 ms), not one try per message held (25 by now)
+      assert.ok(failures <= 9, `${failures} tries in 1.6 s of outage`);
+      await waitFor('a probe after the 800 ms backoff', async () => failures >= 9);
+      down = false;
+      for (const m of ['m6', 'm7', 'm8']) await publisher.publishAsync('outage/x', m, { qos: 1 });
+      await waitFor('all eight stored', async () => stored.length === 8, 10_000);
+      assert.deepEqual(stored, ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8']);
+    } finally {
+      await client.endAsync(); // its retries stop: a failed check must not keep the test process alive
+    }
+    assert.deepEqual(await redelivered('outage'), []);
+  });
 });
 
 describe('an MQTT ingest session across a broker restart', () => {

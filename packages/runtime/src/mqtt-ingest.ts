@@ -181,10 +181,26 @@ class ByteBuffer {
   }
 }
 
-/** Shared by every message of one bridge: the retry log summary, and whether the bridge is stopping. */
+/** First and longest wait between probes while JetStream refuses or cannot be reached. */
+const FIRST_WAIT_MS = 100;
+const LONGEST_WAIT_MS = 1000;
+
+/**
+ * Shared by every message of one bridge: once a store fails, every message waits (those that failed and those
+ * that arrive), and after a backoff the oldest one alone tries again; once it is stored, the others go in the
+ * order they arrived. So an outage costs one try per backoff, not one per message held, and the bridge is back
+ * within a second of JetStream; and messages that came after an outage never overtake those held through it,
+ * which downstream, beyond the correlator's out-of-orderness bound, would turn late. Also the retry log summary,
+ * and whether the bridge is stopping.
+ */
 class RetryState {
   closed = false;
   readonly summary: LogSummary;
+  private arrivals = 0;
+  private waitMs = FIRST_WAIT_MS;
+  /** While stores fail: the messages waiting, oldest first. */
+  private waiting?: { arrival: number; go: () => void }[];
+  private timer?: NodeJS.Timeout;
 
   constructor(
     log: Logger,
@@ -193,25 +209,77 @@ class RetryState {
     this.summary = new LogSummary(log, 'JetStream refused or unreachable; holding messages and retrying:');
   }
 
+  /** A message's place in arrival order. */
+  arrive(): number {
+    return this.arrivals++;
+  }
+
+  /** While stores fail: resolves when this message may try (again). Undefined: it may now. */
+  turn(arrival: number): Promise<void> | undefined {
+    const waiting = this.waiting;
+    if (!waiting) return undefined;
+    return new Promise((go) => {
+      let i = waiting.length;
+      while (i > 0 && (waiting[i - 1] as { arrival: number }).arrival > arrival) i--;
+      waiting.splice(i, 0, { arrival, go });
+    });
+  }
+
+  failed(err: Error): void {
+    this.summary.add(err.name || 'error');
+    this.metrics?.messages.inc({ stage: 'ingest', outcome: 'store-retry' });
+    if (this.closed) return;
+    this.waiting ??= [];
+    if (this.timer) return; // a backoff runs: its probe covers this message too
+    this.timer = setTimeout(() => this.probe(), this.waitMs);
+    this.waitMs = Math.min(this.waitMs * 2, LONGEST_WAIT_MS);
+  }
+
+  stored(): void {
+    this.waitMs = FIRST_WAIT_MS;
+    this.release();
+  }
+
   close(): void {
     this.closed = true;
+    this.release();
     this.summary.close();
+  }
+
+  // the oldest message tries alone: its store tells whether JetStream is back
+  private probe(): void {
+    this.timer = undefined;
+    this.waiting?.shift()?.go();
+  }
+
+  // every waiting message tries, oldest first: their stores start in arrival order
+  private release(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiting = this.waiting ?? [];
+    this.waiting = undefined;
+    for (const w of waiting) w.go();
   }
 }
 
 /**
  * Runs `store` until it succeeds (true) or the bridge stops (false: the message stays unacknowledged, and the
- * broker delivers it again to the next session). Backoff from 100 ms to 5 s.
+ * broker delivers it again to the next session), waiting while the bridge's stores fail (see RetryState).
  */
 async function untilStored(store: () => Promise<void>, retry: RetryState): Promise<boolean> {
-  for (let waitMs = 100; !retry.closed; waitMs = Math.min(waitMs * 2, 5000)) {
+  const arrival = retry.arrive();
+  while (!retry.closed) {
+    const turn = retry.turn(arrival);
+    if (turn) {
+      await turn; // its probe, every message's turn once a store succeeded, or the bridge stopping
+      if (retry.closed) break;
+    }
     try {
       await store();
+      retry.stored();
       return true;
     } catch (err) {
-      retry.summary.add((err as Error).name || 'error');
-      retry.metrics?.messages.inc({ stage: 'ingest', outcome: 'store-retry' });
-      await new Promise((r) => setTimeout(r, waitMs));
+      retry.failed(err as Error);
     }
   }
   return false;
