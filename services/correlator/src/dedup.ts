@@ -51,6 +51,12 @@ export class DedupTable {
     return false;
   }
 
+  /** The newest event time recorded for the point (-Infinity: none). */
+  newestOf(key: string): number {
+    const slot = this.slots.get(key);
+    return slot === undefined ? Number.NEGATIVE_INFINITY : (this.newest[slot] as number);
+  }
+
   /** Records an identity; returns false when it was already there (a repeat). */
   add(key: string, t: number, seq: number, seqHigh = 0): boolean {
     let slot = this.slots.get(key);

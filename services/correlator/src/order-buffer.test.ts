@@ -331,4 +331,47 @@ describe('watermarks per partition', () => {
       'silence while the input is behind is not idleness',
     );
   });
+
+  it('lets an idle release out ahead of the samples, yet not make the samples held through an outage late', () => {
+    const buf = new OrderBuffer<Item>(opts);
+    buf.push({ id: 1, t: T, key: 'a', seq: 1, source: 'rack-a' }, T);
+    // the outage: a job event stamped during it comes first, then an idle release lets everything out
+    buf.push({ id: 2, t: T + 9000, key: 'event|j', seq: 0, source: 'jobs', sparse: true }, T + 9500);
+    const idle = buf.drain(T + 9500).flatMap((s) => s.items.map((x) => x.id));
+    assert.deepEqual(idle, [1, 2]);
+    assert.equal(buf.emittedWatermarkMs, T + 9010, 'released through the event');
+    // the samples held upstream through the outage, older than the event
+    assert.equal(buf.push({ id: 3, t: T + 100, key: 'a', seq: 2, source: 'rack-a' }, T + 10_000), 'buffered');
+    assert.equal(
+      buf.push({ id: 4, t: T + 8000, key: 'b', seq: 1, source: 'rack-b' }, T + 10_000),
+      'buffered',
+    );
+    assert.equal(buf.push({ id: 5, t: T + 50, key: 'a', seq: 3, source: 'rack-a' }, T + 10_000), 'buffered');
+    assert.equal(buf.push({ id: 6, t: T, key: 'a', seq: 1, source: 'rack-a' }, T + 10_000), 'duplicate');
+    const after = buf.drain(T + 20_000).flatMap((s) => s.items.map((x) => x.id));
+    assert.deepEqual(after, [5, 3, 4]);
+  });
+
+  it('keeps each point in event-time order after an idle release let out a sample stamped ahead', () => {
+    const buf = new OrderBuffer<Item>(opts);
+    buf.push({ id: 1, t: T + 60_000, key: 'fast', seq: 1, source: 'rack-fast' }, T);
+    assert.deepEqual(
+      buf.drain(T + opts.idleTimeoutMs).flatMap((s) => s.items.map((x) => x.id)),
+      [1],
+      'idle: out',
+    );
+    // another point is not held to the fast one's time; the fast point is, to keep its own order
+    assert.equal(
+      buf.push({ id: 2, t: T + 5000, key: 'slow', seq: 1, source: 'rack-a' }, T + 5000),
+      'buffered',
+    );
+    assert.equal(
+      buf.push({ id: 3, t: T + 5000, key: 'fast', seq: 2, source: 'rack-fast' }, T + 5000),
+      'late',
+    );
+    assert.equal(
+      buf.push({ id: 4, t: T + 61_000, key: 'fast', seq: 3, source: 'rack-fast' }, T + 5000),
+      'buffered',
+    );
+  });
 });

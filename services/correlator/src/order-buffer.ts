@@ -80,6 +80,11 @@ export class OrderBuffer<T extends Orderable> {
   private readonly dedup: DedupTable;
   private count = 0;
   private emittedMs = Number.NEGATIVE_INFINITY;
+  /**
+   * What a sample behind is late for: emittedMs, except after an idle release, which lets out everything seen
+   * (events, clocks running ahead) while this line stops at the dense sources' newest time (see drain).
+   */
+  private lateMs = Number.NEGATIVE_INFINITY;
   private maxSeenMs = Number.NEGATIVE_INFINITY;
   /** The partition's newest event time of a dense source, capped at the wall clock it arrived at. */
   private denseNewestMs = Number.NEGATIVE_INFINITY;
@@ -117,12 +122,11 @@ export class OrderBuffer<T extends Orderable> {
 
   push(item: T, nowMs: number): PushResult {
     this.observe(item.source, item.t, nowMs, item.sparse === true);
+    if (item.t < this.lateMs) return this.behind(item, this.lateMs);
+    // behind what an idle release let out, not behind the line: late only behind its own point's output
     if (item.t < this.emittedMs) {
-      if (!this.dedup.add(item.key, item.t, item.seq, item.seqHigh)) {
-        this.duplicates++;
-        return 'duplicate';
-      }
-      return item.t >= this.emittedMs - this.opts.allowedLatenessMs ? 'late-accepted' : 'late';
+      const newest = this.dedup.newestOf(item.key);
+      if (item.t < newest) return this.behind(item, newest);
     }
     const idx = Math.floor(item.t / this.opts.emitSlotMs);
     const slot = this.slots.get(idx);
@@ -133,6 +137,15 @@ export class OrderBuffer<T extends Orderable> {
     }
     this.count++;
     return 'buffered';
+  }
+
+  /** An item behind `line`: a repeat, else late (re-emitted when within the allowed lateness). */
+  private behind(item: T, line: number): PushResult {
+    if (!this.dedup.add(item.key, item.t, item.seq, item.seqHigh)) {
+      this.duplicates++;
+      return 'duplicate';
+    }
+    return item.t >= line - this.opts.allowedLatenessMs ? 'late-accepted' : 'late';
   }
 
   /**
@@ -184,24 +197,38 @@ export class OrderBuffer<T extends Orderable> {
     const wm = this.watermark(nowMs, behind);
     const limit = Number.isFinite(wm) ? Math.floor(wm / slotMs) * slotMs : Number.NEGATIVE_INFINITY;
     const out: EmittedSlot<T>[] = [];
+    let forcedMs = Number.NEGATIVE_INFINITY;
     while (this.heap.length > 0) {
       const idx = this.heap[0] as number;
       const endMs = (idx + 1) * slotMs;
       if (endMs > limit) {
         if (this.count <= this.opts.maxBuffered) break;
         this.forced += this.slots.get(idx)?.length ?? 0;
+        forcedMs = endMs;
       }
       out.push(this.release(idx));
     }
     if (limit > this.emittedMs) this.emittedMs = limit;
+    // the line stops at the dense sources' newest time: else a job event stamped during an outage, and sent
+    // before the samples held through it, made every one of them late once the idle release let it out
+    const line = Math.max(Math.min(limit, this.denseLineMs()), forcedMs);
+    if (line > this.lateMs) this.lateMs = line;
     this.forgetQuietSources(nowMs);
     return out;
+  }
+
+  /** The end of the slot of the newest dense event time seen (capped at the wall clock); none: no limit. */
+  private denseLineMs(): number {
+    if (this.denseNewestMs === Number.NEGATIVE_INFINITY) return Number.POSITIVE_INFINITY;
+    const slotMs = this.opts.emitSlotMs;
+    return (Math.floor(this.denseNewestMs / slotMs) + 1) * slotMs;
   }
 
   /** Releases everything regardless of the watermark (tests, and a final flush without checkpoints). */
   drainAll(): EmittedSlot<T>[] {
     const out: EmittedSlot<T>[] = [];
     while (this.heap.length > 0) out.push(this.release(this.heap[0] as number));
+    this.lateMs = this.emittedMs;
     return out;
   }
 
@@ -217,6 +244,7 @@ export class OrderBuffer<T extends Orderable> {
   /** Restores the watermarks of a checkpoint; sources count as just heard from. */
   restore(state: OrderBufferState, nowMs: number): void {
     this.emittedMs = state.emittedMs ?? Number.NEGATIVE_INFINITY;
+    this.lateMs = this.emittedMs; // not kept: late behind everything released, as before an idle release
     this.maxSeenMs = state.maxSeenMs ?? Number.NEGATIVE_INFINITY;
     this.denseWallMs = nowMs;
     this.sources.clear();
