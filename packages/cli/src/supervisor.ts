@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '@busway/testkit';
@@ -19,6 +19,12 @@ const WORKER_NODE_OPTIONS: Readonly<Record<string, string>> = {
   normalizer: '--max-semi-space-size=8 --max-old-space-size=1024',
 };
 
+/**
+ * Exits a worker may make before it is ready, each followed by a restart: its health port is picked free here
+ * and bound by the worker a moment later, and another process on the machine can take it in between.
+ */
+const MAX_EXITS_BEFORE_READY = 3;
+
 interface Child {
   name: string;
   port: number;
@@ -33,6 +39,8 @@ interface Child {
 export class Supervisor {
   private readonly children = new Map<string, Child>();
   private stopping = new Set<string>();
+  /** Unexpected exits per worker since start (each one restarted). */
+  private readonly exits = new Map<string, number>();
 
   constructor(
     private readonly env: NodeJS.ProcessEnv,
@@ -59,26 +67,36 @@ export class Supervisor {
     this.children.set(name, { name, port, proc, exited });
     void exited.then((code) => {
       if (this.stopping.has(name) || this.children.get(name)?.proc !== proc) return;
+      this.exits.set(name, (this.exits.get(name) ?? 0) + 1);
       this.onEvent(`${name} exited with ${code}; restarting (log: ${join(this.logDir, `${name}.log`)})`);
-      setTimeout(() => void this.start(name, extraEnv), 1000);
+      setTimeout(() => {
+        if (!this.stopping.has(name)) void this.start(name, extraEnv); // not after a stop meanwhile
+      }, 1000);
     });
   }
 
-  /** Resolves when every worker answers /readyz with 200. */
+  /** Resolves when every worker answers /readyz with 200 (a worker that exited is waited for once restarted). */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (const child of this.children.values()) {
+    for (const name of this.children.keys()) {
       for (;;) {
+        const child = this.children.get(name) as Child; // a restart replaces it
         if (await this.probe(child.port, '/readyz')) break;
-        if (child.proc.exitCode !== null)
-          throw new Error(`${child.name} exited early; see ${this.logDir}/${child.name}.log`);
+        const exits = this.exits.get(name) ?? 0;
+        if (exits >= MAX_EXITS_BEFORE_READY)
+          throw new Error(`${name} exited ${exits} times before it was ready${this.logTail(name)}`);
         if (Date.now() > deadline)
-          throw new Error(
-            `${child.name} not ready after ${timeoutMs} ms; see ${this.logDir}/${child.name}.log`,
-          );
+          throw new Error(`${name} not ready after ${timeoutMs} ms${this.logTail(name)}`);
         await new Promise((r) => setTimeout(r, 200));
       }
     }
+  }
+
+  /** Where a worker's log is, and its last lines: what a failed start shows. */
+  private logTail(name: string): string {
+    const file = join(this.logDir, `${name}.log`);
+    const lines = existsSync(file) ? readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5) : [];
+    return `; see ${file}${lines.length > 0 ? `, which ends:\n${lines.join('\n')}` : ''}`;
   }
 
   private async probe(port: number, path: string): Promise<boolean> {
