@@ -103,56 +103,64 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     BUSWAY_OUT_OF_ORDERNESS_MS: process.env.BUSWAY_OUT_OF_ORDERNESS_MS ?? '3000',
   };
   const sup = new Supervisor(env, join(opts.dir, 'logs'), opts.log);
-  const api = await demoApiAccess();
-  for (const w of opts.workers) await sup.start(w.name, w.name === 'api' ? api.env : {});
-  await sup.waitReady();
-  const sources = await demoSources({ ...env, BUSWAY_SEED: String(opts.seed) });
-  await sup.start(opts.simulator.name, {
-    BUSWAY_SEED: String(opts.seed),
-    BUSWAY_GROUND_TRUTH_PATH: join(opts.dir, 'ground-truth.jsonl'),
-    ...sources.simulatorEnv,
-  });
-  await sup.waitReady();
-  // the IT bridges read what the simulator serves: started once it serves it
-  for (const b of sources.bridges) await sup.start(b.name, b.env);
-  await sup.waitReady();
-  opts.log(`REST API: ${api.example(opts.site)}`);
-  opts.log(
-    `pipeline up; simulating ${opts.durationMs / 1000} s of an AI factory (logs in ${join(opts.dir, 'logs')})`,
-  );
-  // the second OT source: a real DSX Exchange BMS capture, replayed at its recorded pace
-  const stopReplay = new AbortController();
-  const bms = await mqtt.connectAsync(opts.stack.mqttUrl, { clientId: `busway-demo-bms-${process.pid}` });
-  const replaying = replay(bms, readCapture(EXEMPLAR_CAPTURE), 1, stopReplay.signal);
+  try {
+    const api = await demoApiAccess();
+    for (const w of opts.workers) await sup.start(w.name, w.name === 'api' ? api.env : {});
+    await sup.waitReady();
+    const sources = await demoSources({ ...env, BUSWAY_SEED: String(opts.seed) });
+    await sup.start(opts.simulator.name, {
+      BUSWAY_SEED: String(opts.seed),
+      BUSWAY_GROUND_TRUTH_PATH: join(opts.dir, 'ground-truth.jsonl'),
+      ...sources.simulatorEnv,
+    });
+    await sup.waitReady();
+    // the IT bridges read what the simulator serves: started once it serves it
+    for (const b of sources.bridges) await sup.start(b.name, b.env);
+    await sup.waitReady();
+    opts.log(`REST API: ${api.example(opts.site)}`);
+    opts.log(
+      `pipeline up; simulating ${opts.durationMs / 1000} s of an AI factory (logs in ${join(opts.dir, 'logs')})`,
+    );
+    // the second OT source: a real DSX Exchange BMS capture, replayed at its recorded pace
+    const stopReplay = new AbortController();
+    const bms = await mqtt.connectAsync(opts.stack.mqttUrl, { clientId: `busway-demo-bms-${process.pid}` });
+    const replaying = replay(bms, readCapture(EXEMPLAR_CAPTURE), 1, stopReplay.signal);
 
-  const started = Date.now();
-  let last = summarize([], 0);
-  while (Date.now() - started < opts.durationMs) {
-    await new Promise((r) => setTimeout(r, Math.min(2000, opts.durationMs - (Date.now() - started))));
-    last = summarize(await sup.scrape(), Date.now() - started);
-    opts.log(progressLine(last, Date.now() - started));
-  }
+    const started = Date.now();
+    let last = summarize([], 0);
+    while (Date.now() - started < opts.durationMs) {
+      await new Promise((r) => setTimeout(r, Math.min(2000, opts.durationMs - (Date.now() - started))));
+      last = summarize(await sup.scrape(), Date.now() - started);
+      opts.log(progressLine(last, Date.now() - started));
+    }
 
-  stopReplay.abort();
-  const bmsSent = (await replaying).length;
-  await bms.endAsync();
-  opts.log(`DSX BMS capture: ${bmsSent} messages replayed`);
-  // its counters leave with its process: read them first
-  const simulated = summarize(await sup.scrape(), 0).simulator.samplesOut;
-  await sup.stop(opts.simulator.name);
-  opts.log('simulator stopped; letting the pipeline drain');
-  // the correlator releases its last samples once their sources are idle and the watermark has passed them:
-  // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
-  const quietS = Math.ceil(Number(env.BUSWAY_OUT_OF_ORDERNESS_MS) / 1000) + 3 + 2;
-  let stable = 0;
-  const drainDeadline = Date.now() + (quietS + 20) * 1000;
-  while (stable < quietS && Date.now() < drainDeadline) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const next = summarize(await sup.scrape(), Date.now() - started);
-    stable = next.stages.fanout?.samplesIn === last.stages.fanout?.samplesIn ? stable + 1 : 0;
-    last = next;
+    stopReplay.abort();
+    const bmsSent = (await replaying).length;
+    await bms.endAsync();
+    opts.log(`DSX BMS capture: ${bmsSent} messages replayed`);
+    // its counters leave with its process: read them first
+    const simulated = summarize(await sup.scrape(), 0).simulator.samplesOut;
+    await sup.stop(opts.simulator.name);
+    opts.log('simulator stopped; letting the pipeline drain');
+    // the correlator releases its last samples once their sources are idle and the watermark has passed them:
+    // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
+    const quietS = Math.ceil(Number(env.BUSWAY_OUT_OF_ORDERNESS_MS) / 1000) + 3 + 2;
+    let stable = 0;
+    const drainDeadline = Date.now() + (quietS + 20) * 1000;
+    while (stable < quietS && Date.now() < drainDeadline) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const next = summarize(await sup.scrape(), Date.now() - started);
+      stable = next.stages.fanout?.samplesIn === last.stages.fanout?.samplesIn ? stable + 1 : 0;
+      last = next;
+    }
+    const report = {
+      ...summarize(await sup.scrape(), opts.durationMs),
+      simulator: { samplesOut: simulated },
+    };
+    await sup.stopAll([...sources.bridges.map((b) => b.name), ...opts.workers.map((w) => w.name)]);
+    return report;
+  } catch (err) {
+    await sup.stopAll([]); // a failed demo leaves no worker behind on the machine's shared services
+    throw err;
   }
-  const report = { ...summarize(await sup.scrape(), opts.durationMs), simulator: { samplesOut: simulated } };
-  await sup.stopAll([...sources.bridges.map((b) => b.name), ...opts.workers.map((w) => w.name)]);
-  return report;
 }
