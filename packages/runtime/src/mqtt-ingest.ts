@@ -236,6 +236,7 @@ class RetryState {
   }
 
   stored(): void {
+    if (!this.waiting) return; // no outage: nothing to reset, nothing waits (every message passes here)
     this.waitMs = FIRST_WAIT_MS;
     this.release();
   }

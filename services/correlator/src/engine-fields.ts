@@ -10,6 +10,9 @@ import {
   WireType,
 } from '@busway/proto';
 
+/** A point read for the first time: no string to compare with (never written to). */
+const NOTHING_KNOWN: Readonly<busway.v1.ISample> = Object.freeze({});
+
 /**
  * Reads the fields the engine uses from a Sample's bytes, as the generated decoder would read them (a nested
  * path that comes twice replaces the first, as there); undefined for any other form: the caller decodes.
@@ -17,7 +20,7 @@ import {
 export class EngineFieldReader extends WireReader {
   /** Per point: the strings its last sample held, compared with the bytes instead of made again. */
   private readonly last = new Map<string, busway.v1.ISample>();
-  private known: busway.v1.ISample = {};
+  private known: Readonly<busway.v1.ISample> = NOTHING_KNOWN;
 
   constructor(
     /** Points remembered at most (the order buffer's `maxKeys`); past this many the table starts over. */
@@ -30,7 +33,7 @@ export class EngineFieldReader extends WireReader {
   read(data: Buffer, start: number, end: number, point = ''): busway.v1.ISample | undefined {
     this.buf = data;
     this.pos = start;
-    this.known = this.last.get(point) ?? {};
+    this.known = this.last.get(point) ?? NOTHING_KNOWN;
     const s = this.fields(end);
     if (s === undefined) return undefined;
     if (s.metric !== this.known.metric || s.path !== this.known.path) {
