@@ -206,12 +206,24 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
       if (rise * response(end - anchor.t - fit.delayMs, tau) >= target.minRise) {
         th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, rise };
         th.done = true;
-        for (const key of keys) learn(ctx, key, fit, tau > 0);
+        if (!answeredElsewhere(ctx, th, anchor.t)) for (const key of keys) learn(ctx, key, fit, tau > 0);
         return;
       }
     }
   }
   if (t >= fullEnd) th.done = true;
+}
+
+/**
+ * Whether another open chain already fitted this asset's answer to a step at the same time: a lost job's racks
+ * each open a chain on the same loop, and one answer learned twice would count as two events in the pool.
+ */
+function answeredElsewhere(ctx: EngineContext, th: ThermalWatch, anchorT: number): boolean {
+  return ctx.state.chains.some((w) =>
+    w.racks.some((r) =>
+      r.thermal.some((o) => o !== th && o.asset === th.asset && o.result && o.anchor?.t === anchorT),
+    ),
+  );
 }
 
 /**

@@ -156,6 +156,15 @@ describe('correlating jobs, power and cooling', () => {
     assert.ok(link(inc, 'thermal-response', 'cdu-1'), 'the coolant still answers the unexplained load');
   });
 
+  it("learns a loop's answer once when the steps of two racks it cools each open a chain (a lost job)", () => {
+    const e = engine();
+    const steps = [1, 2].map((rack) => ({ t: T + 400, rack: rack as 1 | 2, dpW: 15_000 }));
+    const incidents = run(e, plant(steps, T + 80_000));
+    const answered = incidents.filter((i) => link(i, 'thermal-response', 'cdu-1'));
+    assert.equal(answered.length, 2, "each rack's unexplained step reports the coolant answer");
+    assert.equal(e.snapshot().models['cdu-1|temperature.coolant.return']?.n, 1, 'one answer, one match');
+  });
+
   it('lets a job stamped shortly after its power step explain it (IT and OT clocks differ)', () => {
     const items = [
       ...plant([{ t: T + 200, rack: 1, dpW: 20_000 }], T + 80_000),
