@@ -13,6 +13,7 @@ export class CorrelatorMetrics {
   readonly checkpoints: Counter<'partition' | 'outcome'>;
   readonly checkpointBytes: Gauge<'partition'>;
   readonly mismatched: Counter<'partition'>;
+  readonly events: Counter<'partition'>;
   readonly partitions: Gauge;
 
   constructor(reg: Registry) {
@@ -80,6 +81,12 @@ export class CorrelatorMetrics {
     this.mismatched = new Counter({
       name: 'busway_correlator_partition_mismatch_total',
       help: "Sample messages whose partition suffix disagrees with partitionCount/partitionBy: the server's mapping differs",
+      labelNames: ['partition'],
+      registers,
+    });
+    this.events = new Counter({
+      name: 'busway_correlator_events_total',
+      help: 'Job and grid events taken in (busway_samples_total counts samples only)',
       labelNames: ['partition'],
       registers,
     });

@@ -113,10 +113,8 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
       { stage: STAGE, outcome: 'redelivered-skipped' },
       s.redeliveredSkipped - last.redeliveredSkipped,
     );
-    rt.metrics.samples.inc(
-      { stage: STAGE, direction: 'in' },
-      s.samplesIn + s.eventsIn - last.samplesIn - last.eventsIn,
-    );
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, s.samplesIn - last.samplesIn);
+    metrics.events.inc(label, s.eventsIn - last.eventsIn);
     rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, s.samplesOut - last.samplesOut);
     if (s.lateDropped > last.lateDropped)
       lateLog.add(`partition ${partition}`, s.lateDropped - last.lateDropped);
