@@ -1,11 +1,34 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { startNats } from '@busway/testkit';
 import { Supervisor } from './supervisor.js';
 
 describe('the supervisor', () => {
+  it('finds the health port a worker bound itself (none is picked for it to race for)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
+    const nats = await startNats();
+    const sup = new Supervisor({ ...process.env, NATS_URL: nats.url, BUSWAY_LOG_LEVEL: 'warn' }, dir);
+    try {
+      await sup.start('fanout');
+      await sup.waitReady(20_000);
+      const port = Number(readFileSync(join(dir, 'fanout.port'), 'utf8'));
+      assert.ok(port > 0, 'the worker wrote the port it bound');
+      assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
+      const samples = await sup.scrape();
+      assert.ok(
+        samples.some((s) => s.name === 'busway_worker_ready'),
+        'its metrics, read through that port',
+      );
+    } finally {
+      await sup.stopAll([]);
+      await nats.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('restarts a worker that exits before it is ready, and gives up after three exits with its log', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
     const events: string[] = [];

@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '@busway/testkit';
 import { parsePrometheus, type PromSample } from './prometheus.js';
 
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
@@ -19,15 +18,15 @@ const WORKER_NODE_OPTIONS: Readonly<Record<string, string>> = {
   normalizer: '--max-semi-space-size=8 --max-old-space-size=1024',
 };
 
-/**
- * Exits a worker may make before it is ready, each followed by a restart: its health port is picked free here
- * and bound by the worker a moment later, and another process on the machine can take it in between.
- */
+/** Exits a worker may make before it is ready, each followed by a restart. */
 const MAX_EXITS_BEFORE_READY = 3;
 
 interface Child {
   name: string;
-  port: number;
+  /** Where the worker writes the health port it bound (it asks for any free one: no port to race for). */
+  portFile: string;
+  /** Read from portFile once the worker wrote it. */
+  port?: number;
   proc: ChildProcess;
   exited: Promise<number | null>;
 }
@@ -51,12 +50,19 @@ export class Supervisor {
   }
 
   async start(name: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<void> {
-    const port = await freePort();
+    const portFile = join(this.logDir, `${name}.port`);
+    rmSync(portFile, { force: true }); // a restart must not read the port of the process before it
     const log = createWriteStream(join(this.logDir, `${name}.log`), { flags: 'a' });
     const nodeOptions =
       extraEnv.NODE_OPTIONS ?? [WORKER_NODE_OPTIONS[name], this.env.NODE_OPTIONS].filter(Boolean).join(' ');
     const proc = spawn(process.execPath, [BIN, 'run', name], {
-      env: { ...this.env, ...extraEnv, NODE_OPTIONS: nodeOptions, BUSWAY_HTTP_PORT: String(port) },
+      env: {
+        ...this.env,
+        ...extraEnv,
+        NODE_OPTIONS: nodeOptions,
+        BUSWAY_HTTP_PORT: '0',
+        BUSWAY_HTTP_PORT_FILE: portFile,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     // both streams write one file: the first to end must not close it under the other
@@ -64,7 +70,7 @@ export class Supervisor {
     proc.stderr?.pipe(log, { end: false });
     proc.once('close', () => log.end()); // after both streams have ended
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-    this.children.set(name, { name, port, proc, exited });
+    this.children.set(name, { name, portFile, proc, exited });
     void exited.then((code) => {
       if (this.stopping.has(name) || this.children.get(name)?.proc !== proc) return;
       this.exits.set(name, (this.exits.get(name) ?? 0) + 1);
@@ -81,7 +87,7 @@ export class Supervisor {
     for (const name of this.children.keys()) {
       for (;;) {
         const child = this.children.get(name) as Child; // a restart replaces it
-        if (await this.probe(child.port, '/readyz')) break;
+        if (await this.probe(child, '/readyz')) break;
         const exits = this.exits.get(name) ?? 0;
         if (exits >= MAX_EXITS_BEFORE_READY)
           throw new Error(`${name} exited ${exits} times before it was ready${this.logTail(name)}`);
@@ -99,7 +105,9 @@ export class Supervisor {
     return `; see ${file}${lines.length > 0 ? `, which ends:\n${lines.join('\n')}` : ''}`;
   }
 
-  private async probe(port: number, path: string): Promise<boolean> {
+  private async probe(child: Child, path: string): Promise<boolean> {
+    const port = this.portOf(child);
+    if (port === undefined) return false;
     try {
       const res = await fetch(`http://127.0.0.1:${port}${path}`);
       return res.ok;
@@ -108,12 +116,21 @@ export class Supervisor {
     }
   }
 
+  /** The worker's health port, once it has written it. */
+  private portOf(child: Child): number | undefined {
+    if (child.port === undefined && existsSync(child.portFile))
+      child.port = Number(readFileSync(child.portFile, 'utf8')) || undefined;
+    return child.port;
+  }
+
   /** Metrics of every running worker, each sample labelled with its worker. */
   async scrape(): Promise<PromSample[]> {
     const all: PromSample[] = [];
     for (const child of this.children.values()) {
+      const port = this.portOf(child);
+      if (port === undefined) continue; // starting: no counts yet
       try {
-        const res = await fetch(`http://127.0.0.1:${child.port}/metrics`);
+        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
         if (res.ok) all.push(...parsePrometheus(await res.text()));
       } catch {
         // restarting: its counts come back with it

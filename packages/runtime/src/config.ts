@@ -31,6 +31,8 @@ export const RuntimeConfigSchema = z.object({
   streamReplicas: z.coerce.number().int().min(1).max(5).default(1),
   /** Port of the /healthz, /readyz and /metrics server; 0 picks a free one [BUSWAY_HTTP_PORT]. @default 0 */
   httpPort: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Where to write the port the health server bound, once it listens: how a supervisor that asked for port 0 finds it [BUSWAY_HTTP_PORT_FILE]. @default none */
+  httpPortFile: z.string().min(1).optional(),
   /** pino log level [BUSWAY_LOG_LEVEL]. @default info */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Site id used for points the registry does not know [BUSWAY_SITE]. @default site */

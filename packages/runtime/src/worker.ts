@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { renameSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from './config.js';
 import { startHealthServer, type HealthServer } from './health.js';
@@ -51,6 +52,7 @@ export class WorkerRuntime {
     const rt = new WorkerRuntime(name, config, log, metrics, nc, js, jsm, health, tracing, publisher);
     holder.rt = rt;
     metrics.reportReady(() => rt.ready && !nc.isClosed() && !rt.stopping);
+    if (config.httpPortFile) announcePort(config.httpPortFile, health.port);
     log.info({ httpPort: health.port }, 'health and metrics endpoints up');
     return rt;
   }
@@ -104,4 +106,10 @@ export class WorkerRuntime {
     process.once('SIGTERM', onSignal);
     process.once('SIGINT', onSignal);
   }
+}
+
+/** Writes the bound port whole (a temp file renamed over it): a reader never sees half a number. */
+function announcePort(file: string, port: number): void {
+  writeFileSync(`${file}.tmp`, String(port));
+  renameSync(`${file}.tmp`, file);
 }

@@ -1,12 +1,12 @@
 // Helpers for the integration tests: a correlator process, NORM publishing, stream reading.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { Hdr, fabricHeaders } from '@busway/runtime';
-import { freePort, waitFor } from '@busway/testkit';
+import { waitFor } from '@busway/testkit';
 import type { DeliveredMessage } from './harness.js';
 
 const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
@@ -22,10 +22,13 @@ export class CorrelatorProcess {
   ) {}
 
   async start(): Promise<void> {
-    this.port = await freePort();
+    // the process binds any free port and writes it down: no port picked here for another process to take
+    const portFile = `${this.logFile}.port`;
+    rmSync(portFile, { force: true });
+    this.port = 0;
     const log = createWriteStream(this.logFile, { flags: 'a' });
     this.proc = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, ...this.env, BUSWAY_HTTP_PORT: String(this.port) },
+      env: { ...process.env, ...this.env, BUSWAY_HTTP_PORT: '0', BUSWAY_HTTP_PORT_FILE: portFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.proc.stdout?.pipe(log);
@@ -34,6 +37,8 @@ export class CorrelatorProcess {
       `correlator ready (log ${this.logFile})`,
       async () => {
         if (this.proc?.exitCode != null) throw new Error(`exited with ${this.proc.exitCode}`);
+        if (!existsSync(portFile)) return false;
+        this.port = Number(readFileSync(portFile, 'utf8'));
         return (await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined))?.ok;
       },
       20_000,
