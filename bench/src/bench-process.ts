@@ -1,9 +1,8 @@
 // A benchmark helper process (a pass-through hop) with its own health port: ready, metrics, pid, stop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePrometheus } from '@busway/cli';
-import { freePort } from '@busway/testkit';
 
 type PromSample = ReturnType<typeof parsePrometheus>[number];
 
@@ -23,23 +22,26 @@ export class BenchProcess {
     env: NodeJS.ProcessEnv,
     logDir: string,
   ): Promise<BenchProcess> {
-    const port = await freePort();
+    // the process binds any free port and writes it down: none is picked here for another process to take
+    const portFile = join(logDir, `${name}.port`);
+    rmSync(portFile, { force: true });
     const proc = spawn(process.execPath, [script, ...args], {
-      env: { ...env, BUSWAY_HTTP_PORT: String(port) },
+      env: { ...env, BUSWAY_HTTP_PORT: '0', BUSWAY_HTTP_PORT_FILE: portFile },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
     proc.stdout?.pipe(log);
     proc.stderr?.pipe(log);
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    const p = new BenchProcess(name, proc, port, exited);
     const deadline = Date.now() + 30_000;
-    while (!(await p.get('/readyz'))) {
+    for (let p: BenchProcess | undefined; ;) {
+      if (!p && existsSync(portFile))
+        p = new BenchProcess(name, proc, Number(readFileSync(portFile, 'utf8')), exited);
+      if (p && (await p.get('/readyz'))) return p;
       if (proc.exitCode !== null) throw new Error(`${name} exited early; see ${logDir}/${name}.log`);
       if (Date.now() > deadline) throw new Error(`${name} not ready; see ${logDir}/${name}.log`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    return p;
   }
 
   get pid(): number | undefined {
