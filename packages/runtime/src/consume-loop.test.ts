@@ -108,6 +108,44 @@ describe('consume loop against a real nats-server', () => {
     assert.match(dlq?.header.get(Hdr.DlqReason) ?? '', /gave up after 3 deliveries: redis unreachable/);
   });
 
+  it('reads a full pull handled for longer than two heartbeats as a good pull, not a failed one', async () => {
+    const { config, metrics } = await setup('slow');
+    await publish(
+      'in.slow',
+      Array.from({ length: 16 }, (_, i) => `m${i}`),
+    );
+    const pulls: { ok: boolean; messages: number }[] = [];
+    let handled = 0;
+    const loop = await startConsumeLoop({
+      stage: 'slow',
+      js,
+      stream: 'IN',
+      durable: 'slow',
+      config, // 16 a pull, 2 s expiry: the client expects a heartbeat every second
+      metrics,
+      log,
+      onPull: (p) => pulls.push(p),
+      handle: async (batch) => {
+        // the pull is complete, so the server sends no more heartbeats while this batch is handled
+        if (handled === 0) await new Promise((r) => setTimeout(r, 3000));
+        handled += batch.length;
+        return batch.map(() => ACK);
+      },
+    });
+    await waitFor(
+      'the slow batch handled and a pull after it',
+      () => handled === 16 && pulls.length >= 2,
+      15_000,
+    );
+    await loop.stop();
+    assert.deepEqual(
+      pulls.filter((p) => !p.ok),
+      [],
+      `a handler slower than two heartbeats failed the pull: ${JSON.stringify(pulls)}`,
+    );
+    assert.equal(pulls[0]?.messages, 16);
+  });
+
   it('stops after finishing the batch in hand, leaving the rest for the next run', async () => {
     const { config, metrics } = await setup('stopper');
     await publish(

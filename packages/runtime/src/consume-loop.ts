@@ -70,6 +70,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   const log = opts.log.child({ stream: opts.stream, consumer: opts.durable });
   const consumer = await js.consumers.get(opts.stream, opts.durable);
   const pull = config.maxBytes > 0 ? { max_bytes: config.maxBytes } : { max_messages: config.batchSize };
+  const maxMessages = config.maxBytes > 0 ? undefined : config.batchSize;
   const deadLetters = new LogSummary(log, 'dead-lettered messages:');
   const lag = startConsumerLag({
     stream: opts.stream,
@@ -146,6 +147,9 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       count++;
       batch.push(msg);
       received.push(Date.now());
+      // the pull is complete and the server sends no more heartbeats: end it before handling the last batch, or
+      // a handler slower than two heartbeats fails it ("heartbeats missed") though every message was delivered
+      if (count === maxMessages) break;
       if (batch.length >= config.batchSize || messages.getPending() === 0) {
         const [current, times] = [batch, received];
         batch = [];
@@ -164,9 +168,10 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
         opts.onPull?.({ ok: true, messages });
       } catch (err) {
         opts.onPull?.({ ok: false, messages: 0 });
-        // NATS unreachable or the consumer is gone: the connection reconnects on its own; try again shortly
         log.warn({ err: (err as Error).message }, 'pull failed; retrying');
-        await new Promise((r) => setTimeout(r, 1000));
+        // missed heartbeats took two of them to notice: pull again at once. NATS unreachable or the consumer
+        // gone: the connection reconnects on its own; try again shortly
+        if ((err as Error).message !== 'heartbeats missed') await new Promise((r) => setTimeout(r, 1000));
       }
     }
     deadLetters.close();
