@@ -44,7 +44,7 @@ export const response = (x: number, tauMs: number): number =>
   x <= 0 ? 0 : tauMs > 0 ? 1 - Math.exp(-x / tauMs) : 1;
 
 /** Least squares for up to four columns by normal equations (a tiny ridge keeps an absent column at 0). */
-function solve(cols: Float64Array[], y: readonly number[]): { beta: number[]; sse: number } {
+function solve(cols: Float64Array[], y: ArrayLike<number>): { beta: number[]; sse: number } {
   const p = cols.length;
   const n = y.length;
   const a: number[][] = Array.from({ length: p }, () => new Array<number>(p + 1).fill(0));
@@ -152,10 +152,11 @@ export function fitResponse(
   let delayMs = (low + high) / 2;
   // residual variance per degree of freedom: the fixed columns, the load's gain and the delay
   const sigma2 = Math.max(1e-12, minSse / Math.max(1, n - fixed.length - 2));
-  const delaySdMs =
-    opts.tauMs > 0
-      ? delaySdFirstOrder(t, steps, fixed, evaluate, delayMs, sigma2, opts)
-      : delaySd(evaluate, low, high, minSse, sigma2, opts);
+  let delaySdMs: number;
+  if (opts.tauMs > 0) {
+    const gain = evaluate(delayMs).beta[fixed.length] ?? 0; // fills `load` for this delay too
+    delaySdMs = delaySdFirstOrder(t, steps, fixed, load, gain, delayMs, sigma2, opts);
+  } else delaySdMs = delaySd(evaluate, low, high, minSse, sigma2, opts);
   if (opts.prior) {
     // what the series showed before weighs against this event's own evidence, as a Gaussian prior on the delay
     const cost = (d: number) =>
@@ -194,30 +195,25 @@ function delaySdFirstOrder(
   t: readonly number[],
   steps: readonly LoadStep[],
   fixed: Float64Array[],
-  evaluate: (delayMs: number) => { beta: number[] },
+  /** The load column at `delayMs`, flow applied, and its fitted gain. */
+  load: Float64Array,
+  gain: number,
   delayMs: number,
   sigma2: number,
   opts: ResponseFitOptions,
 ): number {
   const n = t.length;
-  const gain = evaluate(delayMs).beta[fixed.length] ?? 0;
-  const load = new Float64Array(n);
   const slope = new Float64Array(n);
   for (const st of steps)
     for (let k = 0; k < n; k++) {
       const x = (t[k] as number) - st.t - delayMs;
-      if (x <= 0) continue;
-      load[k] = (load[k] as number) + (st.dp / 1000) * response(x, opts.tauMs);
       // d/d(delay) of dp·(1 - e^(-x/τ)) with x = t - t_k - delay
-      slope[k] = (slope[k] as number) - ((gain * st.dp) / 1000 / opts.tauMs) * Math.exp(-x / opts.tauMs);
+      if (x > 0)
+        slope[k] = (slope[k] as number) - ((gain * st.dp) / 1000 / opts.tauMs) * Math.exp(-x / opts.tauMs);
     }
   const flow = opts.flowFactor;
-  if (flow)
-    for (let k = 0; k < n; k++) {
-      load[k] = (load[k] as number) * (flow[k] as number);
-      slope[k] = (slope[k] as number) * (flow[k] as number);
-    }
-  const { sse } = solve([...fixed, load], Array.from(slope));
+  if (flow) for (let k = 0; k < n; k++) slope[k] = (slope[k] as number) * (flow[k] as number);
+  const { sse } = solve([...fixed, load], slope);
   return sse > 0 ? Math.sqrt(sigma2 / sse) : Number.POSITIVE_INFINITY;
 }
 
