@@ -69,8 +69,9 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   const { js, stage, config, metrics, handle } = opts;
   const log = opts.log.child({ stream: opts.stream, consumer: opts.durable });
   const consumer = await js.consumers.get(opts.stream, opts.durable);
-  const pull = config.maxBytes > 0 ? { max_bytes: config.maxBytes } : { max_messages: config.batchSize };
+  // by bytes, nats.js decides how many messages a pull asks for: its end is only known by count
   const maxMessages = config.maxBytes > 0 ? undefined : config.batchSize;
+  const pull = maxMessages === undefined ? { max_bytes: config.maxBytes } : { max_messages: maxMessages };
   const deadLetters = new LogSummary(log, 'dead-lettered messages:');
   const lag = startConsumerLag({
     stream: opts.stream,
