@@ -1,8 +1,9 @@
 // A benchmark helper process (a pass-through hop) with its own health port: ready, metrics, pid, stop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parsePrometheus } from '@busway/cli';
+import { announcedPort } from '@busway/runtime';
 
 type PromSample = ReturnType<typeof parsePrometheus>[number];
 
@@ -35,8 +36,8 @@ export class BenchProcess {
     const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
     const deadline = Date.now() + 30_000;
     for (let p: BenchProcess | undefined; ;) {
-      if (!p && existsSync(portFile))
-        p = new BenchProcess(name, proc, Number(readFileSync(portFile, 'utf8')), exited);
+      const port = announcedPort(portFile);
+      p ??= port === undefined ? undefined : new BenchProcess(name, proc, port, exited);
       if (p && (await p.get('/readyz'))) return p;
       if (proc.exitCode !== null) throw new Error(`${name} exited early; see ${logDir}/${name}.log`);
       if (Date.now() > deadline) throw new Error(`${name} not ready; see ${logDir}/${name}.log`);

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { announcedPort } from '@busway/runtime';
 import { parsePrometheus, type PromSample } from './prometheus.js';
 
 const BIN = fileURLToPath(new URL('./bin.js', import.meta.url));
@@ -118,8 +119,7 @@ export class Supervisor {
 
   /** The worker's health port, once it has written it. */
   private portOf(child: Child): number | undefined {
-    if (child.port === undefined && existsSync(child.portFile))
-      child.port = Number(readFileSync(child.portFile, 'utf8')) || undefined;
+    child.port ??= announcedPort(child.portFile);
     return child.port;
   }
 

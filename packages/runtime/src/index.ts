@@ -73,7 +73,7 @@ export type { JetStreamPublisher } from './pub-acks.js';
 export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
 export { Refused, decodeOrRefuse } from './decode.js';
 export type { Outcome, BatchHandler, ConsumeLoop, ConsumeLoopOptions } from './consume-loop.js';
-export { WorkerRuntime } from './worker.js';
+export { WorkerRuntime, announcedPort } from './worker.js';
 export { serverFeatures, atLeast } from './features.js';
 export type { ServerFeatures } from './features.js';
 export { fabricStreams, DEFAULT_RETENTION_MS, StreamLimitsSchema, StreamLimitSchema } from './streams.js';

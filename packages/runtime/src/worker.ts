@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { RuntimeConfig } from './config.js';
 import { startHealthServer, type HealthServer } from './health.js';
@@ -112,4 +112,9 @@ export class WorkerRuntime {
 function announcePort(file: string, port: number): void {
   writeFileSync(`${file}.tmp`, String(port));
   renameSync(`${file}.tmp`, file);
+}
+
+/** The health port a worker wrote to its `httpPortFile`; undefined until it has. */
+export function announcedPort(file: string): number | undefined {
+  return existsSync(file) ? Number(readFileSync(file, 'utf8')) || undefined : undefined;
 }

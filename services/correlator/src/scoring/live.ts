@@ -1,11 +1,11 @@
 // Helpers for the integration tests: a correlator process, NORM publishing, stream reading.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { jetstream, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { Hdr, fabricHeaders } from '@busway/runtime';
+import { announcedPort, Hdr, fabricHeaders } from '@busway/runtime';
 import { waitFor } from '@busway/testkit';
 import type { DeliveredMessage } from './harness.js';
 
@@ -37,8 +37,8 @@ export class CorrelatorProcess {
       `correlator ready (log ${this.logFile})`,
       async () => {
         if (this.proc?.exitCode != null) throw new Error(`exited with ${this.proc.exitCode}`);
-        if (!existsSync(portFile)) return false;
-        this.port = Number(readFileSync(portFile, 'utf8'));
+        this.port = announcedPort(portFile) ?? 0;
+        if (this.port === 0) return false;
         return (await fetch(`http://127.0.0.1:${this.port}/readyz`).catch(() => undefined))?.ok;
       },
       20_000,
