@@ -44,6 +44,12 @@ describe('two correlator replicas on a nats-server that partitions NORM by row',
     sim: { rows: 4, racksPerRow: 2 },
   });
   let replicas: CorrelatorProcess[] = [];
+  const config = CorrelatorConfigSchema.parse({
+    ...ENV,
+    site: 'ai1',
+    partitionCount: PARTITIONS,
+    replicas: 2,
+  });
 
   before(async () => {
     const configFile = join(dir, 'nats.conf');
@@ -54,12 +60,6 @@ describe('two correlator replicas on a nats-server that partitions NORM by row',
     kv = new Redis(redis.url);
     await publishSiteModel(kv, scenario.registry.model);
     for (const s of fabricStreams()) await ensureStream(jsm, s);
-    const config = CorrelatorConfigSchema.parse({
-      ...ENV,
-      site: 'ai1',
-      partitionCount: PARTITIONS,
-      replicas: 2,
-    });
     for (const c of allConsumers(config)) await ensureConsumer(jsm, c);
   });
 
@@ -78,12 +78,11 @@ describe('two correlator replicas on a nats-server that partitions NORM by row',
     for (const r of replicas) await r.start();
     await publishNorm(nc, scenario.delivered);
     await waitFor(
+      // the samples' and the events' consumers of every partition: metrics are read right after
       'every partition drained and acknowledged',
       async () => {
         for (const c of await Promise.all(
-          Array.from({ length: PARTITIONS }, (_, p) =>
-            jsm.consumers.info(Streams.Norm.name, `correlator-p${p}`),
-          ),
+          allConsumers(config).map((spec) => jsm.consumers.info(spec.stream, spec.durable)),
         ))
           if (c.num_pending > 0 || c.num_ack_pending > 0) return false;
         return true;
