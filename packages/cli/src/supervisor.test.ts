@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -43,6 +44,24 @@ describe('the supervisor', () => {
       assert.ok(events.filter((e) => e.includes('restarting')).length >= 3, events.join('\n'));
     } finally {
       await sup.stopAll([]);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the worker that keeps exiting while another is still starting, with its true exit count', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
+    // accepts and never answers: a worker connecting to it stays starting (not ready, not exited) for a while
+    const silent = createServer(() => undefined);
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const url = `nats://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const sup = new Supervisor({ ...process.env, NATS_URL: url }, dir);
+    try {
+      await sup.start('fanout');
+      await sup.start('no-such-worker');
+      await assert.rejects(sup.waitReady(15_000), /no-such-worker exited 3 times before it was ready/);
+    } finally {
+      await sup.stopAll([]);
+      silent.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -82,20 +82,29 @@ export class Supervisor {
     });
   }
 
-  /** Resolves when every worker answers /readyz with 200 (a worker that exited is waited for once restarted). */
+  /**
+   * Resolves when every worker answers /readyz with 200 (a worker that exited is waited for once restarted).
+   * Every worker not yet ready is looked at on each round, so one that keeps exiting fails the wait at once.
+   */
   async waitReady(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    for (const name of this.children.keys()) {
-      for (;;) {
+    const waiting = new Set(this.children.keys());
+    for (;;) {
+      for (const name of waiting) {
         const child = this.children.get(name) as Child; // a restart replaces it
-        if (await this.probe(child, '/readyz')) break;
+        if (await this.probe(child, '/readyz')) waiting.delete(name);
+      }
+      if (waiting.size === 0) return;
+      for (const name of waiting) {
         const exits = this.exits.get(name) ?? 0;
         if (exits >= MAX_EXITS_BEFORE_READY)
           throw new Error(`${name} exited ${exits} times before it was ready${this.logTail(name)}`);
-        if (Date.now() > deadline)
-          throw new Error(`${name} not ready after ${timeoutMs} ms${this.logTail(name)}`);
-        await new Promise((r) => setTimeout(r, 200));
       }
+      if (Date.now() > deadline) {
+        const name = [...waiting][0] as string;
+        throw new Error(`${[...waiting].join(', ')} not ready after ${timeoutMs} ms${this.logTail(name)}`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
     }
   }
 
