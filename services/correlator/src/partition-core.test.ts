@@ -155,5 +155,10 @@ describe('a partition core', () => {
     b.ingest(...msg(3), T + 62_000);
     b.ingest(...msg(4), T + 62_000);
     assert.deepEqual(released(b, T + 70_000), [2, 3, 4], 'the buffered samples come back, none twice');
+    assert.deepEqual(
+      [b.stats.samplesReplayed, b.stats.samplesIn],
+      [2, 1],
+      'the replayed samples are counted apart: the process before took them in',
+    );
   });
 });

@@ -154,6 +154,8 @@ export class PartitionCore {
   /** Counters since start: the worker turns them into metrics. */
   readonly stats = {
     samplesIn: 0,
+    /** Samples read again after a restore, to rebuild the buffer: taken in by the process before. */
+    samplesReplayed: 0,
     eventsIn: 0,
     samplesOut: 0,
     lateDropped: 0,
@@ -196,7 +198,7 @@ export class PartitionCore {
     recent.add(msg.seq);
     let items: Item[] | undefined;
     try {
-      items = this.decode(msg, data);
+      items = this.decode(msg, data, replaying);
     } catch (err) {
       const message = (err as Error).message;
       if (!DECODE_ERROR.test(message)) throw err;
@@ -378,19 +380,20 @@ export class PartitionCore {
     }
   }
 
-  private decode(msg: InputMessage, data: Uint8Array): Item[] | undefined {
+  private decode(msg: InputMessage, data: Uint8Array, replaying: boolean): Item[] | undefined {
     if (msg.type === EventTypes.SampleBatch) {
       const { out, mismatched, memo } = this.routeOf(msg.subject);
       if (mismatched) this.stats.mismatched++;
       const ctx = contextOf(msg, out);
       const samples = this.scanner.scan(data, (f) => new SampleItem(f, ctx), memo);
-      this.stats.samplesIn += samples.length;
+      if (replaying) this.stats.samplesReplayed += samples.length;
+      else this.stats.samplesIn += samples.length;
       return samples;
     }
     if (msg.type === EventTypes.EventBatch) {
       const out = msg.subject.replace(/^norm\.v1\.events\./, 'ordered.v1.events.');
       const events = busway.v1.EventBatch.decode(data).events;
-      this.stats.eventsIn += events.length;
+      if (!replaying) this.stats.eventsIn += events.length;
       const ctx = contextOf(msg, out);
       return events.map((event) => ({
         kind: 'event' as const,

@@ -114,6 +114,8 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
       s.redeliveredSkipped - last.redeliveredSkipped,
     );
     rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, s.samplesIn - last.samplesIn);
+    // read again from the checkpoint's position: taken in (and counted) by the process before this one
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'replayed' }, s.samplesReplayed - last.samplesReplayed);
     metrics.events.inc(label, s.eventsIn - last.eventsIn);
     rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, s.samplesOut - last.samplesOut);
     if (s.lateDropped > last.lateDropped)
