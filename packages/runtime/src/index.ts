@@ -83,7 +83,8 @@ export type { WorkerModule, RunningWorker } from './worker-module.js';
 export { Prng } from './prng.js';
 export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';
-export { backoffMs, nextPollAt, sleep, withTimeout, messageOf, PollScheduler } from './poll.js';
+export { backoffMs, nextPollAt, sleep, withTimeout, messageOf, PollScheduler, runPollLoop } from './poll.js';
+export type { PollLoopOptions, PollOutcome } from './poll.js';
 export { PollDelivery } from './poll-delivery.js';
 export {
   QosTiers,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { backoffMs, nextPollAt, PollScheduler } from './poll.js';
+import { backoffMs, nextPollAt, PollScheduler, runPollLoop } from './poll.js';
 import { createLogger, LogSummary } from './logger.js';
 import { StageMetrics } from './metrics.js';
 
@@ -43,6 +43,51 @@ describe('poll scheduler', () => {
     assert.equal(s.next(undefined, 1100, 1420), 1500, 'a cycle that overran three ticks skips them');
     assert.equal(await metrics.value('busway_messages_total', { outcome: 'read-failed' }), 3);
     assert.equal(await metrics.value('busway_messages_total', { outcome: 'poll-skipped' }), 3);
+    summaries.readFailures.close();
+    summaries.skippedPolls.close();
+  });
+});
+
+describe('poll loop', () => {
+  it('turns a poll that throws into its failed cycle, backs off after it, and ends when a delivery is stopped', async () => {
+    const metrics = new StageMetrics('t');
+    const log = createLogger('t', 'silent');
+    const summaries = { readFailures: new LogSummary(log, 'r'), skippedPolls: new LogSummary(log, 's') };
+    const schedule = new PollScheduler(
+      { id: 'd', pollIntervalMs: 20, maxBackoffMs: 1000 },
+      metrics,
+      summaries,
+      log,
+      {
+        quiet: 'quiet',
+        back: 'back',
+      },
+    );
+    const polls: number[] = [];
+    const delivered: { n: number; unreachable?: string }[] = [];
+    await runPollLoop<{ n: number; unreachable?: string }>({
+      signal: new AbortController().signal,
+      schedule,
+      metrics,
+      log,
+      poll: (started) => {
+        polls.push(started);
+        if (polls.length === 2) throw new Error('a bug');
+        return Promise.resolve({ n: polls.length });
+      },
+      failed: (_started, err) => ({ n: -1, unreachable: (err as Error).message }),
+      deliver: (cycle) => {
+        delivered.push(cycle);
+        return Promise.resolve(delivered.length < 3); // the bridge stops during the third delivery
+      },
+    });
+    assert.deepEqual(delivered, [{ n: 1 }, { n: -1, unreachable: 'a bug' }, { n: 3 }]);
+    assert.equal(polls.length, 3, 'no poll after the stopped delivery');
+    assert.equal(
+      await metrics.value('busway_messages_total', { outcome: 'read-failed' }),
+      1,
+      'the failed cycle told the schedule the device did not answer',
+    );
     summaries.readFailures.close();
     summaries.skippedPolls.close();
   });

@@ -97,3 +97,44 @@ export class PollScheduler {
     return atMs;
   }
 }
+
+/** What the poll loop reads of a cycle: set when the device did not answer, so the next poll backs off. */
+export interface PollOutcome {
+  unreachable?: string;
+}
+
+export interface PollLoopOptions<C extends PollOutcome> {
+  signal: AbortSignal;
+  schedule: PollScheduler;
+  metrics: StageMetrics;
+  log: Logger;
+  /** One cycle: read the device and build what to publish. */
+  poll: (startedMs: number) => Promise<C>;
+  /** The cycle that stands for one whose poll threw: every point marked bad, `unreachable` set. */
+  failed: (startedMs: number, err: unknown) => C;
+  /** Publishes the cycle and waits for its PubAcks; false when the bridge stopped first. */
+  deliver: (cycle: C) => Promise<boolean>;
+}
+
+/**
+ * The loop of every polling bridge, one per device: poll, deliver, then sleep to the next tick on the grid (or
+ * after a backoff while the device does not answer). A poll that throws is a bug, not a device problem: it is
+ * logged loudly and polled again with backoff. Ends when the signal aborts or a delivery is stopped.
+ */
+export async function runPollLoop<C extends PollOutcome>(o: PollLoopOptions<C>): Promise<void> {
+  let scheduled = Date.now();
+  while (!o.signal.aborted) {
+    const started = Date.now();
+    let cycle: C;
+    try {
+      cycle = await o.poll(started);
+    } catch (err) {
+      o.log.error({ err }, 'poll cycle failed unexpectedly');
+      cycle = o.failed(started, err);
+    }
+    if (!(await o.deliver(cycle))) break;
+    o.metrics.batchSeconds.observe({ stage: 'ingest' }, (Date.now() - started) / 1000);
+    scheduled = o.schedule.next(cycle.unreachable, scheduled);
+    await sleep(scheduled - Date.now(), o.signal);
+  }
+}

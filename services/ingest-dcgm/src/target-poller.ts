@@ -7,7 +7,7 @@ import {
   type PollFault,
   PollScheduler,
   reasonOf,
-  sleep,
+  runPollLoop,
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { TargetConfig } from './config.js';
@@ -92,29 +92,22 @@ export class TargetPoller {
     );
   }
 
-  private async run(): Promise<void> {
-    let scheduled = Date.now();
-    while (!this.deps.signal.aborted) {
-      const started = Date.now();
-      let cycle: Cycle;
-      try {
-        cycle = await this.poll(started);
-      } catch (err) {
-        // a bug, not an exporter problem: keep scraping, but loudly and with backoff
-        this.log.error({ err }, 'scrape cycle failed unexpectedly');
-        cycle = {
-          pollMs: started,
-          byHost: this.badSamples(started, 'read-failed'),
-          faults: [],
-          original: [],
-        };
-        cycle.unreachable = messageOf(err);
-      }
-      if (!(await this.deliver(cycle))) break;
-      this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
-      scheduled = this.schedule.next(cycle.unreachable, scheduled);
-      await sleep(scheduled - Date.now(), this.deps.signal);
-    }
+  private run(): Promise<void> {
+    return runPollLoop<Cycle>({
+      signal: this.deps.signal,
+      schedule: this.schedule,
+      metrics: this.rt.metrics,
+      log: this.log,
+      poll: (started) => this.poll(started),
+      failed: (started, err) => ({
+        pollMs: started,
+        byHost: this.badSamples(started, 'read-failed'),
+        faults: [],
+        original: [],
+        unreachable: messageOf(err),
+      }),
+      deliver: (cycle) => this.deliver(cycle),
+    });
   }
 
   /** Dead letters and the AUDIT copy first, then each node's batch; false when the bridge stopped first. */

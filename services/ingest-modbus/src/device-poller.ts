@@ -7,11 +7,11 @@ import {
   PollDelivery,
   PollScheduler,
   reasonOf,
-  sleep,
+  runPollLoop,
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { DeviceConfig } from './config.js';
-import { STAGE, WORKER, type Cycle } from './cycle.js';
+import { WORKER, type Cycle } from './cycle.js';
 import { widthOf } from './data-types.js';
 import { decodePoint, type BlockData } from './decode.js';
 import { ModbusConnection, ModbusException } from './modbus-connection.js';
@@ -81,31 +81,26 @@ export class DevicePoller {
   }
 
   private async run(): Promise<void> {
-    let scheduled = Date.now();
-    while (!this.signal.aborted) {
-      const started = Date.now();
-      let cycle: Cycle;
-      try {
-        cycle = await this.poll(started);
-      } catch (err) {
-        // a bug, not a device problem: keep polling, but loudly and with backoff
-        this.log.error({ err }, 'poll cycle failed unexpectedly');
-        this.conn.close();
+    await runPollLoop<Cycle>({
+      signal: this.signal,
+      schedule: this.schedule,
+      metrics: this.rt.metrics,
+      log: this.log,
+      poll: (started) => this.poll(started),
+      failed: (started, err) => {
+        this.conn.close(); // the next cycle starts from a fresh connection
         const stamp = this.stampOf(started);
         const samples = this.device.points.map((p) => badSample(stamp, p, 'read-failed'));
-        cycle = { stamp, samples, faults: [], original: [], unreachable: messageOf(err) };
-      }
-      const delivered = await this.delivery.deliver({
-        pollMs: cycle.stamp.pollMs,
-        samples: cycle.samples,
-        faults: cycle.faults,
-        original: cycle.original,
-      });
-      if (!delivered) break;
-      this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
-      scheduled = this.schedule.next(cycle.unreachable, scheduled);
-      await sleep(scheduled - Date.now(), this.signal);
-    }
+        return { stamp, samples, faults: [], original: [], unreachable: messageOf(err) };
+      },
+      deliver: (cycle) =>
+        this.delivery.deliver({
+          pollMs: cycle.stamp.pollMs,
+          samples: cycle.samples,
+          faults: cycle.faults,
+          original: cycle.original,
+        }),
+    });
     this.conn.close();
   }
 

@@ -8,7 +8,7 @@ import {
   PollDelivery,
   PollScheduler,
   reasonOf,
-  sleep,
+  runPollLoop,
   withTimeout,
   type WorkerRuntime,
 } from '@busway/runtime';
@@ -86,25 +86,20 @@ export class TargetPoller {
   }
 
   private async run(): Promise<void> {
-    let scheduled = Date.now();
-    while (!this.signal.aborted) {
-      const started = Date.now();
-      let cycle: Cycle;
-      try {
-        cycle = await this.poll(started);
-      } catch (err) {
-        // a bug, not an agent problem: keep polling, but loudly and with backoff
-        this.log.error({ err }, 'poll cycle failed unexpectedly');
-        this.closeSession();
+    await runPollLoop<Cycle>({
+      signal: this.signal,
+      schedule: this.schedule,
+      metrics: this.rt.metrics,
+      log: this.log,
+      poll: (started) => this.poll(started),
+      failed: (started, err) => {
+        this.closeSession(); // the next cycle opens a fresh session
         const stamp = this.stampOf(started);
         const samples = this.target.points.map((p) => badSample(stamp, p, 'read-failed'));
-        cycle = { pollMs: started, samples, faults: [], unreachable: messageOf(err) };
-      }
-      if (!(await this.delivery.deliver(cycle))) break;
-      this.rt.metrics.batchSeconds.observe({ stage: STAGE }, (Date.now() - started) / 1000);
-      scheduled = this.schedule.next(cycle.unreachable, scheduled);
-      await sleep(scheduled - Date.now(), this.signal);
-    }
+        return { pollMs: started, samples, faults: [], unreachable: messageOf(err) };
+      },
+      deliver: (cycle) => this.delivery.deliver(cycle),
+    });
     this.closeSession();
   }
 
