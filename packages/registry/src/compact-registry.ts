@@ -1,8 +1,7 @@
-import type { busway } from '@busway/proto';
 import { PointIdTable } from './point-ids.js';
 import type { SiteRegistry } from './registry.js';
 import type { Asset, Point, SiteModel } from './site-model.js';
-import { AssetTopology, stringSharer } from './topology.js';
+import { AssetTopology } from './topology.js';
 
 /** What a point says besides its id and asset; points that say the same share one. */
 export type PointKind = Readonly<Omit<Point, 'pointId' | 'asset'>>;
@@ -14,9 +13,7 @@ export type PointKind = Readonly<Omit<Point, 'pointId' | 'asset'>>;
  * unit, scale, deadband) are shared. Hot paths ask by row
  * (`pointRow`, `assetOfRow`, `kindOfRow`); `point()` and `model` build objects on demand.
  */
-export class CompactRegistry implements SiteRegistry {
-  readonly site: string;
-  private readonly topology: AssetTopology;
+export class CompactRegistry extends AssetTopology implements SiteRegistry {
   private readonly ids: PointIdTable;
   private readonly assetOf: Int32Array;
   private readonly kindOf: Int32Array;
@@ -29,15 +26,7 @@ export class CompactRegistry implements SiteRegistry {
     model: SiteModel,
     readonly version: number,
   ) {
-    this.site = model.site;
-    const one = stringSharer();
-    for (const a of model.assets) {
-      a.class = one(a.class);
-      a.hall = one(a.hall);
-      a.row = one(a.row);
-      a.rack = one(a.rack);
-    }
-    this.topology = new AssetTopology(model.site, model.assets);
+    super(model.site, model.assets);
     const n = model.points.length;
     this.assetOf = new Int32Array(n);
     this.kindOf = new Int32Array(n);
@@ -49,9 +38,9 @@ export class CompactRegistry implements SiteRegistry {
       if (k === undefined) {
         k = this.kinds.length;
         kindIndex.set(key, k);
-        this.kinds.push(Object.freeze(kindFields(p, one)));
+        this.kinds.push(Object.freeze(kindFields(p, this.share)));
       }
-      const a = this.topology.indexOf.get(p.asset) ?? -1;
+      const a = this.indexOf.get(p.asset) ?? -1;
       if (a < 0) this.strayAssets.set(row, p.asset);
       this.assetOf[row] = a;
       this.kindOf[row] = k;
@@ -75,7 +64,7 @@ export class CompactRegistry implements SiteRegistry {
     const cached = this.built?.deref();
     if (cached) return cached;
     const points: Point[] = Array.from({ length: this.pointCount }, (_, row) => this.pointAt(row));
-    const model: SiteModel = { site: this.site, assets: this.topology.assets as Asset[], points };
+    const model: SiteModel = { site: this.site, assets: this.assets as Asset[], points };
     this.built = new WeakRef(model);
     return model;
   }
@@ -86,7 +75,7 @@ export class CompactRegistry implements SiteRegistry {
   }
 
   get assetCount(): number {
-    return this.topology.assets.length;
+    return this.assets.length;
   }
 
   get kindCount(): number {
@@ -127,7 +116,7 @@ export class CompactRegistry implements SiteRegistry {
   }
 
   assetAt(index: number): Asset | undefined {
-    return this.topology.assets[index];
+    return this.assets[index];
   }
 
   kind(index: number): PointKind | undefined {
@@ -141,40 +130,8 @@ export class CompactRegistry implements SiteRegistry {
 
   private pointAt(row: number): Point {
     const a = this.assetOf[row] as number;
-    const asset = a >= 0 ? (this.topology.assets[a] as Asset).id : (this.strayAssets.get(row) as string);
+    const asset = a >= 0 ? (this.assets[a] as Asset).id : (this.strayAssets.get(row) as string);
     return { pointId: this.ids.idOf(row), asset, ...this.kinds[this.kindOf[row] as number] } as Point;
-  }
-
-  asset(id: string): Asset | undefined {
-    return this.topology.asset(id);
-  }
-
-  pathOf(assetId: string): busway.v1.IUnsPath | undefined {
-    return this.topology.pathOf(assetId);
-  }
-
-  feedersOf(assetId: string): Asset[] {
-    return this.topology.feedersOf(assetId);
-  }
-
-  feedsOf(assetId: string): Asset[] {
-    return this.topology.feedsOf(assetId);
-  }
-
-  coolersOf(rackId: string): Asset[] {
-    return this.topology.coolersOf(rackId);
-  }
-
-  childrenOf(assetId: string): Asset[] {
-    return this.topology.childrenOf(assetId);
-  }
-
-  rackOf(assetId: string): string | undefined {
-    return this.topology.rackOf(assetId);
-  }
-
-  assetsOfClass(cls: string): Asset[] {
-    return this.topology.assetsOfClass(cls);
   }
 }
 
