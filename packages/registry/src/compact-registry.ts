@@ -1,7 +1,7 @@
 import { PointIdTable } from './point-ids.js';
 import type { SiteRegistry } from './registry.js';
 import type { Asset, Point, SiteModel } from './site-model.js';
-import { AssetTopology } from './topology.js';
+import { AssetTopology, stringSharer } from './topology.js';
 
 /** What a point says besides its id and asset; points that say the same share one. */
 export type PointKind = Readonly<Omit<Point, 'pointId' | 'asset'>>;
@@ -26,7 +26,8 @@ export class CompactRegistry extends AssetTopology implements SiteRegistry {
     model: SiteModel,
     readonly version: number,
   ) {
-    super(model.site, model.assets);
+    const share = stringSharer(); // for construction only: not kept with the registry
+    super(model.site, model.assets, share);
     const n = model.points.length;
     this.assetOf = new Int32Array(n);
     this.kindOf = new Int32Array(n);
@@ -38,7 +39,7 @@ export class CompactRegistry extends AssetTopology implements SiteRegistry {
       if (k === undefined) {
         k = this.kinds.length;
         kindIndex.set(key, k);
-        this.kinds.push(Object.freeze(kindFields(p, this.share)));
+        this.kinds.push(Object.freeze(kindFields(p, share)));
       }
       const a = this.indexOf.get(p.asset) ?? -1;
       if (a < 0) this.strayAssets.set(row, p.asset);

@@ -1,6 +1,6 @@
 import type { busway } from '@busway/proto';
 import type { Asset, Point, SiteModel } from './site-model.js';
-import { AssetTopology } from './topology.js';
+import { AssetTopology, stringSharer } from './topology.js';
 
 /** What every registry view answers: the site model and lookups by asset and point. */
 export interface SiteRegistry {
@@ -26,11 +26,12 @@ export class Registry extends AssetTopology implements SiteRegistry {
     readonly model: SiteModel,
     readonly version: number,
   ) {
-    super(model.site, model.assets);
+    const share = stringSharer(); // for construction only: not kept with the registry
+    super(model.site, model.assets, share);
     for (const p of model.points) {
-      p.asset = this.share(p.asset);
-      p.metric = this.share(p.metric);
-      if (p.unit !== undefined) p.unit = this.share(p.unit);
+      p.asset = share(p.asset);
+      p.metric = share(p.metric);
+      if (p.unit !== undefined) p.unit = share(p.unit);
       this.points.set(p.pointId, p);
     }
   }

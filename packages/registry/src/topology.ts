@@ -14,22 +14,22 @@ export function stringSharer(): (v: string) => string {
 export abstract class AssetTopology {
   /** Asset id -> position in `assets` (the last one, when an id repeats in an unvalidated model). */
   protected readonly indexOf = new Map<string, number>();
-  /** One copy of each repeated string; the subclasses share their points' strings through it too. */
-  protected readonly share = stringSharer();
   private readonly fedBy = new Map<string, string[]>();
   private readonly cooledBy = new Map<string, string[]>();
   private readonly children = new Map<string, string[]>();
 
+  /** `share` keeps one copy of each repeated string; the subclass goes on with it for its points. */
   protected constructor(
     readonly site: string,
     protected readonly assets: readonly Asset[],
+    share: (v: string) => string,
   ) {
     // JSON.parse gives every repeated value its own string: share one copy of each (100k points: megabytes)
     for (const a of assets) {
-      a.class = this.share(a.class);
-      a.hall = this.share(a.hall);
-      a.row = this.share(a.row);
-      a.rack = this.share(a.rack);
+      a.class = share(a.class);
+      a.hall = share(a.hall);
+      a.row = share(a.row);
+      a.rack = share(a.rack);
     }
     const push = (m: Map<string, string[]>, k: string, v: string) => {
       const list = m.get(k);
