@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `busway` command: demo, up, run, provision, tail.
+// The `busway` command: demo, up, run, provision, tail, dlq, redrive.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, runWorker } from '@busway/runtime';
 import { demo, DEMO_STAGES } from './commands/demo.js';
+import { dlqList, dlqRedrive } from './commands/dlq.js';
 import { provision } from './commands/provision.js';
 import { tail } from './commands/tail.js';
 import { defaultLogDir, up } from './commands/up.js';
@@ -27,6 +28,8 @@ Usage:
   busway run <worker> [--config file]                one worker (what a container runs)
   busway provision [--site-model file | --sim-site]  streams, consumers and the asset registry (idempotent)
   busway tail <subject> [--json] [--count N]         decode fabric messages, one line per sample/event
+  busway dlq [worker] [--code C] [--json]            the dead letters stored, oldest first, with their reasons
+  busway redrive <worker> [--code C] [--dry-run]     send a worker's dead letters back once their cause is fixed
   busway workers                                     list the workers
 
 Workers:
@@ -34,6 +37,7 @@ ${(await describeWorkers()).map((w) => `  ${w.name.padEnd(18)} ${w.description}`
 `;
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
+const natsUrlOf = (env: NodeJS.ProcessEnv) => env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -44,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       count: { type: 'string' },
+      code: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
       config: { type: 'string' },
       'site-model': { type: 'string' },
       'sim-site': { type: 'boolean', default: false },
@@ -72,7 +78,7 @@ async function main(argv: string[]): Promise<number> {
       return -1; // keeps running until a signal
     }
     case 'provision': {
-      const natsUrl = env.NATS_URL ?? 'nats://127.0.0.1:4222';
+      const natsUrl = natsUrlOf(env);
       const siteModel = values['sim-site'] ? await simSiteModel(env) : values['site-model'];
       const result = await provision({
         natsUrl,
@@ -91,11 +97,23 @@ async function main(argv: string[]): Promise<number> {
       }
       const count = values.count ? Number.parseInt(values.count, 10) : undefined;
       await tail({
-        natsUrl: env.NATS_URL ?? 'nats://127.0.0.1:4222',
+        natsUrl: natsUrlOf(env),
         subject: arg,
         json: values.json,
         count,
       });
+      return 0;
+    }
+    case 'dlq':
+      await dlqList({ natsUrl: natsUrlOf(env), worker: arg, code: values.code, json: values.json });
+      return 0;
+    case 'redrive': {
+      if (!arg) {
+        err('busway redrive <worker>: the worker whose dead letters to send back, e.g. normalizer');
+        return 2;
+      }
+      const options = { natsUrl: natsUrlOf(env), worker: arg, code: values.code, json: values.json };
+      await dlqRedrive({ ...options, dryRun: values['dry-run'] });
       return 0;
     }
     case 'up': {

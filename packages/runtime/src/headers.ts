@@ -17,6 +17,8 @@ export const Hdr = {
   DlqStage: 'busway-dlq-stage',
   DlqSubject: 'busway-dlq-subject',
   DlqDeliveries: 'busway-dlq-deliveries',
+  /** On a dead letter sent back by `busway redrive`: `DLQ:<its sequence there>`. */
+  RedrivenFrom: 'busway-redriven-from',
 } as const;
 
 export const PROTOBUF_CONTENT_TYPE = 'application/protobuf';

@@ -1,0 +1,134 @@
+// The operator's side of the DLQ stream: list what it holds, and send back what a fix made processable.
+import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { headers, type MsgHdrs } from '@nats-io/transport-node';
+import { Streams, Subjects } from '@busway/proto';
+import { Hdr } from './headers.js';
+
+/** A dead letter as stored, with where it sits in the DLQ stream. */
+export interface DeadLetterEntry {
+  /** Its sequence in the DLQ stream: what `redrive` names and deletes. */
+  seq: number;
+  time: Date;
+  /** The worker that dead-lettered it. */
+  stage: string;
+  code: string;
+  reason: string;
+  /** The subject (or source address) the original came from. */
+  origin: string;
+  deliveries: number;
+  headers: MsgHdrs;
+  data: Uint8Array;
+}
+
+export interface DeadLetterFilter {
+  /** Only this worker's dead letters (`dlq.v1.<stage>`). @default every worker */
+  stage?: string;
+  /** Only this reason code (`unit-mismatch`, `decode-error`, ...). @default every code */
+  code?: string;
+}
+
+/** The dead letters the DLQ stream holds, oldest first, read by a short-lived ordered consumer. */
+export async function listDeadLetters(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  filter: DeadLetterFilter = {},
+): Promise<DeadLetterEntry[]> {
+  const stream = Streams.DeadLetter.name;
+  const subject = filter.stage ? Subjects.deadLetter(filter.stage) : 'dlq.v1.>';
+  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  const stored = Object.values(info.state.subjects ?? {}).reduce((n, c) => n + c, 0);
+  const out: DeadLetterEntry[] = [];
+  if (stored === 0) return out;
+  const consumer = await js.consumers.get(stream, { filter_subjects: subject });
+  for (let more = true; more;) {
+    const batch = await consumer.fetch({ max_messages: 256, expires: 2000 });
+    more = false;
+    for await (const m of batch) {
+      const entry = entryOf(m.seq, m.time, m.headers, m.data);
+      if (!filter.code || entry.code === filter.code) out.push(entry);
+      // the last one the stream held when it was delivered: done, whatever arrives later
+      if (m.info.pending === 0) break;
+      more = true;
+    }
+  }
+  return out;
+}
+
+function entryOf(seq: number, time: Date, h: MsgHdrs | undefined, data: Uint8Array): DeadLetterEntry {
+  return {
+    seq,
+    time,
+    stage: h?.get(Hdr.DlqStage) ?? '',
+    code: h?.get(Hdr.DlqCode) ?? '',
+    reason: h?.get(Hdr.DlqReason) ?? '',
+    origin: h?.get(Hdr.DlqSubject) ?? '',
+    deliveries: Number(h?.get(Hdr.DlqDeliveries) ?? '0'),
+    headers: h ?? headers(),
+    data,
+  };
+}
+
+export interface RedriveOptions extends DeadLetterFilter {
+  stage: string;
+  /** List what would be sent back, change nothing. */
+  dryRun?: boolean;
+}
+
+export interface RedriveResult {
+  /** Published again to their origin subject and removed from the DLQ (with dryRun: would be). */
+  redriven: DeadLetterEntry[];
+  /** Left in the DLQ: their origin is no fabric subject (an MQTT topic, a device address), nothing to resend to. */
+  outsideFabric: DeadLetterEntry[];
+}
+
+/**
+ * Sends dead letters back to the subject they came from, once the cause is fixed (a registry entry, a unit
+ * mapping, a worker's bug): each is published with its original headers and trace context, a new event id (so
+ * the outputs it makes are not taken for the first attempt's and dropped as duplicates) and a `Nats-Msg-Id`
+ * named by its DLQ sequence (a rerun after a crash between the two steps stores it once), then deleted from
+ * the DLQ. One that fails again is dead-lettered again, under a new sequence.
+ */
+export async function redriveDeadLetters(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  opts: RedriveOptions,
+): Promise<RedriveResult> {
+  const result: RedriveResult = { redriven: [], outsideFabric: [] };
+  for (const letter of await listDeadLetters(js, jsm, opts)) {
+    const stream = await jsm.streams.find(letter.origin).catch(() => undefined);
+    if (!stream || stream === Streams.DeadLetter.name) {
+      result.outsideFabric.push(letter);
+      continue;
+    }
+    if (!opts.dryRun) {
+      const id = `redrive:${letter.stage}:${letter.seq}`;
+      await js.publish(letter.origin, letter.data, { headers: redriveHeaders(letter), msgID: id });
+      await jsm.streams.deleteMessage(Streams.DeadLetter.name, letter.seq, false);
+    }
+    result.redriven.push(letter);
+  }
+  return result;
+}
+
+const REDRIVE_MARK = '~redrive:';
+
+/** The original's headers without the dead letter's, under a new event id that names the DLQ sequence. */
+function redriveHeaders(letter: DeadLetterEntry): MsgHdrs {
+  const dropped = new Set<string>([
+    Hdr.DlqReason,
+    Hdr.DlqCode,
+    Hdr.DlqStage,
+    Hdr.DlqSubject,
+    Hdr.DlqDeliveries,
+    Hdr.MsgId,
+    Hdr.Id,
+  ]);
+  const h = headers();
+  for (const key of letter.headers.keys())
+    if (!dropped.has(key)) for (const v of letter.headers.values(key)) h.append(key, v);
+  // a letter sent back before and dead-lettered again keeps the first id, not a chain of suffixes
+  const originalId = letter.headers.get(Hdr.Id).split(REDRIVE_MARK)[0];
+  h.set(Hdr.Id, `${originalId || letter.origin}${REDRIVE_MARK}${letter.stage}:${letter.seq}`);
+  h.set(Hdr.RedrivenFrom, `${Streams.DeadLetter.name}:${letter.seq}`);
+  return h;
+}
