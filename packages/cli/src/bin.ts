@@ -28,7 +28,7 @@ Usage:
   busway run <worker> [--config file]                one worker (what a container runs)
   busway provision [--site-model file | --sim-site]  streams, consumers and the asset registry (idempotent)
   busway tail <subject> [--json] [--count N]         decode fabric messages, one line per sample/event
-  busway dlq [worker] [--code C] [--json]            the dead letters stored, oldest first, with their reasons
+  busway dlq [worker] [--code C] [--count N]         the dead letters stored, oldest first (--json)
   busway redrive <worker> [--code C] [--dry-run]     send a worker's dead letters back once their cause is fixed
   busway workers                                     list the workers
 
@@ -105,7 +105,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'dlq':
-      await dlqList({ natsUrl: natsUrlOf(env), worker: arg, code: values.code, json: values.json });
+      await dlqList({
+        natsUrl: natsUrlOf(env),
+        worker: arg,
+        code: values.code,
+        json: values.json,
+        count: values.count ? Number.parseInt(values.count, 10) : undefined,
+      });
       return 0;
     case 'redrive': {
       if (!arg) {

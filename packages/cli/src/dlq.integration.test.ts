@@ -69,6 +69,9 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
       [[1, 'normalizer', 'unit-mismatch', 'raw.v1.samples.modbus.plc-1']],
     );
     assert.match(busway_('dlq').at(-1) ?? '', /^1 dead letter$/);
+    assert.deepEqual(busway_('dlq', '--count', '0'), [
+      '0 dead letters shown, the oldest; more are stored (--count N)',
+    ]);
     assert.deepEqual(busway_('redrive', 'normalizer', '--dry-run'), [
       'would send back #1 to raw.v1.samples.modbus.plc-1 (unit-mismatch)',
       'would send back 1 dead letter of normalizer',

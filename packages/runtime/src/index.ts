@@ -67,7 +67,7 @@ export type { ConsumerLagOptions, ConsumerLagSampler } from './consumer-lag.js';
 export { otlpMetricReader, PromMetricProducer } from './otel-metrics.js';
 export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg, readDeadLetters } from './dead-letter.js';
 export type { DeadLetterReason, StoredDeadLetter } from './dead-letter.js';
-export { listDeadLetters, redriveDeadLetters } from './redrive.js';
+export { deadLetters, listDeadLetters, redriveDeadLetters } from './redrive.js';
 export type { DeadLetterEntry, DeadLetterFilter, RedriveOptions, RedriveResult } from './redrive.js';
 export { publishFabric } from './publish.js';
 export { PubAckPublisher, PublishError } from './pub-acks.js';

@@ -7,7 +7,7 @@ import { startNats, type TestServer } from '@busway/testkit';
 import { publishDeadLetter } from './dead-letter.js';
 import { fabricHeaders, Hdr } from './headers.js';
 import { ensureStream } from './provision.js';
-import { listDeadLetters, redriveDeadLetters } from './redrive.js';
+import { listDeadLetters, redriveDeadLetters, type RedriveOptions } from './redrive.js';
 import { fabricStreams } from './streams.js';
 
 const RAW_SUBJECT = 'raw.v1.samples.modbus.plc-1';
@@ -18,6 +18,23 @@ describe('listing and re-driving dead letters on a real nats-server', () => {
   let nc: NatsConnection;
   let js: JetStreamClient;
   let jsm: JetStreamManager;
+  const reason = (code: string) => ({ code, message: `${code} in the test` });
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  /** Redrives, and says which DLQ sequences went back and which origins stayed. */
+  const redrive = async (opts: Omit<RedriveOptions, 'onLetter'>) => {
+    const sent: number[] = [];
+    const left: string[] = [];
+    const r = await redriveDeadLetters(js, jsm, {
+      ...opts,
+      onLetter: (l, back) => void (back ? sent.push(l.seq) : left.push(l.origin)),
+    });
+    assert.deepEqual(
+      [r.redriven, r.outsideFabric],
+      [sent.length, left.length],
+      'the counts match the letters',
+    );
+    return { sent, left };
+  };
 
   before(async () => {
     server = await startNats();
@@ -31,8 +48,6 @@ describe('listing and re-driving dead letters on a real nats-server', () => {
       h.set(Hdr.MsgId, id);
       return h;
     };
-    const reason = (code: string) => ({ code, message: `${code} in the test` });
-    const bytes = (s: string) => new TextEncoder().encode(s);
     // two from a consuming worker (origin: a RAW subject), one from a bridge (origin: an MQTT topic)
     await publishDeadLetter(
       js,
@@ -93,23 +108,13 @@ describe('listing and re-driving dead letters on a real nats-server', () => {
   });
 
   it('sends a dead letter back to its subject with its trace and a new id, and removes it from the DLQ', async () => {
-    const dry = await redriveDeadLetters(js, jsm, {
-      stage: 'normalizer',
-      code: 'unit-mismatch',
-      dryRun: true,
-    });
-    assert.deepEqual(
-      dry.redriven.map((l) => l.seq),
-      [1],
-    );
+    const dry = await redrive({ stage: 'normalizer', code: 'unit-mismatch', dryRun: true });
+    assert.deepEqual(dry.sent, [1]);
     assert.equal((await jsm.streams.info('RAW')).state.messages, 0, 'a dry run publishes nothing');
     assert.equal((await jsm.streams.info(Streams.DeadLetter.name)).state.messages, 3, 'and deletes nothing');
 
-    const done = await redriveDeadLetters(js, jsm, { stage: 'normalizer', code: 'unit-mismatch' });
-    assert.deepEqual(
-      done.redriven.map((l) => l.seq),
-      [1],
-    );
+    const done = await redrive({ stage: 'normalizer', code: 'unit-mismatch' });
+    assert.deepEqual(done.sent, [1]);
     const back = await jsm.streams.getMessage('RAW', { last_by_subj: RAW_SUBJECT });
     assert.ok(back, 'back on RAW');
     assert.equal(new TextDecoder().decode(back.data), 'a', 'the original payload');
@@ -127,23 +132,47 @@ describe('listing and re-driving dead letters on a real nats-server', () => {
   });
 
   it('leaves in the DLQ what came from outside the fabric, and re-drives nothing twice', async () => {
-    const bridge = await redriveDeadLetters(js, jsm, { stage: 'ingest-sparkplug' });
-    assert.deepEqual(bridge.redriven, []);
+    const bridge = await redrive({ stage: 'ingest-sparkplug' });
+    assert.deepEqual(bridge, { sent: [], left: ['spBv1.0/g/NDATA/e'] });
+    // more than one pull's worth (256), and a letter that fails again while the pass runs: it lands after the
+    // pass began, and the same pass must not send it back again (an unfixed cause would loop for ever)
+    for (let i = 0; i < 300; i++)
+      await publishDeadLetter(
+        js,
+        'normalizer',
+        RAW_SUBJECT,
+        bytes(`m${i}`),
+        undefined,
+        reason('decode-error'),
+        1,
+        i,
+      );
+    let again: number | undefined;
+    const rest = await redriveDeadLetters(js, jsm, {
+      stage: 'normalizer',
+      onLetter: async (l) => {
+        if (again !== undefined) return;
+        again = l.seq;
+        await publishDeadLetter(js, 'normalizer', l.origin, l.data, undefined, reason('again'), 1, 9999);
+      },
+    });
+    assert.equal(rest.redriven, 301, 'every letter the DLQ held when the pass began');
+    const left = await listDeadLetters(js, jsm);
     assert.deepEqual(
-      bridge.outsideFabric.map((l) => l.origin),
-      ['spBv1.0/g/NDATA/e'],
+      left.map((l) => [l.seq, l.code]),
+      [
+        [3, 'decode-error'],
+        [3 + 300 + 1, 'again'],
+      ],
+      'the one that failed again waits for the next pass',
     );
-    const rest = await redriveDeadLetters(js, jsm, { stage: 'normalizer' });
+    assert.deepEqual((await redrive({ stage: 'normalizer' })).sent, [3 + 300 + 1]);
+    assert.deepEqual((await redrive({ stage: 'normalizer' })).sent, [], 'nothing left to send back');
+    assert.equal((await jsm.streams.info('RAW')).state.messages, 303, 'each sent back once');
     assert.deepEqual(
-      rest.redriven.map((l) => l.seq),
-      [2],
-    );
-    const again = await redriveDeadLetters(js, jsm, { stage: 'normalizer' });
-    assert.deepEqual(again.redriven, [], 'nothing left to send back');
-    assert.equal((await jsm.streams.info('RAW')).state.messages, 2, 'each sent back once');
-    assert.deepEqual(
-      (await listDeadLetters(js, jsm)).map((l) => l.seq),
+      (await listDeadLetters(js, jsm, {}, 1)).map((l) => l.seq),
       [3],
+      'a listing stops at its limit',
     );
   });
 });

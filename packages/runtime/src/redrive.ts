@@ -27,30 +27,46 @@ export interface DeadLetterFilter {
   code?: string;
 }
 
-/** The dead letters the DLQ stream holds, oldest first, read by a short-lived ordered consumer. */
-export async function listDeadLetters(
+/**
+ * The dead letters the DLQ stream holds when called, oldest first, read by a short-lived ordered consumer one
+ * at a time (a flood of them is never all in memory). Later ones are left out: a redrive whose letters fail
+ * again must not meet them in the same pass.
+ */
+export async function* deadLetters(
   js: JetStreamClient,
   jsm: JetStreamManager,
   filter: DeadLetterFilter = {},
-): Promise<DeadLetterEntry[]> {
+): AsyncGenerator<DeadLetterEntry> {
   const stream = Streams.DeadLetter.name;
   const subject = filter.stage ? Subjects.deadLetter(filter.stage) : 'dlq.v1.>';
   const info = await jsm.streams.info(stream, { subjects_filter: subject });
   const stored = Object.values(info.state.subjects ?? {}).reduce((n, c) => n + c, 0);
-  const out: DeadLetterEntry[] = [];
-  if (stored === 0) return out;
+  if (stored === 0) return;
+  const lastSeq = info.state.last_seq;
   const consumer = await js.consumers.get(stream, { filter_subjects: subject });
   for (let more = true; more;) {
     const batch = await consumer.fetch({ max_messages: 256, expires: 2000 });
     more = false;
     for await (const m of batch) {
+      if (m.seq > lastSeq) return;
       const entry = entryOf(m.seq, m.time, m.headers, m.data);
-      if (!filter.code || entry.code === filter.code) out.push(entry);
-      // the last one the stream held when it was delivered: done, whatever arrives later
-      if (m.info.pending === 0) break;
+      if (!filter.code || entry.code === filter.code) yield entry;
+      if (m.info.pending === 0 || m.seq === lastSeq) return;
       more = true;
     }
   }
+}
+
+/** The first `limit` dead letters `deadLetters` yields. */
+export async function listDeadLetters(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  filter: DeadLetterFilter = {},
+  limit = Number.POSITIVE_INFINITY,
+): Promise<DeadLetterEntry[]> {
+  const out: DeadLetterEntry[] = [];
+  if (limit <= 0) return out;
+  for await (const entry of deadLetters(js, jsm, filter)) if (out.push(entry) >= limit) break;
   return out;
 }
 
@@ -72,13 +88,15 @@ export interface RedriveOptions extends DeadLetterFilter {
   stage: string;
   /** List what would be sent back, change nothing. */
   dryRun?: boolean;
+  /** Told of each letter once handled: sent back (with dryRun: would be), or left where it is. */
+  onLetter?: (letter: DeadLetterEntry, sentBack: boolean) => void | Promise<void>;
 }
 
 export interface RedriveResult {
   /** Published again to their origin subject and removed from the DLQ (with dryRun: would be). */
-  redriven: DeadLetterEntry[];
+  redriven: number;
   /** Left in the DLQ: their origin is no fabric subject (an MQTT topic, a device address), nothing to resend to. */
-  outsideFabric: DeadLetterEntry[];
+  outsideFabric: number;
 }
 
 /**
@@ -93,11 +111,12 @@ export async function redriveDeadLetters(
   jsm: JetStreamManager,
   opts: RedriveOptions,
 ): Promise<RedriveResult> {
-  const result: RedriveResult = { redriven: [], outsideFabric: [] };
-  for (const letter of await listDeadLetters(js, jsm, opts)) {
+  const result: RedriveResult = { redriven: 0, outsideFabric: 0 };
+  for await (const letter of deadLetters(js, jsm, opts)) {
     const stream = await jsm.streams.find(letter.origin).catch(() => undefined);
     if (!stream || stream === Streams.DeadLetter.name) {
-      result.outsideFabric.push(letter);
+      result.outsideFabric++;
+      await opts.onLetter?.(letter, false);
       continue;
     }
     if (!opts.dryRun) {
@@ -105,7 +124,8 @@ export async function redriveDeadLetters(
       await js.publish(letter.origin, letter.data, { headers: redriveHeaders(letter), msgID: id });
       await jsm.streams.deleteMessage(Streams.DeadLetter.name, letter.seq, false);
     }
-    result.redriven.push(letter);
+    result.redriven++;
+    await opts.onLetter?.(letter, true);
   }
   return result;
 }

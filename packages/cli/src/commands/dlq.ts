@@ -12,6 +12,9 @@ export interface DlqOptions {
   write?: (line: string) => void;
 }
 
+/** Dead letters `busway dlq` prints unless told otherwise (`--count`). */
+export const DLQ_LIST_DEFAULT = 100;
+
 /** What the operator reads of a dead letter: where it sits, who rejected it, why, and where it came from. */
 export function describeDeadLetter(l: DeadLetterEntry): Record<string, unknown> {
   return {
@@ -29,17 +32,25 @@ export function describeDeadLetter(l: DeadLetterEntry): Record<string, unknown> 
 const lineOf = (l: DeadLetterEntry) =>
   `#${l.seq} ${l.time.toISOString()} ${l.stage} ${l.code} ${l.origin} (${l.deliveries} ${l.deliveries === 1 ? 'delivery' : 'deliveries'}): ${l.reason}`;
 
-/** `busway dlq [worker]`: the dead letters the DLQ stream holds, oldest first. Returns how many. */
-export async function dlqList(opts: DlqOptions): Promise<number> {
+/** `busway dlq [worker]`: the oldest `count` dead letters the DLQ stream holds. Returns how many it printed. */
+export async function dlqList(opts: DlqOptions & { count?: number }): Promise<number> {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const nc = await connectCli(opts.natsUrl, 'dlq');
   try {
-    const letters = await listDeadLetters(jetstream(nc), await jetstreamManager(nc), {
-      stage: opts.worker,
-      code: opts.code,
-    });
+    const limit = opts.count ?? DLQ_LIST_DEFAULT;
+    const letters = await listDeadLetters(
+      jetstream(nc),
+      await jetstreamManager(nc),
+      { stage: opts.worker, code: opts.code },
+      limit + 1, // one more than shown: says whether there are more
+    );
+    const more = letters.length > limit;
+    letters.length = Math.min(letters.length, limit);
     for (const l of letters) write(opts.json ? JSON.stringify(describeDeadLetter(l)) : lineOf(l));
-    if (!opts.json) write(`${letters.length} dead letter${letters.length === 1 ? '' : 's'}`);
+    if (!opts.json)
+      write(
+        `${letters.length} dead letter${letters.length === 1 ? '' : 's'}${more ? ` shown, the oldest; more are stored (--count N)` : ''}`,
+      );
     return letters.length;
   } finally {
     await nc.close();
@@ -54,24 +65,23 @@ export async function dlqRedrive(opts: DlqOptions & { worker: string; dryRun: bo
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
   const nc = await connectCli(opts.natsUrl, 'dlq');
   try {
+    const verb = opts.dryRun ? 'would send back' : 'sent back';
     const r = await redriveDeadLetters(jetstream(nc), await jetstreamManager(nc), {
       stage: opts.worker,
       code: opts.code,
       dryRun: opts.dryRun,
+      onLetter: (l, back) => {
+        if (opts.json) write(JSON.stringify({ ...describeDeadLetter(l), redriven: back && !opts.dryRun }));
+        else if (back) write(`${verb} #${l.seq} to ${l.origin} (${l.code})`);
+      },
     });
-    const verb = opts.dryRun ? 'would send back' : 'sent back';
-    if (opts.json) {
-      for (const l of r.redriven) write(JSON.stringify({ ...describeDeadLetter(l), redriven: !opts.dryRun }));
-      for (const l of r.outsideFabric) write(JSON.stringify({ ...describeDeadLetter(l), redriven: false }));
-      return r.redriven.length;
-    }
-    for (const l of r.redriven) write(`${verb} #${l.seq} to ${l.origin} (${l.code})`);
-    write(`${verb} ${r.redriven.length} dead letter${r.redriven.length === 1 ? '' : 's'} of ${opts.worker}`);
-    if (r.outsideFabric.length > 0)
+    if (opts.json) return r.redriven;
+    write(`${verb} ${r.redriven} dead letter${r.redriven === 1 ? '' : 's'} of ${opts.worker}`);
+    if (r.outsideFabric > 0)
       write(
-        `${r.outsideFabric.length} stay in the DLQ: they came from outside the fabric (an MQTT topic or a device address), nothing to send them back to`,
+        `${r.outsideFabric} stay in the DLQ: they came from outside the fabric (an MQTT topic or a device address), nothing to send them back to`,
       );
-    return r.redriven.length;
+    return r.redriven;
   } finally {
     await nc.close();
   }
