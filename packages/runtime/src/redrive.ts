@@ -112,8 +112,11 @@ export async function redriveDeadLetters(
   opts: RedriveOptions,
 ): Promise<RedriveResult> {
   const result: RedriveResult = { redriven: 0, outsideFabric: 0 };
+  const streamOf = new Map<string, string | undefined>(); // one lookup per origin subject, not per letter
   for await (const letter of deadLetters(js, jsm, opts)) {
-    const stream = await jsm.streams.find(letter.origin).catch(() => undefined);
+    if (!streamOf.has(letter.origin))
+      streamOf.set(letter.origin, await jsm.streams.find(letter.origin).catch(() => undefined));
+    const stream = streamOf.get(letter.origin);
     if (!stream || stream === Streams.DeadLetter.name) {
       result.outsideFabric++;
       await opts.onLetter?.(letter, false);
@@ -131,21 +134,22 @@ export async function redriveDeadLetters(
 }
 
 const REDRIVE_MARK = '~redrive:';
+/** What a dead letter added to the original's headers, and the ids a letter sent back gets anew. */
+const NOT_SENT_BACK = new Set<string>([
+  Hdr.DlqReason,
+  Hdr.DlqCode,
+  Hdr.DlqStage,
+  Hdr.DlqSubject,
+  Hdr.DlqDeliveries,
+  Hdr.MsgId,
+  Hdr.Id,
+]);
 
 /** The original's headers without the dead letter's, under a new event id that names the DLQ sequence. */
 function redriveHeaders(letter: DeadLetterEntry): MsgHdrs {
-  const dropped = new Set<string>([
-    Hdr.DlqReason,
-    Hdr.DlqCode,
-    Hdr.DlqStage,
-    Hdr.DlqSubject,
-    Hdr.DlqDeliveries,
-    Hdr.MsgId,
-    Hdr.Id,
-  ]);
   const h = headers();
   for (const key of letter.headers.keys())
-    if (!dropped.has(key)) for (const v of letter.headers.values(key)) h.append(key, v);
+    if (!NOT_SENT_BACK.has(key)) for (const v of letter.headers.values(key)) h.append(key, v);
   // a letter sent back before and dead-lettered again keeps the first id, not a chain of suffixes
   const originalId = letter.headers.get(Hdr.Id).split(REDRIVE_MARK)[0];
   h.set(Hdr.Id, `${originalId || letter.origin}${REDRIVE_MARK}${letter.stage}:${letter.seq}`);
