@@ -26,6 +26,7 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
   let redis: TestServer;
   let kv: Redis;
   let rt: WorkerRuntime;
+  let wrong: number;
   const busway_ = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, ...args], {
       env: { ...process.env, NATS_URL: nats.url },
@@ -39,7 +40,7 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
     [nats, redis] = await Promise.all([startNats(), startRedis()]);
     kv = new Redis(redis.url);
     // registered wrongly: the point reads kilowatts, the registry says it is a temperature
-    await publishSiteModel(kv, siteModel('temperature.coolant.supply'));
+    wrong = await publishSiteModel(kv, siteModel('temperature.coolant.supply'));
     ({ rt } = await runWorker(normalizerModule, {
       env: { NATS_URL: nats.url, REDIS_URL: redis.url, BUSWAY_SITE: 'ai1', BUSWAY_LOG_LEVEL: 'silent' },
       signals: false,
@@ -77,24 +78,23 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
       'would send back 1 dead letter of normalizer',
     ]);
 
-    await publishSiteModel(kv, siteModel('power.active')); // the fix
+    assert.equal(
+      await rt.metrics.value('busway_registry_version', {}),
+      wrong,
+      'the version it loaded at start',
+    );
+    const fixed = await publishSiteModel(kv, siteModel('power.active')); // the fix
+    // what an operator watches before sending anything back: the worker holds the fixed registry
+    await waitFor(
+      'the normalizer to hold the fixed registry',
+      async () => (await rt.metrics.value('busway_registry_version', {})) === fixed,
+    );
     assert.deepEqual(busway_('redrive', 'normalizer'), [
       'sent back #1 to raw.v1.samples.modbus.plc-1 (unit-mismatch)',
       'sent back 1 dead letter of normalizer',
     ]);
-    // the normalizer reloads the registry on a Redis notification: a sample sent back before it did fails
-    // again, is dead-lettered again, and is sent back again
-    const norm = await waitFor(
-      'the sample normalized',
-      async () => {
-        const m = await rt.jsm.streams
-          .getMessage('NORM', { last_by_subj: NORM_SUBJECT })
-          .catch(() => undefined);
-        if (!m) busway_('redrive', 'normalizer');
-        return m;
-      },
-      15_000,
-      500,
+    const norm = await waitFor('the sample normalized', () =>
+      rt.jsm.streams.getMessage('NORM', { last_by_subj: NORM_SUBJECT }).catch(() => undefined),
     );
     const out = busway.v1.SampleBatch.decode(norm.data).samples;
     assert.deepEqual(
@@ -103,7 +103,7 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
     );
     assert.match(
       norm.header.get(Hdr.MsgId),
-      /^poll-1~redrive:normalizer:\d+:norm:ai1\.h1\.r1\.rack-1$/,
+      /^poll-1~redrive:normalizer:1:norm:ai1\.h1\.r1\.rack-1$/,
       "named by the event id it was sent back under, not the first attempt's",
     );
     await waitFor('the normalizer to acknowledge it', async () => {

@@ -105,6 +105,21 @@ export class StageMetrics {
     });
   }
 
+  /**
+   * Exports `busway_registry_version`, read from `version` at each scrape: which site model this process
+   * holds, so an operator sees a registry change reach every replica (before a `busway redrive`, say). Only
+   * workers that read the registry call it.
+   */
+  reportRegistryVersion(version: () => number): void {
+    if (this.registry.getSingleMetric('busway_registry_version')) return;
+    const gauge: Gauge = new Gauge({
+      name: 'busway_registry_version',
+      help: 'Version of the asset registry (site model) this process holds',
+      registers: [this.registry],
+      collect: () => gauge.set(version()),
+    });
+  }
+
   /** Where `busway_worker_ready` reads readiness from at each scrape. */
   reportReady(probe: () => boolean): void {
     this.readyProbe = probe;

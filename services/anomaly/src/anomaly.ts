@@ -30,6 +30,7 @@ const STAGE = 'anomaly';
  */
 export async function startAnomaly(rt: WorkerRuntime, config: AnomalyConfig): Promise<RunningWorker> {
   const registry = await RegistryClient.connect(config.redisUrl, config.site);
+  rt.metrics.reportRegistryVersion(() => registry.registry.version);
   const engine = new AnomalyEngine(config, () => registry.registry);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 10_000 });
   redis.on('error', () => undefined); // surfaced by the checkpoint that fails

@@ -26,6 +26,7 @@ export async function startApi(rt: WorkerRuntime, config: ApiConfig): Promise<Ru
     redis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   const registry = await RegistryClient.connect(config.redisUrl, config.site);
+  rt.metrics.reportRegistryVersion(() => registry.registry.version);
   const auth = new Authenticator(config.tokens);
   if (auth.size === 0) log.warn('no API tokens configured (tokens): every request will be refused with 401');
   const rejections = new Rejections(rt.metrics.registry, log.child({ component: 'api-access' }));

@@ -44,6 +44,7 @@ export async function startCommandWorker(rt: WorkerRuntime, config: CommandConfi
     redis.once('ready', () => (clearTimeout(timer), resolve()));
   });
   const registry = await RegistryClient.connect(config.redisUrl, config.site);
+  rt.metrics.reportRegistryVersion(() => registry.registry.version);
   const store = await CommandStore.open(
     tier.js,
     config.recordBucket,

@@ -26,6 +26,7 @@ export async function startCorrelator(rt: WorkerRuntime, config: CorrelatorConfi
       },
     );
   }
+  rt.metrics.reportRegistryVersion(() => registry.registry.version);
   let topology = new Topology(registry.registry);
   registry.onChange((r) => {
     topology = new Topology(r);

@@ -80,6 +80,7 @@ export async function startEgressOtlp(rt: WorkerRuntime, config: EgressOtlpConfi
     lookup: registry ? (id) => registry?.registry.asset(id) : undefined,
   });
   registry?.onChange(() => encoder.refreshResources());
+  if (registry) rt.metrics.reportRegistryVersion(() => registry.registry.version);
 
   const exportBatch = async (batch: JsMsg[]): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];

@@ -40,6 +40,7 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     'registry loaded',
   );
   registryClient.onChange((r) => rt.log.info({ registryVersion: r.version }, 'registry reloaded'));
+  rt.metrics.reportRegistryVersion(() => registryClient.registry.version);
   const rejected = new LogSummary(rt.log, 'rejected samples:');
   const rules = { taiUtcOffsetS: config.taiUtcOffsetS, maxFutureSkewMs: config.maxFutureSkewMs };
   const deadband = new Deadband(config.deadbandMaxSilenceMs);
