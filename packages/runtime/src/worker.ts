@@ -35,6 +35,8 @@ export class WorkerRuntime {
 
   static async start(name: string, config: RuntimeConfig): Promise<WorkerRuntime> {
     const log = createLogger(name, config.logLevel);
+    // how long the process took to load shows against the kill or restart that started it
+    log.info({ pid: process.pid, uptimeMs: Math.round(process.uptime() * 1000) }, 'starting');
     const metrics = new StageMetrics(name);
     const tracing = initTracing(name, config.otlpEndpoint, metrics.registry);
     const nc = await connectNats(natsOptionsOf(config, name), log);
