@@ -192,7 +192,9 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
         `${stage.padEnd(10)} ${String(s.messages).padStart(9)} ${String(s.samplesIn).padStart(12)} ${String(s.samplesOut).padStart(12)} ${String(s.deadLetters).padStart(13)}`,
       );
     }
-    log(`simulator published ${report.simulator.samplesOut} samples; dead letters: ${report.dlq}`);
+    log(
+      `simulator published ${report.simulator.samplesOut} samples; dead letters: ${report.dlq}${report.dlq > 0 ? ' (read them: npx busway dlq)' : ''}`,
+    );
     const sources = Object.entries(report.sources).map(([w, n]) => `${w} ${n}`);
     log(`samples by source: ${sources.join(', ')}`);
     log(
