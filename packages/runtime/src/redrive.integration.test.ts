@@ -175,4 +175,18 @@ describe('listing and re-driving dead letters on a real nats-server', () => {
       'a listing stops at its limit',
     );
   });
+
+  it('says so when the server has no DLQ stream (not the fabric, or not provisioned)', async () => {
+    const bare = await startNats();
+    const bareNc = await connect({ servers: bare.url });
+    try {
+      await assert.rejects(
+        listDeadLetters(jetstream(bareNc), await jetstreamManager(bareNc)),
+        /no DLQ stream on this NATS server: is it the fabric's, and provisioned \(busway provision\)\?/,
+      );
+    } finally {
+      await bareNc.close();
+      await bare.dispose();
+    }
+  });
 });

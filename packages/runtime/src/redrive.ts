@@ -1,5 +1,5 @@
 // The operator's side of the DLQ stream: list what it holds, and send back what a fix made processable.
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import { JetStreamApiError, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { Streams, Subjects } from '@busway/proto';
 import { Hdr } from './headers.js';
@@ -39,7 +39,12 @@ export async function* deadLetters(
 ): AsyncGenerator<DeadLetterEntry> {
   const stream = Streams.DeadLetter.name;
   const subject = filter.stage ? Subjects.deadLetter(filter.stage) : 'dlq.v1.>';
-  const info = await jsm.streams.info(stream, { subjects_filter: subject });
+  const info = await jsm.streams.info(stream, { subjects_filter: subject }).catch((err: unknown) => {
+    if (!(err instanceof JetStreamApiError && err.status === 404)) throw err;
+    throw new Error(
+      `no ${stream} stream on this NATS server: is it the fabric's, and provisioned (busway provision)?`,
+    );
+  });
   const stored = Object.values(info.state.subjects ?? {}).reduce((n, c) => n + c, 0);
   if (stored === 0) return;
   const lastSeq = info.state.last_seq;
