@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `busway` command: demo, up, run, provision, tail, dlq, redrive.
+// The `busway` command: demo, up, run, provision, tail, status, dlq, redrive.
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig, runWorker } from '@busway/runtime';
 import { demo, DEMO_STAGES } from './commands/demo.js';
 import { dlqList, dlqRedrive } from './commands/dlq.js';
 import { provision } from './commands/provision.js';
+import { fabricStatus, formatStatus } from './commands/status.js';
 import { tail } from './commands/tail.js';
 import { defaultLogDir, up } from './commands/up.js';
 import { parseDurationMs } from './duration.js';
@@ -28,6 +29,7 @@ Usage:
   busway run <worker> [--config file]                one worker (what a container runs)
   busway provision [--site-model file | --sim-site]  streams, consumers and the asset registry (idempotent)
   busway tail <subject> [--json] [--count N]         decode fabric messages, one line per sample/event
+  busway status [--json]                             streams, consumers (lag, unread), dead letters, registry version
   busway dlq [worker] [--code C] [--count N]         the dead letters stored, oldest first (--json)
   busway redrive <worker> [--code C] [--dry-run]     send a worker's dead letters back once their cause is fixed
   busway workers                                     list the workers
@@ -104,6 +106,13 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'status': {
+      const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+      const status = await fabricStatus(natsUrlOf(env), redisUrl, env.BUSWAY_SITE ?? 'ai1');
+      const lines = values.json ? [JSON.stringify(status)] : formatStatus(status);
+      for (const line of lines) process.stdout.write(`${line}\n`);
+      return 0;
+    }
     case 'dlq':
       await dlqList({
         natsUrl: natsUrlOf(env),
@@ -163,7 +172,8 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
     natsUrl: stack.natsUrl,
     redisUrl: stack.redisUrl,
     siteModel,
-    workers: WORKERS,
+    // the consumers of the workers the demo runs: a durable nobody reads only piles up pending messages
+    workers: PIPELINE,
     env,
     logLevel: 'warn', // the demo prints its own one-line summary of provisioning
   });
