@@ -21,21 +21,25 @@ describe('poll schedule', () => {
   });
 });
 
+/** A scheduler for device `d` with its own metrics and silent log; `close` stops its log summaries. */
+function scheduler(pollIntervalMs: number, maxBackoffMs: number) {
+  const metrics = new StageMetrics('t');
+  const log = createLogger('t', 'silent');
+  const summaries = { readFailures: new LogSummary(log, 'r'), skippedPolls: new LogSummary(log, 's') };
+  const schedule = new PollScheduler({ id: 'd', pollIntervalMs, maxBackoffMs }, metrics, summaries, log, {
+    quiet: 'quiet',
+    back: 'back',
+  });
+  const close = () => {
+    summaries.readFailures.close();
+    summaries.skippedPolls.close();
+  };
+  return { schedule, metrics, close };
+}
+
 describe('poll scheduler', () => {
   it('backs off while a device is quiet, then returns to its grid, skipping and counting overrun ticks', async () => {
-    const metrics = new StageMetrics('t');
-    const log = createLogger('t', 'silent');
-    const summaries = { readFailures: new LogSummary(log, 'r'), skippedPolls: new LogSummary(log, 's') };
-    const s = new PollScheduler(
-      { id: 'd', pollIntervalMs: 100, maxBackoffMs: 350 },
-      metrics,
-      summaries,
-      log,
-      {
-        quiet: 'quiet',
-        back: 'back',
-      },
-    );
+    const { schedule: s, metrics, close } = scheduler(100, 350);
     assert.equal(s.next('timeout', 0, 1000), 1100);
     assert.equal(s.next('timeout', 0, 1000), 1200);
     assert.equal(s.next('timeout', 0, 1000), 1350, 'capped at maxBackoffMs');
@@ -43,33 +47,18 @@ describe('poll scheduler', () => {
     assert.equal(s.next(undefined, 1100, 1420), 1500, 'a cycle that overran three ticks skips them');
     assert.equal(await metrics.value('busway_messages_total', { outcome: 'read-failed' }), 3);
     assert.equal(await metrics.value('busway_messages_total', { outcome: 'poll-skipped' }), 3);
-    summaries.readFailures.close();
-    summaries.skippedPolls.close();
+    close();
   });
 });
 
 describe('poll loop', () => {
   it('turns a poll that throws into its failed cycle, backs off after it, and ends when a delivery is stopped', async () => {
-    const metrics = new StageMetrics('t');
-    const log = createLogger('t', 'silent');
-    const summaries = { readFailures: new LogSummary(log, 'r'), skippedPolls: new LogSummary(log, 's') };
-    const schedule = new PollScheduler(
-      { id: 'd', pollIntervalMs: 20, maxBackoffMs: 1000 },
-      metrics,
-      summaries,
-      log,
-      {
-        quiet: 'quiet',
-        back: 'back',
-      },
-    );
+    const { schedule, metrics, close } = scheduler(20, 1000);
     const polls: number[] = [];
     const delivered: { n: number; unreachable?: string }[] = [];
     await runPollLoop<{ n: number; unreachable?: string }>({
       signal: new AbortController().signal,
       schedule,
-      metrics,
-      log,
       poll: (started) => {
         polls.push(started);
         if (polls.length === 2) throw new Error('a bug');
@@ -88,7 +77,6 @@ describe('poll loop', () => {
       1,
       'the failed cycle told the schedule the device did not answer',
     );
-    summaries.readFailures.close();
-    summaries.skippedPolls.close();
+    close();
   });
 });

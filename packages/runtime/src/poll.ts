@@ -70,9 +70,9 @@ export class PollScheduler {
 
   constructor(
     private readonly device: { id: string; pollIntervalMs: number; maxBackoffMs: number },
-    private readonly metrics: StageMetrics,
+    readonly metrics: StageMetrics,
     private readonly summaries: { readFailures: LogSummary; skippedPolls: LogSummary },
-    private readonly log: Logger,
+    readonly log: Logger,
     private readonly says: { quiet: string; back: string },
   ) {}
 
@@ -105,9 +105,8 @@ export interface PollOutcome {
 
 export interface PollLoopOptions<C extends PollOutcome> {
   signal: AbortSignal;
+  /** When to poll next; its device's log and metrics are the loop's too. */
   schedule: PollScheduler;
-  metrics: StageMetrics;
-  log: Logger;
   /** One cycle: read the device and build what to publish. */
   poll: (startedMs: number) => Promise<C>;
   /** The cycle that stands for one whose poll threw: every point marked bad, `unreachable` set. */
@@ -129,11 +128,11 @@ export async function runPollLoop<C extends PollOutcome>(o: PollLoopOptions<C>):
     try {
       cycle = await o.poll(started);
     } catch (err) {
-      o.log.error({ err }, 'poll cycle failed unexpectedly');
+      o.schedule.log.error({ err }, 'poll cycle failed unexpectedly');
       cycle = o.failed(started, err);
     }
     if (!(await o.deliver(cycle))) break;
-    o.metrics.batchSeconds.observe({ stage: 'ingest' }, (Date.now() - started) / 1000);
+    o.schedule.metrics.batchSeconds.observe({ stage: 'ingest' }, (Date.now() - started) / 1000);
     scheduled = o.schedule.next(cycle.unreachable, scheduled);
     await sleep(scheduled - Date.now(), o.signal);
   }

@@ -96,8 +96,6 @@ export class TargetPoller {
     return runPollLoop<Cycle>({
       signal: this.deps.signal,
       schedule: this.schedule,
-      metrics: this.rt.metrics,
-      log: this.log,
       poll: (started) => this.poll(started),
       failed: (started, err) => ({
         pollMs: started,

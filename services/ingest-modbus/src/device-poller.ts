@@ -84,8 +84,6 @@ export class DevicePoller {
     await runPollLoop<Cycle>({
       signal: this.signal,
       schedule: this.schedule,
-      metrics: this.rt.metrics,
-      log: this.log,
       poll: (started) => this.poll(started),
       failed: (started, err) => {
         this.conn.close(); // the next cycle starts from a fresh connection

@@ -89,8 +89,6 @@ export class TargetPoller {
     await runPollLoop<Cycle>({
       signal: this.signal,
       schedule: this.schedule,
-      metrics: this.rt.metrics,
-      log: this.log,
       poll: (started) => this.poll(started),
       failed: (started, err) => {
         this.closeSession(); // the next cycle opens a fresh session
