@@ -27,7 +27,9 @@ Usage:
   busway demo [--duration 30s] [--json] [--seed N]   whole pipeline on a simulated AI factory
   busway up [--config file]                          every worker (no simulator) against NATS_URL, REDIS_URL, MQTT_URL
   busway run <worker> [--config file]                one worker (what a container runs)
-  busway provision [--site-model file | --sim-site]  streams, consumers and the asset registry (idempotent)
+  busway provision [--site-model file | --sim-site] [--workers a,b]
+                                                     streams, consumers (of the workers named; all unless told)
+                                                     and the asset registry (idempotent)
   busway tail <subject> [--json] [--count N]         decode fabric messages, one line per sample/event
   busway status [--json]                             streams, consumers (lag, unread), dead letters, registry version
   busway dlq [worker] [--code C] [--count N]         the dead letters stored, oldest first (--json)
@@ -41,6 +43,16 @@ ${(await describeWorkers()).map((w) => `  ${w.name.padEnd(18)} ${w.description}`
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const natsUrlOf = (env: NodeJS.ProcessEnv) => env.NATS_URL ?? 'nats://127.0.0.1:4222';
 
+/** The catalog entries of a comma-separated list of worker names; an unknown name is an error. */
+function workersNamed(list: string): WorkerEntry[] {
+  return list.split(',').map((name) => {
+    const entry = findWorker(name.trim());
+    if (!entry)
+      throw new Error(`unknown worker '${name.trim()}'; one of: ${CATALOG.map((w) => w.name).join(', ')}`);
+    return entry;
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -51,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
       seed: { type: 'string', default: '1' },
       count: { type: 'string' },
       code: { type: 'string' },
+      workers: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
       config: { type: 'string' },
       'site-model': { type: 'string' },
@@ -86,7 +99,7 @@ async function main(argv: string[]): Promise<number> {
         natsUrl,
         redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
         siteModel,
-        workers: WORKERS,
+        workers: values.workers ? workersNamed(values.workers) : WORKERS,
         env,
       });
       process.stdout.write(`${JSON.stringify(result)}\n`);
