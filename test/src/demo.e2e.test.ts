@@ -41,6 +41,16 @@ describe('busway demo', () => {
         );
       assert.ok(report.simulator.samplesOut > 0);
       assert.equal(report.dlq, 0, 'no dead letter');
+      // nothing lost between the first hops (more is fine: the shared stack may hold an earlier run's backlog)
+      const [ingest, normalize, correlate] = ['ingest', 'normalize', 'correlate'].map(
+        (s) => report.stages[s],
+      );
+      assert.ok((normalize?.samplesIn ?? 0) >= (ingest?.samplesOut ?? 1), JSON.stringify(report.stages));
+      assert.ok(report.events > 0, 'the scheduler and the VTN sent events');
+      assert.ok(
+        (correlate?.samplesIn ?? 0) + report.events >= (normalize?.samplesOut ?? 1),
+        `correlate in + events against normalize out: ${JSON.stringify(report)}`,
+      );
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

@@ -221,6 +221,9 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
     const sources = Object.entries(report.sources).map(([w, n]) => `${w} ${n}`);
     log(`samples by source: ${sources.join(', ')}`);
     log(
+      `job and grid events: ${report.events} (counted with the samples up to normalize; the correlator counts them apart)`,
+    );
+    log(
       `ground truth: ${join(demoDir(), 'ground-truth.jsonl')}; try: npx busway tail 'uns.v1.${site}.*.*.*.cdu.>'`,
     );
   }

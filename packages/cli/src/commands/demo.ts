@@ -31,6 +31,11 @@ export interface DemoReport {
   simulator: { samplesOut: number };
   /** Samples each ingest bridge published (its worker name: count). */
   sources: Record<string, number>;
+  /**
+   * Job and grid events the correlator took in. Up to the normalizer they count as samples; the correlator
+   * counts them apart, so its samples in are the normalizer's out less these.
+   */
+  events: number;
   dlq: number;
 }
 
@@ -52,6 +57,7 @@ export function summarize(samples: PromSample[], durationMs: number): DemoReport
       samplesOut: sumOf(samples, 'busway_samples_total', { stage: 'simulate', direction: 'out' }),
     },
     sources: sourcesOf(samples),
+    events: sumOf(samples, 'busway_correlator_events_total'),
     dlq: sumOf(samples, 'busway_dead_letters_total'),
   };
 }
