@@ -2,7 +2,7 @@ import type { MsgHdrs } from '@nats-io/transport-node';
 import { busway, EventTypes, rfc3339Nano, unsSubject } from '@busway/proto';
 import { Hdr } from '@busway/runtime';
 
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
 const QUALITY = ['unspecified', 'good', 'uncertain', 'bad', 'stale'];
 const CLOCK = ['unspecified', 'ptp', 'ntp', 'device', 'ingest'];

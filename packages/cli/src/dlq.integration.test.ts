@@ -69,6 +69,12 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
       listed.map((l) => [l.seq, l.worker, l.code, l.origin]),
       [[1, 'normalizer', 'unit-mismatch', 'raw.v1.samples.modbus.plc-1']],
     );
+    const payload = listed[0]?.payload as { pointId: string; value: number; unit: string }[];
+    assert.deepEqual(
+      payload.map((p) => [p.pointId, p.value, p.unit]),
+      [[POINT, 12.5, 'kW']],
+      'the rejected sample, decoded as it arrived',
+    );
     assert.match(busway_('dlq').at(-1) ?? '', /^1 dead letter$/);
     assert.deepEqual(busway_('dlq', '--count', '0'), [
       '0 dead letters shown, the oldest; more are stored (--count N)',
