@@ -42,6 +42,16 @@ ${(await describeWorkers()).map((w) => `  ${w.name.padEnd(18)} ${w.description}`
 
 const err = (line: string) => process.stderr.write(`${line}\n`);
 const natsUrlOf = (env: NodeJS.ProcessEnv) => env.NATS_URL ?? 'nats://127.0.0.1:4222';
+const redisUrlOf = (env: NodeJS.ProcessEnv) => env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** `--count N`: a whole number of at least 0, or none given. */
+function countOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0)
+    throw new Error(`--count takes a whole number of 0 or more, not '${value}'`);
+  return n;
+}
 
 /** The catalog entries of a comma-separated list of worker names; an unknown name is an error. */
 function workersNamed(list: string): WorkerEntry[] {
@@ -97,7 +107,7 @@ async function main(argv: string[]): Promise<number> {
       const siteModel = values['sim-site'] ? await simSiteModel(env) : values['site-model'];
       const result = await provision({
         natsUrl,
-        redisUrl: env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        redisUrl: redisUrlOf(env),
         siteModel,
         workers: values.workers ? workersNamed(values.workers) : WORKERS,
         env,
@@ -110,18 +120,11 @@ async function main(argv: string[]): Promise<number> {
         err('busway tail <subject>: a subject is required, e.g. uns.v1.> or norm.v1.samples.>');
         return 2;
       }
-      const count = values.count ? Number.parseInt(values.count, 10) : undefined;
-      await tail({
-        natsUrl: natsUrlOf(env),
-        subject: arg,
-        json: values.json,
-        count,
-      });
+      await tail({ natsUrl: natsUrlOf(env), subject: arg, json: values.json, count: countOf(values.count) });
       return 0;
     }
     case 'status': {
-      const redisUrl = env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-      const status = await fabricStatus(natsUrlOf(env), redisUrl, env.BUSWAY_SITE ?? 'ai1');
+      const status = await fabricStatus(natsUrlOf(env), redisUrlOf(env), env.BUSWAY_SITE ?? 'ai1');
       const lines = values.json ? [JSON.stringify(status)] : formatStatus(status);
       for (const line of lines) process.stdout.write(`${line}\n`);
       return 0;
@@ -132,7 +135,7 @@ async function main(argv: string[]): Promise<number> {
         worker: arg,
         code: values.code,
         json: values.json,
-        count: values.count ? Number.parseInt(values.count, 10) : undefined,
+        count: countOf(values.count),
       });
       return 0;
     case 'redrive': {

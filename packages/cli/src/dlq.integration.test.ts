@@ -79,6 +79,9 @@ describe('busway dlq and busway redrive, with a real normalizer, nats-server and
     assert.deepEqual(busway_('dlq', '--count', '0'), [
       '0 dead letters shown, the oldest; more are stored (--count N)',
     ]);
+    const bad = spawnSync(process.execPath, [BIN, 'dlq', '--count', 'ten'], { encoding: 'utf8' });
+    assert.equal(bad.status, 1);
+    assert.match(bad.stderr, /--count takes a whole number of 0 or more, not 'ten'/);
     assert.deepEqual(busway_('redrive', 'normalizer', '--dry-run'), [
       'would send back #1 to raw.v1.samples.modbus.plc-1 (unit-mismatch)',
       'would send back 1 dead letter of normalizer',
