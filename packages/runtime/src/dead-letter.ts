@@ -1,4 +1,9 @@
-import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
+import {
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 import { headers, type MsgHdrs } from '@nats-io/transport-node';
 import { Streams, Subjects } from '@busway/proto';
 import { Hdr } from './headers.js';
@@ -75,32 +80,110 @@ export async function deadLetterJsMsg(
   else msg.term();
 }
 
-/** A dead letter as the DLQ stream holds it. */
-export interface StoredDeadLetter {
-  /** The subject (or source address) the original came from. */
-  origin: string;
+/** A dead letter as stored, with where it sits in the DLQ stream. */
+export interface DeadLetterEntry {
+  /** Its sequence in the DLQ stream: what `redrive` names and deletes. */
+  seq: number;
+  time: Date;
+  /** The worker that dead-lettered it. */
+  stage: string;
   code: string;
   reason: string;
-  stage: string;
+  /** The subject (or source address) the original came from. */
+  origin: string;
+  deliveries: number;
+  headers: MsgHdrs;
   data: Uint8Array;
 }
 
-/** Every dead letter the DLQ stream holds, oldest first (for operators' tools and tests). */
-export async function readDeadLetters(jsm: JetStreamManager): Promise<StoredDeadLetter[]> {
+export interface DeadLetterFilter {
+  /** Only this worker's dead letters (`dlq.v1.<stage>`). @default every worker */
+  stage?: string;
+  /** Only this reason code (`unit-mismatch`, `decode-error`, ...). @default every code */
+  code?: string;
+}
+
+/**
+ * The dead letters the DLQ stream holds when called, oldest first, read by a short-lived ordered consumer one
+ * at a time (a flood of them is never all in memory). Later ones are left out: a redrive whose letters fail
+ * again must not meet them in the same pass.
+ */
+export async function* deadLetters(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  filter: DeadLetterFilter = {},
+): AsyncGenerator<DeadLetterEntry> {
   const stream = Streams.DeadLetter.name;
-  const info = await jsm.streams.info(stream);
-  const out: StoredDeadLetter[] = [];
-  for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
-    // a sequence may have been removed since the info was read
-    const m = await jsm.streams.getMessage(stream, { seq }).catch(() => null);
-    if (!m) continue;
-    out.push({
-      origin: m.header.get(Hdr.DlqSubject),
-      code: m.header.get(Hdr.DlqCode),
-      reason: m.header.get(Hdr.DlqReason),
-      stage: m.header.get(Hdr.DlqStage),
-      data: m.data,
-    });
+  const subject = filter.stage ? Subjects.deadLetter(filter.stage) : 'dlq.v1.>';
+  const info = await jsm.streams.info(stream, { subjects_filter: subject }).catch((err: unknown) => {
+    if (!(err instanceof JetStreamApiError && err.status === 404)) throw err;
+    throw new Error(
+      `no ${stream} stream on this NATS server: is it the fabric's, and provisioned (busway provision)?`,
+    );
+  });
+  const stored = Object.values(info.state.subjects ?? {}).reduce((n, c) => n + c, 0);
+  if (stored === 0) return;
+  const lastSeq = info.state.last_seq;
+  const consumer = await js.consumers.get(stream, { filter_subjects: subject });
+  for (let more = true; more;) {
+    const batch = await consumer.fetch({ max_messages: 256, expires: 2000 });
+    more = false;
+    for await (const m of batch) {
+      if (m.seq > lastSeq) return;
+      const entry = entryOf(m.seq, m.time, m.headers, m.data);
+      if (!filter.code || entry.code === filter.code) yield entry;
+      if (m.info.pending === 0 || m.seq === lastSeq) return;
+      more = true;
+    }
   }
+}
+
+/** The first `limit` dead letters `deadLetters` yields. */
+export async function listDeadLetters(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  filter: DeadLetterFilter = {},
+  limit = Number.POSITIVE_INFINITY,
+): Promise<DeadLetterEntry[]> {
+  const out: DeadLetterEntry[] = [];
+  if (limit <= 0) return out;
+  for await (const entry of deadLetters(js, jsm, filter)) if (out.push(entry) >= limit) break;
   return out;
 }
+
+function entryOf(seq: number, time: Date, h: MsgHdrs | undefined, data: Uint8Array): DeadLetterEntry {
+  return {
+    seq,
+    time,
+    stage: h?.get(Hdr.DlqStage) ?? '',
+    code: h?.get(Hdr.DlqCode) ?? '',
+    reason: h?.get(Hdr.DlqReason) ?? '',
+    origin: h?.get(Hdr.DlqSubject) ?? '',
+    deliveries: Number(h?.get(Hdr.DlqDeliveries) ?? '0'),
+    headers: h ?? headers(),
+    data,
+  };
+}
+
+/** Every dead letter the DLQ stream holds, oldest first (what tests read). */
+export function readDeadLetters(jsm: JetStreamManager): Promise<DeadLetterEntry[]> {
+  return listDeadLetters(jsm.jetstream(), jsm);
+}
+
+/** The headers the original message had: the dead letter's own (why, where, its id) taken off. */
+export function originalHeadersOf(letter: DeadLetterEntry): MsgHdrs {
+  const h = headers();
+  for (const key of letter.headers.keys())
+    if (!DEAD_LETTER_OWN.has(key)) for (const v of letter.headers.values(key)) h.append(key, v);
+  return h;
+}
+
+/** What `publishDeadLetter` adds to the original's headers; its `Nats-Msg-Id` replaced the original's. */
+const DEAD_LETTER_OWN = new Set<string>([
+  Hdr.DlqReason,
+  Hdr.DlqCode,
+  Hdr.DlqStage,
+  Hdr.DlqSubject,
+  Hdr.DlqDeliveries,
+  Hdr.MsgId,
+]);

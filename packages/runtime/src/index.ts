@@ -65,10 +65,18 @@ export { inSourceSpan, traceMqttMessage, tracePollCycle } from './source-trace.j
 export { startConsumerLag } from './consumer-lag.js';
 export type { ConsumerLagOptions, ConsumerLagSampler } from './consumer-lag.js';
 export { otlpMetricReader, PromMetricProducer } from './otel-metrics.js';
-export { deadLetterHeaders, publishDeadLetter, deadLetterJsMsg, readDeadLetters } from './dead-letter.js';
-export type { DeadLetterReason, StoredDeadLetter } from './dead-letter.js';
-export { deadLetters, listDeadLetters, redriveDeadLetters } from './redrive.js';
-export type { DeadLetterEntry, DeadLetterFilter, RedriveOptions, RedriveResult } from './redrive.js';
+export {
+  deadLetterHeaders,
+  publishDeadLetter,
+  deadLetterJsMsg,
+  readDeadLetters,
+  deadLetters,
+  listDeadLetters,
+  originalHeadersOf,
+} from './dead-letter.js';
+export type { DeadLetterReason, DeadLetterEntry, DeadLetterFilter } from './dead-letter.js';
+export { redriveDeadLetters } from './redrive.js';
+export type { RedriveOptions, RedriveResult } from './redrive.js';
 export { publishFabric } from './publish.js';
 export { PubAckPublisher, PublishError } from './pub-acks.js';
 export type { JetStreamPublisher } from './pub-acks.js';

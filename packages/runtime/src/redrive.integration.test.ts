@@ -4,10 +4,10 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { Streams } from '@busway/proto';
 import { startNats, type TestServer } from '@busway/testkit';
-import { publishDeadLetter } from './dead-letter.js';
+import { listDeadLetters, publishDeadLetter } from './dead-letter.js';
 import { fabricHeaders, Hdr } from './headers.js';
 import { ensureStream } from './provision.js';
-import { listDeadLetters, redriveDeadLetters, type RedriveOptions } from './redrive.js';
+import { redriveDeadLetters, type RedriveOptions } from './redrive.js';
 import { fabricStreams } from './streams.js';
 
 const RAW_SUBJECT = 'raw.v1.samples.modbus.plc-1';

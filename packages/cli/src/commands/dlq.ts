@@ -1,6 +1,10 @@
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { headers } from '@nats-io/transport-node';
-import { listDeadLetters, redriveDeadLetters, type DeadLetterEntry } from '@busway/runtime';
+import {
+  listDeadLetters,
+  originalHeadersOf,
+  redriveDeadLetters,
+  type DeadLetterEntry,
+} from '@busway/runtime';
 import { decodeFabricMessage, type Json } from '../decode.js';
 import { connectCli } from '../nats-connect.js';
 
@@ -34,11 +38,8 @@ export function describeDeadLetter(l: DeadLetterEntry): Record<string, unknown> 
 
 /** The payload decoded as the message it was before it died: what to look at before sending it back. */
 function payloadOf(l: DeadLetterEntry): Json[] | { error: string } {
-  const original = headers();
-  for (const key of l.headers.keys())
-    if (!key.startsWith('busway-dlq-')) for (const v of l.headers.values(key)) original.append(key, v);
   try {
-    return decodeFabricMessage(l.origin, l.data, original);
+    return decodeFabricMessage(l.origin, l.data, originalHeadersOf(l));
   } catch (err) {
     return { error: `does not decode: ${(err as Error).message}` };
   }
