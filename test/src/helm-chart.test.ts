@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CATALOG } from '@busway/cli';
-import { accessOf, inboxPrefixOf, passwordEnvOf, renderNatsUsers, WORKER_ACCESS } from '@busway/runtime';
+import {
+  accessOf,
+  inboxPrefixOf,
+  nonWorkerUsers,
+  passwordEnvOf,
+  renderNatsUsers,
+  WORKER_ACCESS,
+} from '@busway/runtime';
 import { CHART, helm, renderChart, ROOT, type Manifest } from './helm.js';
 import { validateManifests } from './k8s-schema.js';
 
@@ -284,14 +291,19 @@ describe('the Helm chart, linted and rendered without a cluster', () => {
     const expected = renderNatsUsers(WORKER_ACCESS.filter((w) => enabled.has(w.worker)));
     // the chart lists its users in name order, the generator in table order: compare user by user
     assert.deepEqual(userBlocks(conf), userBlocks(expected));
-    assert.equal(userBlocks(conf).size, enabled.size + 1, 'the enabled workers and the provisioner');
+    assert.equal(
+      userBlocks(conf).size,
+      enabled.size + 3,
+      'the enabled workers, the provisioner, the CLI roles',
+    );
     const dir = mkdtempSync(join(scratch, 'nats-'));
     writeFileSync(join(dir, 'busway-users.conf'), conf);
     writeFileSync(
       join(dir, 'server.conf'),
       `jetstream { store_dir: "${dir}/js" }\naccounts { BUSWAY { jetstream: enabled, include ./busway-users.conf } }\n`,
     );
-    const env = Object.fromEntries([...enabled, 'provisioner'].map((w) => [passwordEnvOf(w), '"s3cret"']));
+    const others = nonWorkerUsers().map(([name]) => name);
+    const env = Object.fromEntries([...enabled, ...others].map((w) => [passwordEnvOf(w), '"s3cret"']));
     const bin = process.env.BUSWAY_NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
     const check = spawnSync(bin, ['-t', '-c', join(dir, 'server.conf')], {
       env: { ...process.env, ...env },

@@ -12,11 +12,10 @@ import {
   accessOf,
   Hdr,
   loadConfig,
-  natsPermissionsOf,
-  provisionerPermissions,
   publishDeadLetter,
   PROVISIONER,
   WORKER_ACCESS,
+  usersOf,
   type NatsPermissions,
 } from '@busway/runtime';
 import { moduleOf } from './catalog.js';
@@ -26,11 +25,8 @@ import { concrete, matches } from './subjects.js';
 
 const run = promisify(execFile);
 
-/** Every user and what the table lets it do. */
-const USERS: [string, NatsPermissions][] = [
-  ...WORKER_ACCESS.map((a): [string, NatsPermissions] => [a.worker, natsPermissionsOf(a)]),
-  [PROVISIONER, provisionerPermissions()],
-];
+/** Every user and what the table lets it do: workers, the provisioner, the CLI's observer and operator. */
+const USERS: [string, NatsPermissions][] = usersOf();
 
 /** Subjects no worker needs: stream administration, reads that bypass a consumer, the system account. */
 const SENSITIVE = [
@@ -238,15 +234,16 @@ describe('least-privilege NATS users from the access table, on a real nats-serve
       'dlq.v1.>',
       '$JS.API.>',
     ];
-    for (const [name] of USERS) {
+    for (const [name, permissions] of USERS) {
       const nc = await nats.connectAs(name);
       try {
         const refused = await refusedSubscriptions(nc, probes);
-        // its inbox, and the core subscriptions its entry declares (the API's live UNS stream, command readbacks)
-        const declared = WORKER_ACCESS.find((a) => a.worker === name)?.subscribe ?? [];
+        // its inbox, and the core subscriptions its entry declares (the API's live UNS stream, command readbacks,
+        // the observer's fabric subjects for `busway tail`)
+        assert.ok(permissions.subscribe.includes(`_INBOX.${name}.>`), `${name} has its own inbox`);
         assert.deepEqual(
           probes.filter((p) => !refused.has(p)),
-          [`_INBOX.${name}.>`, ...probes.filter((p) => declared.includes(p))],
+          probes.filter((p) => permissions.subscribe.includes(p)),
           `${name} may subscribe to its own inbox and its declared subjects only`,
         );
       } finally {

@@ -10,6 +10,7 @@ import { fabricStatus, formatStatus } from './commands/status.js';
 import { tail } from './commands/tail.js';
 import { defaultLogDir, up } from './commands/up.js';
 import { parseDurationMs } from './duration.js';
+import { explainCliError } from './nats-connect.js';
 import { demoDir, ensureLocalStack } from './stack.js';
 import {
   CATALOG,
@@ -239,7 +240,8 @@ main(process.argv.slice(2)).then(
     if (code >= 0) process.exit(code);
   },
   (e: unknown) => {
-    err(`busway: ${e instanceof Error ? e.message : String(e)}`);
+    const command = process.argv.slice(2).find((a) => !a.startsWith('-')) ?? '';
+    err(`busway: ${explainCliError(command, e instanceof Error ? e.message : String(e))}`);
     process.exit(1);
   },
 );

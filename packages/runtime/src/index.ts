@@ -25,8 +25,12 @@ export {
   WORKER_ACCESS,
   Zones,
   PROVISIONER,
+  OBSERVER,
+  OPERATOR,
   natsPermissionsOf,
   provisionerPermissions,
+  observerPermissions,
+  operatorPermissions,
   natsUserOf,
   inboxPrefixOf,
   accessOf,
@@ -40,6 +44,7 @@ export {
   renderNscScript,
   renderChartAccess,
   usersOf,
+  nonWorkerUsers,
 } from './nats-access-render.js';
 export { ensureStream, ensureConsumer, consumerSpecOf } from './provision.js';
 export type { StreamSpec, ConsumerSpec } from './provision.js';

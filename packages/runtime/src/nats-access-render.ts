@@ -4,6 +4,10 @@ import {
   inboxPrefixOf,
   natsPermissionsOf,
   natsUserOf,
+  observerPermissions,
+  OBSERVER,
+  OPERATOR,
+  operatorPermissions,
   PROVISIONER,
   provisionerPermissions,
   WORKER_ACCESS,
@@ -39,11 +43,20 @@ export function renderNatsUser(worker: string, permissions: NatsPermissions): st
   ].join('\n');
 }
 
-/** Every user: the workers of the table and the provisioner. */
+/** The users that are not workers: the provisioning job, and the CLI's observer and operator (people). */
+export function nonWorkerUsers(): [string, NatsPermissions][] {
+  return [
+    [PROVISIONER, provisionerPermissions()],
+    [OBSERVER, observerPermissions()],
+    [OPERATOR, operatorPermissions()],
+  ];
+}
+
+/** Every user: the workers of the table, the provisioner and the CLI's roles. */
 export function usersOf(workers: readonly WorkerAccess[] = WORKER_ACCESS): [string, NatsPermissions][] {
   return [
     ...workers.map((w): [string, NatsPermissions] => [w.worker, natsPermissionsOf(w)]),
-    [PROVISIONER, provisionerPermissions()],
+    ...nonWorkerUsers(),
   ];
 }
 
@@ -120,6 +133,17 @@ export function renderChartAccess(workers: readonly WorkerAccess[] = WORKER_ACCE
       passwordEnv: passwordEnvOf(PROVISIONER),
       serverUser: renderNatsUser(PROVISIONER, provisionerPermissions()),
     },
+    // people running the CLI against the deployment (busway status, dlq, tail, redrive)
+    cliRoles: Object.fromEntries(
+      [OBSERVER, OPERATOR].map((role) => [
+        role,
+        {
+          natsUser: natsUserOf(role),
+          passwordEnv: passwordEnvOf(role),
+          serverUser: renderNatsUser(role, role === OBSERVER ? observerPermissions() : operatorPermissions()),
+        },
+      ]),
+    ),
   };
   return `# ${GENERATED_HEADER}\n${stringify(doc, { lineWidth: 0 })}`;
 }

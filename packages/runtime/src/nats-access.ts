@@ -394,6 +394,50 @@ export function provisionerPermissions(): NatsPermissions {
   };
 }
 
+/** The CLI's users for people: an observer reads (`busway status`, `dlq`, `tail`); an operator also redrives. */
+export const OBSERVER = 'observer';
+export const OPERATOR = 'operator';
+
+/**
+ * An observer: every stream's and consumer's state, the dead letters (through ordered consumers it creates on
+ * DLQ only) and a live view of any fabric subject (core subscriptions). It changes nothing and acknowledges
+ * nothing: it cannot take a message from a worker.
+ */
+export function observerPermissions(): NatsPermissions {
+  return {
+    publish: unique([
+      '$JS.API.INFO',
+      '$JS.API.STREAM.LIST',
+      '$JS.API.STREAM.NAMES',
+      '$JS.API.STREAM.INFO.*',
+      '$JS.API.CONSUMER.LIST.*',
+      '$JS.API.CONSUMER.INFO.*.*',
+      ...readerSubjects(Streams.DeadLetter.name),
+    ]),
+    subscribe: [`${inboxPrefixOf(OBSERVER)}.>`, ...Object.values(Streams).flatMap((s) => s.subjects)],
+  };
+}
+
+/**
+ * An operator: what an observer may do, and send dead letters back: publish on the subjects of the streams a
+ * worker consumes (where every re-drivable letter came from) and delete DLQ messages. No stream or consumer
+ * administration: that stays with the provisioner and administrators.
+ */
+export function operatorPermissions(): NatsPermissions {
+  const observer = observerPermissions();
+  const consumed = new Set(WORKER_ACCESS.flatMap((a) => (a.consume ?? []).map((c) => c.stream)));
+  const origins = Object.values(Streams).filter((s) => consumed.has(s.name));
+  return {
+    publish: unique([
+      ...observer.publish,
+      ...origins.flatMap((s) => s.subjects),
+      `$JS.API.STREAM.MSG.DELETE.${Streams.DeadLetter.name}`,
+    ]),
+    // its own inbox for redrive, the observer's for the read commands it runs too
+    subscribe: unique([`${inboxPrefixOf(OPERATOR)}.>`, ...observer.subscribe]),
+  };
+}
+
 /** A worker's entry, or undefined when the table has none. */
 export function accessOf(worker: string): WorkerAccess | undefined {
   return WORKER_ACCESS.find((a) => a.worker === worker);

@@ -79,7 +79,7 @@ export async function dlqList(opts: DlqOptions & { count?: number }): Promise<nu
  */
 export async function dlqRedrive(opts: DlqOptions & { worker: string; dryRun: boolean }): Promise<number> {
   const write = opts.write ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const nc = await connectCli(opts.natsUrl, 'dlq');
+  const nc = await connectCli(opts.natsUrl, 'redrive');
   try {
     const verb = opts.dryRun ? 'would send back' : 'sent back';
     const r = await redriveDeadLetters(jetstream(nc), await jetstreamManager(nc), {

@@ -30,7 +30,7 @@ export async function provision(
   opts: ProvisionOptions,
 ): Promise<{ streams: number; consumers: number; registryVersion?: number }> {
   const log = createLogger('provision', opts.logLevel ?? process.env.BUSWAY_LOG_LEVEL ?? 'info');
-  const nc = await connectCli(opts.natsUrl, PROVISIONER, opts.env);
+  const nc = await connectCli(opts.natsUrl, 'provision', opts.env);
   let streams = 0;
   let consumers = 0;
   try {
