@@ -75,6 +75,23 @@ describe('busway status against a real nats-server and Redis', () => {
     assert.ok(lines.includes(`registry: version ${version}, 1 assets, 1 points`), lines.join('\n'));
   });
 
+  it('does not flag a consumer whose worker takes a batch between the two readings', async () => {
+    let pulled = 0;
+    const s = await fabricStatus(nats.url, undefined, 'ai1', {
+      // the worker, between two pulls at the first reading, pulls and acknowledges one message
+      recheck: async () => {
+        const consumer = await jetstream(nc).consumers.get('RAW', 'normalizer');
+        const m = await consumer.next({ expires: 5000 });
+        assert.ok(await m?.ackAck());
+        pulled++;
+      },
+    });
+    assert.equal(pulled, 1, 'the first reading found it unread');
+    const raw = s.consumers.find((c) => c.durable === 'normalizer');
+    assert.equal(raw?.unread, false);
+    assert.equal(raw?.pending, 3, 'the pending count is the first reading’s');
+  });
+
   it('still reports the fabric when Redis does not answer', async () => {
     const s = await fabricStatus(nats.url, 'redis://127.0.0.1:1', 'ai1');
     assert.equal(s.registry, undefined);

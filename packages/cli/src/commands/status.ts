@@ -14,8 +14,10 @@ export interface ConsumerStatus {
   /** Pull requests waiting at the server: 0 means nobody is reading it. */
   waitingPulls: number;
   redelivered: number;
-  /** Messages wait and no pull asks for them: its worker is down, stalled or scaled to zero. */
+  /** Messages wait and no pull asks for them, in two readings with nothing delivered between: its worker is down, stalled or scaled to zero. */
   unread: boolean;
+  /** Stream sequence of the last message delivered to it. */
+  deliveredSeq: number;
 }
 
 export interface FabricStatus {
@@ -27,12 +29,27 @@ export interface FabricStatus {
   registry?: { version: number; assets: number; points: number };
 }
 
+/** How long a consumer that looks unread is watched before it is flagged: a worker pulls again well within it. */
+export const UNREAD_RECHECK_MS = 1000;
+
+export interface StatusOptions {
+  /** Between the two readings of a consumer that looks unread. @default a wait of UNREAD_RECHECK_MS */
+  recheck?: () => Promise<void>;
+}
+
 /** What `busway status` reads: the fabric's streams and consumers from JetStream, the registry from Redis. */
-export async function fabricStatus(natsUrl: string, redisUrl?: string, site = 'ai1'): Promise<FabricStatus> {
+export async function fabricStatus(
+  natsUrl: string,
+  redisUrl?: string,
+  site = 'ai1',
+  opts: StatusOptions = {},
+): Promise<FabricStatus> {
   const nc = await connectCli(natsUrl, 'status');
   let status: FabricStatus;
   try {
-    status = await jetstreamStatus(await jetstreamManager(nc));
+    const jsm = await jetstreamManager(nc);
+    status = await jetstreamStatus(jsm);
+    await confirmUnread(jsm, status.consumers, opts.recheck);
   } finally {
     await nc.close();
   }
@@ -60,6 +77,7 @@ async function jetstreamStatus(jsm: JetStreamManager): Promise<FabricStatus> {
         waitingPulls: c.num_waiting,
         redelivered: c.num_redelivered,
         unread: c.num_pending > 0 && c.num_waiting === 0 && c.num_ack_pending === 0,
+        deliveredSeq: c.delivered.stream_seq,
       });
     }
   }
@@ -71,6 +89,29 @@ async function jetstreamStatus(jsm: JetStreamManager): Promise<FabricStatus> {
       status.deadLetters[subject.slice('dlq.v1.'.length)] = count;
   }
   return status;
+}
+
+/**
+ * One reading catches a working consumer between two pulls as often as a stopped one: each that looked unread is
+ * read again after a while and stays flagged only if it is still unread and has been delivered nothing since.
+ */
+async function confirmUnread(
+  jsm: JetStreamManager,
+  consumers: ConsumerStatus[],
+  recheck = () => new Promise<void>((resolve) => setTimeout(resolve, UNREAD_RECHECK_MS)),
+): Promise<void> {
+  const suspects = consumers.filter((c) => c.unread);
+  if (suspects.length === 0) return;
+  await recheck();
+  for (const c of suspects) {
+    const now = await jsm.consumers.info(c.stream, c.durable).catch(() => undefined);
+    c.unread =
+      now !== undefined &&
+      now.delivered.stream_seq === c.deliveredSeq &&
+      now.num_pending > 0 &&
+      now.num_waiting === 0 &&
+      now.num_ack_pending === 0;
+  }
 }
 
 async function registryStatus(redisUrl: string, site: string): Promise<FabricStatus['registry']> {
