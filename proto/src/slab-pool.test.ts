@@ -53,6 +53,18 @@ describe('SlabPool', () => {
     assert.doesNotThrow(() => pool.release(Buffer.alloc(10)));
   });
 
+  it('refuses a late second release after the place was handed out again, and keeps the message now there', () => {
+    const pool = new SlabPool(1000, 4);
+    const old = pool.copy(message(400, 1), 400);
+    pool.release(old);
+    const now = pool.copy(message(700, 2), 700); // does not fit after it: the same slab, reused from the start
+    assert.equal(now.buffer, old.buffer);
+    assert.equal(now.byteOffset, old.byteOffset);
+    assert.throws(() => pool.release(old), /given back to its slab twice/);
+    pool.copy(message(400, 3), 400); // does not fit after it: a slab still holding `now` is not reused
+    assert.deepEqual(now, message(700, 2));
+  });
+
   it('copies a message larger than a slab into a slab of its own', () => {
     const pool = new SlabPool(100);
     const big = pool.copy(message(250, 9), 250);

@@ -1,7 +1,7 @@
-/** A slab and where the messages copied into it that are still out start. */
+/** A slab and the messages copied into it that are still out, by where they start. */
 interface Slab {
   bytes: Buffer;
-  out: Set<number>;
+  out: Map<number, Uint8Array>;
 }
 
 /**
@@ -34,19 +34,22 @@ export class SlabPool {
     from.copy(slab.bytes, this.pos, 0, n);
     const out = slab.bytes.subarray(this.pos, this.pos + n);
     this.pos += n;
-    slab.out.add(out.byteOffset);
+    slab.out.set(out.byteOffset, out);
     return out;
   }
 
   /**
    * Gives back a message `copy` handed out, once nothing reads it; anything else is ignored. A message given
-   * back twice throws, unless its place has been handed out again in between (then the later one is taken).
+   * back twice throws, even when its place has been handed out again in between: the view itself is checked,
+   * so a late second release can never free the message now there.
    */
   release(message: Uint8Array): void {
     const slab = this.slabs.get(message.buffer);
     if (slab === undefined) return;
-    // a set of offsets, not a WeakSet of views: ephemerons cost the garbage collector a pass per message
-    if (!slab.out.delete(message.byteOffset)) throw new Error('a message was given back to its slab twice');
+    // a map of offsets to views, not a WeakSet: ephemerons cost the garbage collector a pass per message
+    if (slab.out.get(message.byteOffset) !== message)
+      throw new Error('a message was given back to its slab twice');
+    slab.out.delete(message.byteOffset);
     if (slab.out.size === 0 && slab !== this.current) this.recycle(slab);
   }
 
@@ -63,7 +66,7 @@ export class SlabPool {
   }
 
   private make(size: number): Slab {
-    const slab = { bytes: Buffer.allocUnsafeSlow(size), out: new Set<number>() };
+    const slab = { bytes: Buffer.allocUnsafeSlow(size), out: new Map<number, Uint8Array>() };
     this.slabs.set(slab.bytes.buffer, slab);
     return slab;
   }
