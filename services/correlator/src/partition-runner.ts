@@ -185,6 +185,8 @@ export async function startPartition(deps: PartitionDeps, partition: number): Pr
   const flush = async (ctx: Context = context.active()) => {
     const o = core.flush(Date.now());
     await publishAll(o, ctx);
+    // a release changes what to checkpoint even with no input behind it (the last sources going idle)
+    if (o.ordered.length + o.late.length + o.events.length + o.incidents.length > 0) dirty = true;
     report();
   };
 

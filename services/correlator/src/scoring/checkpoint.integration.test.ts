@@ -120,4 +120,30 @@ describe('a correlator process killed mid-stream and started again, on real NATS
     console.log(`ordered samples stored twice across the crash: ${repeated} of ${keys.length}`);
     assert.ok(repeated <= keys.length * 0.02, `repeats stay around the crash (${repeated})`);
   });
+
+  it('after a graceful stop with everything released, starts again without releasing anything twice', async () => {
+    // the first test ended so: its input drained, every source idle (the buffer emptied by the timer, with no
+    // input after), then SIGTERM. What the timer released must be in the last checkpoint, or a restart later
+    // than the streams' duplicate window would store it, and its incidents, a second time.
+    const env = { ...ENV, NATS_URL: nats.url, REDIS_URL: redis.url };
+    const third = new CorrelatorProcess(env, logPath(logs, 'third'));
+    await third.start();
+    try {
+      await waitFor('the replay read and acknowledged', async () => {
+        const c = await jsm.consumers.info(Streams.Norm.name, 'correlator');
+        return c.num_pending === 0 && c.num_ack_pending === 0;
+      });
+      await new Promise((r) => setTimeout(r, 6000)); // past the idle timeout: a replayed buffer would leave now
+      const metrics = await third.metrics();
+      const total = (pattern: RegExp) =>
+        metrics
+          .split('\n')
+          .filter((l) => pattern.test(l))
+          .reduce((n, l) => n + Number(l.split(' ').at(-1)), 0);
+      assert.equal(total(/^busway_samples_total\{[^}]*direction="out"/), 0, 'no sample released again');
+      assert.equal(total(/^busway_incidents_total\{/), 0, 'no incident made again');
+    } finally {
+      await third.stop();
+    }
+  });
 });
