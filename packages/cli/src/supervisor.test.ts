@@ -8,7 +8,7 @@ import { startNats } from '@busway/testkit';
 import { Supervisor } from './supervisor.js';
 
 describe('the supervisor', () => {
-  it('finds the health port a worker bound itself (none is picked for it to race for)', async () => {
+  it('finds the health port a worker bound itself (none is picked for it to race for), and keeps a retired one’s counts', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
     const nats = await startNats();
     const sup = new Supervisor({ ...process.env, NATS_URL: nats.url, BUSWAY_LOG_LEVEL: 'warn' }, dir);
@@ -22,6 +22,14 @@ describe('the supervisor', () => {
       assert.ok(
         samples.some((s) => s.name === 'busway_worker_ready'),
         'its metrics, read through that port',
+      );
+      // retired: stopped, and its last counts still reported
+      await sup.retire('fanout');
+      assert.equal(sup.pid('fanout'), undefined);
+      const kept = (await sup.scrape()).filter((s) => s.name === 'busway_worker_ready');
+      assert.deepEqual(
+        kept.map((s) => s.labels.worker),
+        ['fanout'],
       );
     } finally {
       await sup.stopAll([]);

@@ -38,6 +38,8 @@ interface Child {
  */
 export class Supervisor {
   private readonly children = new Map<string, Child>();
+  /** Metrics of the workers stopped by `retire`, as last read. */
+  private readonly retired: PromSample[] = [];
   private stopping = new Set<string>();
   /** Unexpected exits per worker since start (each one restarted). */
   private readonly exits = new Map<string, number>();
@@ -132,20 +134,30 @@ export class Supervisor {
     return child.port;
   }
 
-  /** Metrics of every running worker, each sample labelled with its worker. */
+  /** Metrics of every running worker, each sample labelled with its worker, and the last of those retired. */
   async scrape(): Promise<PromSample[]> {
-    const all: PromSample[] = [];
-    for (const child of this.children.values()) {
-      const port = this.portOf(child);
-      if (port === undefined) continue; // starting: no counts yet
-      try {
-        const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-        if (res.ok) all.push(...parsePrometheus(await res.text()));
-      } catch {
-        // restarting: its counts come back with it
-      }
-    }
+    const all = [...this.retired];
+    for (const child of this.children.values()) all.push(...(await this.scrapeOne(child)));
     return all;
+  }
+
+  private async scrapeOne(child: Child): Promise<PromSample[]> {
+    const port = this.portOf(child);
+    if (port === undefined) return []; // starting: no counts yet
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+      return res.ok ? parsePrometheus(await res.text()) : [];
+    } catch {
+      return []; // restarting: its counts come back with it
+    }
+  }
+
+  /** Stops a worker whose counts are still reported: reads its metrics, stops it, and keeps them in `scrape()`. */
+  async retire(name: string): Promise<void> {
+    const child = this.children.get(name);
+    if (!child) return;
+    this.retired.push(...(await this.scrapeOne(child)));
+    await this.stop(name);
   }
 
   /** The worker's process id; undefined while it is not running. */

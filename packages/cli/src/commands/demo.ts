@@ -94,7 +94,8 @@ export interface DemoOptions {
 
 /**
  * Runs the simulator and every worker as separate processes for `durationMs`, printing progress, then
- * stops the simulator, lets the pipeline drain, stops the workers in flow order and returns the counts.
+ * stops the simulator and the IT bridges that read it, lets the pipeline drain, stops the workers in flow order
+ * and returns the counts.
  */
 export async function demo(opts: DemoOptions): Promise<DemoReport> {
   rmSync(join(opts.dir, 'logs'), { recursive: true, force: true });
@@ -144,10 +145,11 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     const bmsSent = (await replaying).length;
     await bms.endAsync();
     opts.log(`DSX BMS capture: ${bmsSent} messages replayed`);
-    // its counters leave with its process: read them first
-    const simulated = summarize(await sup.scrape(), 0).simulator.samplesOut;
-    await sup.stop(opts.simulator.name);
-    opts.log('simulator stopped; letting the pipeline drain');
+    // retired: its counts stay in the report
+    await sup.retire(opts.simulator.name);
+    // the IT bridges read only what the simulator served: stopped with it, not left polling what is gone
+    for (const b of sources.bridges) await sup.retire(b.name);
+    opts.log('simulator and IT bridges stopped; letting the pipeline drain');
     // the correlator releases its last samples once their sources are idle and the watermark has passed them:
     // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
     const quietS = Math.ceil(Number(env.BUSWAY_OUT_OF_ORDERNESS_MS) / 1000) + 3 + 2;
@@ -159,11 +161,8 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
       stable = next.stages.fanout?.samplesIn === last.stages.fanout?.samplesIn ? stable + 1 : 0;
       last = next;
     }
-    const report = {
-      ...summarize(await sup.scrape(), opts.durationMs),
-      simulator: { samplesOut: simulated },
-    };
-    await sup.stopAll([...sources.bridges.map((b) => b.name), ...opts.workers.map((w) => w.name)]);
+    const report = summarize(await sup.scrape(), opts.durationMs);
+    await sup.stopAll(opts.workers.map((w) => w.name));
     return report;
   } catch (err) {
     await sup.stopAll([]); // a failed demo leaves no worker behind on the machine's shared services
