@@ -14,7 +14,10 @@ export interface ConsumerStatus {
   /** Pull requests waiting at the server: 0 means nobody is reading it. */
   waitingPulls: number;
   redelivered: number;
-  /** Messages wait and no pull asks for them, in two readings with nothing delivered between: its worker is down, stalled or scaled to zero. */
+  /**
+   * Messages wait and no pull asks for them, in two readings with nothing delivered between: its worker is down,
+   * stalled or scaled to zero.
+   */
   unread: boolean;
   /** Stream sequence of the last message delivered to it. */
   deliveredSeq: number;
