@@ -6,6 +6,7 @@ export class StageMetrics {
   readonly messages: Counter<'stage' | 'outcome'>;
   readonly samples: Counter<'stage' | 'direction'>;
   readonly deadLetters: Counter<'stage' | 'reason'>;
+  readonly duplicates: Counter<'stream'>;
   readonly batchSeconds: Histogram<'stage'>;
   readonly inFlight: Gauge<'stage'>;
   readonly bufferBytes: Gauge<'stage'>;
@@ -38,6 +39,12 @@ export class StageMetrics {
       name: 'busway_dead_letters_total',
       help: 'Messages sent to the dead-letter subject, by reason code',
       labelNames: ['stage', 'reason'],
+      registers: [this.registry],
+    });
+    this.duplicates = new Counter({
+      name: 'busway_publish_duplicates_total',
+      help: 'Messages published that a stream took for repeats of stored ones (same Nats-Msg-Id within its duplicate window) and did not store again',
+      labelNames: ['stream'],
       registers: [this.registry],
     });
     this.batchSeconds = new Histogram({

@@ -38,10 +38,14 @@ describe('PubAckPublisher against a real nats-server', () => {
     assert.equal((await jsm.streams.info('S')).state.messages, 500);
   });
 
-  it('sets Nats-Msg-Id, so a repeat is stored once and acknowledged as a duplicate', async () => {
-    const first = await publisher.publish('s.dup', data, { msgID: 'id-1' });
-    const again = await publisher.publish('s.dup', data, { headers: headers(), msgID: 'id-1' });
+  it('sets Nats-Msg-Id, so a repeat is stored once, acknowledged as a duplicate and reported', async () => {
+    const dropped: string[] = [];
+    const counting = new PubAckPublisher(nc, 300, (stream) => dropped.push(stream));
+    const first = await counting.publish('s.dup', data, { msgID: 'id-1' });
+    const again = await counting.publish('s.dup', data, { headers: headers(), msgID: 'id-1' });
+    counting.close();
     assert.deepEqual([first.duplicate, again.duplicate, again.seq], [false, true, first.seq]);
+    assert.deepEqual(dropped, ['S'], 'the repeat, once');
     const stored = await jsm.streams.getMessage('S', { last_by_subj: 's.dup' });
     assert.equal(stored?.header.get('Nats-Msg-Id'), 'id-1');
   });

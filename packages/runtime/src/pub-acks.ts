@@ -43,6 +43,8 @@ export class PubAckPublisher implements JetStreamPublisher {
   constructor(
     private readonly nc: NatsConnection,
     private readonly timeoutMs = 5000,
+    /** Told of each message a stream took for a repeat of one it stored (same Nats-Msg-Id) and dropped. */
+    private readonly onDuplicate?: (stream: string) => void,
   ) {
     this.prefix = createInbox(inboxRoot(nc));
     this.sub = nc.subscribe(`${this.prefix}.*`, {
@@ -55,7 +57,8 @@ export class PubAckPublisher implements JetStreamPublisher {
         const status = msg.headers?.code ?? 0;
         if (status >= 400 || msg.data.length === 0)
           return entry.reject(new PublishError(noAck(entry.subject, status, msg.headers?.description)));
-        settle(entry, decoder.decode(msg.data));
+        const ack = settle(entry, decoder.decode(msg.data));
+        if (ack?.duplicate) this.onDuplicate?.(ack.stream);
       },
     });
     void nc.closed().then(() => this.failAll(new PublishError('the NATS connection closed')));
@@ -120,8 +123,11 @@ function noAck(subject: string, status: number, description?: string): string {
     : `no PubAck for ${subject}: ${status || 'empty reply'}${description ? ` ${description}` : ''}`;
 }
 
-/** Resolves or rejects with the stream's answer: `{stream, seq, duplicate?}` or `{error: {code, description}}`. */
-function settle(entry: Pending, json: string): void {
+/**
+ * Resolves or rejects with the stream's answer: `{stream, seq, duplicate?}` or `{error: {code, description}}`.
+ * Returns the PubAck it resolved with.
+ */
+function settle(entry: Pending, json: string): PubAck | undefined {
   let answer: {
     stream?: string;
     seq?: number;
@@ -132,20 +138,27 @@ function settle(entry: Pending, json: string): void {
   try {
     answer = JSON.parse(json) as typeof answer;
   } catch {
-    return entry.reject(new PublishError(`no PubAck for ${entry.subject}: an answer that is not JSON`));
+    entry.reject(new PublishError(`no PubAck for ${entry.subject}: an answer that is not JSON`));
+    return undefined;
   }
-  if (answer.error)
-    return entry.reject(
+  if (answer.error) {
+    entry.reject(
       new PublishError(
         `${entry.subject} refused: ${answer.error.code ?? ''} ${answer.error.description ?? ''}`.trim(),
       ),
     );
-  if (!answer.stream)
-    return entry.reject(new PublishError(`no PubAck for ${entry.subject}: no stream named`));
-  entry.resolve({
+    return undefined;
+  }
+  if (!answer.stream) {
+    entry.reject(new PublishError(`no PubAck for ${entry.subject}: no stream named`));
+    return undefined;
+  }
+  const ack: PubAck = {
     stream: answer.stream,
     seq: answer.seq ?? 0,
     duplicate: answer.duplicate ?? false,
     ...(answer.domain ? { domain: answer.domain } : {}),
-  });
+  };
+  entry.resolve(ack);
+  return ack;
 }

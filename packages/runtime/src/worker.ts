@@ -50,7 +50,7 @@ export class WorkerRuntime {
       ready: () => (holder.rt ? holder.rt.ready && !nc.isClosed() && !holder.rt.stopping : false),
       registry: metrics.registry,
     });
-    const publisher = new PubAckPublisher(nc);
+    const publisher = new PubAckPublisher(nc, undefined, (stream) => metrics.duplicates.inc({ stream }));
     const rt = new WorkerRuntime(name, config, log, metrics, nc, js, jsm, health, tracing, publisher);
     holder.rt = rt;
     metrics.reportReady(() => rt.ready && !nc.isClosed() && !rt.stopping);
