@@ -20,6 +20,14 @@ export interface SimItApis {
 }
 
 /**
+ * The first Slurm job id of a run. A real slurmctld never reuses a job id (it numbers on across restarts), so a
+ * run does not either: numbered from its start in tenths of a second (within Slurm's 67M, again after 69 days),
+ * and making fewer than ten jobs a second, it takes ids after the last run's. The scheduler bridge's event ids
+ * hold them: repeated within the duplicate window, JetStream would drop the new run's job events.
+ */
+export const firstSlurmIdOf = (nowMs: number) => 1 + (Math.floor(nowMs / 100) % 60_000_000);
+
+/**
  * Starts the endpoints whose ports are set (`dcgmPort`, `slurmPort`, `k8sPort`). The direct job events stay on
  * (`directJobEvents: auto`) only while no scheduler API is served: with one, the scheduler bridge publishes the
  * jobs, and both at once would report every job twice.
@@ -42,7 +50,10 @@ export async function startSimItApis(plant: Plant, config: SimulatorConfig, log:
       : undefined;
   const kube =
     config.k8sPort > 0 ? await KubeApiServer.start({ port: config.k8sPort, host, token }) : undefined;
-  const jobs = slurm || kube ? new SimSchedulerApis(plant.gpusPerNode, slurm, kube) : undefined;
+  const jobs =
+    slurm || kube
+      ? new SimSchedulerApis(plant.gpusPerNode, slurm, kube, firstSlurmIdOf(Date.now()))
+      : undefined;
   const directJobEvents = config.directJobEvents === 'auto' ? !jobs : config.directJobEvents === 'on';
   if (exporter || jobs)
     log.info(

@@ -20,7 +20,7 @@ export const simPodName = (jobId: string, node: string) => `${jobId}-${node}`;
  */
 export class SimSchedulerApis {
   private readonly slurmIds = new Map<string, number>();
-  private nextSlurmId = 1;
+  private nextSlurmId: number;
   /** Finished jobs, oldest first, until MinJobAge passes. */
   private finished: { endMs: number; slurmId?: number; pods: string[] }[] = [];
 
@@ -28,7 +28,11 @@ export class SimSchedulerApis {
     private readonly gpusPerNode: number,
     private readonly slurm?: SlurmRestServer,
     private readonly kube?: KubeApiServer,
-  ) {}
+    /** The first Slurm job id: slurmctld numbers on from its last job, across restarts. */
+    firstSlurmId = 1,
+  ) {
+    this.nextSlurmId = firstSlurmId;
+  }
 
   observe(events: readonly JobEventOut[], nowMs = Date.now()): void {
     for (const e of events) {
