@@ -3,7 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { DiscardPolicy, jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
 import { startNats, type TestServer } from '@busway/testkit';
+import { loadConfig, RuntimeConfigSchema } from './config.js';
 import { PubAckPublisher, PublishError } from './pub-acks.js';
+import { WorkerRuntime } from './worker.js';
 
 describe('PubAckPublisher against a real nats-server', () => {
   let nats: TestServer;
@@ -48,6 +50,20 @@ describe('PubAckPublisher against a real nats-server', () => {
     assert.deepEqual(dropped, ['S'], 'the repeat, once');
     const stored = await jsm.streams.getMessage('S', { last_by_subj: 's.dup' });
     assert.equal(stored?.header.get('Nats-Msg-Id'), 'id-1');
+  });
+
+  it('counts the repeats a worker runtime’s publisher was told of, by stream', async () => {
+    const config = loadConfig(RuntimeConfigSchema, {
+      env: { NATS_URL: nats.url, BUSWAY_HTTP_PORT: '0', BUSWAY_LOG_LEVEL: 'silent', BUSWAY_CONFIG: '' },
+      worker: 'dup-test',
+    });
+    const rt = await WorkerRuntime.start('dup-test', config);
+    try {
+      for (let i = 0; i < 3; i++) await rt.publisher.publish('s.rt', data, { msgID: 'rt-1' });
+      assert.equal(await rt.metrics.value('busway_publish_duplicates_total', { stream: 'S' }), 2);
+    } finally {
+      await rt.stop();
+    }
   });
 
   it('rejects a subject no stream takes, and a message the stream refuses', async () => {
