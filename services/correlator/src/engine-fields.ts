@@ -14,8 +14,8 @@ import {
 const NOTHING_KNOWN: Readonly<busway.v1.ISample> = Object.freeze({});
 
 /**
- * Reads the fields the engine uses from a Sample's bytes, as the generated decoder would read them (a nested
- * path that comes twice replaces the first, as there); undefined for any other form: the caller decodes.
+ * Reads the fields the engine uses from a Sample's bytes, as the generated decoder would read them; undefined
+ * for any other form, such as a nested path that comes twice (the decoder merges the two): the caller decodes.
  */
 export class EngineFieldReader extends WireReader {
   /** Per point: the strings its last sample held, compared with the bytes instead of made again. */
@@ -52,6 +52,7 @@ export class EngineFieldReader extends WireReader {
         if (number >= SAMPLE_WIRE_TYPES.length) this.skip(tag & 7);
         else if (SAMPLE_WIRE_TYPES[number] !== (tag & 7)) return undefined;
         else if (number === SampleField.Path) {
+          if (s.path !== undefined) return undefined;
           const n = this.length();
           s.path = this.path(this.pos + n);
         } else if (number === SampleField.Metric) s.metric = this.asciiOr(this.known.metric ?? undefined);

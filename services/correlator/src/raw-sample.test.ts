@@ -105,6 +105,19 @@ describe('NORM samples kept as bytes', () => {
     );
   });
 
+  it('leaves a sample whose path comes twice to the generated decoder, which merges the two', () => {
+    // found by the property below: path {asset}, a value, then path {site} again
+    const first = busway.v1.UnsPath.encode({ asset: 'power.active' }).finish();
+    const second = busway.v1.UnsPath.encode({ site: 'x' }).finish();
+    const data = Buffer.from([
+      ...[0x12, first.length, ...first], // field 2: path
+      ...busway.v1.Sample.encode({ doubleValue: 0 }).finish(),
+      ...[0x12, second.length, ...second], // field 2 again
+    ]);
+    assert.deepEqual(busway.v1.Sample.decode(data).toJSON().path, { site: 'x', asset: 'power.active' });
+    assert.equal(new EngineFieldReader().read(data, 0, data.length, 'a'), undefined);
+  });
+
   it("gives the engine a sample's metric, asset, class and value as the generated decoder reads them", () => {
     const reader = new EngineFieldReader();
     let read = 0;
