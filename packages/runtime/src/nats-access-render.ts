@@ -135,14 +135,16 @@ export function renderChartAccess(workers: readonly WorkerAccess[] = WORKER_ACCE
     },
     // people running the CLI against the deployment (busway status, dlq, tail, redrive)
     cliRoles: Object.fromEntries(
-      [OBSERVER, OPERATOR].map((role) => [
-        role,
-        {
-          natsUser: natsUserOf(role),
-          passwordEnv: passwordEnvOf(role),
-          serverUser: renderNatsUser(role, role === OBSERVER ? observerPermissions() : operatorPermissions()),
-        },
-      ]),
+      nonWorkerUsers()
+        .filter(([name]) => name !== PROVISIONER)
+        .map(([role, permissions]) => [
+          role,
+          {
+            natsUser: natsUserOf(role),
+            passwordEnv: passwordEnvOf(role),
+            serverUser: renderNatsUser(role, permissions),
+          },
+        ]),
     ),
   };
   return `# ${GENERATED_HEADER}\n${stringify(doc, { lineWidth: 0 })}`;
