@@ -400,8 +400,8 @@ export const OPERATOR = 'operator';
 
 /**
  * An observer: every stream's and consumer's state, the dead letters (through ordered consumers it creates on
- * DLQ only) and a live view of any fabric subject (core subscriptions). It changes nothing and acknowledges
- * nothing: it cannot take a message from a worker.
+ * DLQ only) and a live view of any fabric subject (core subscriptions). It acknowledges and deletes nothing:
+ * it cannot take a message from a worker.
  */
 export function observerPermissions(): NatsPermissions {
   return {
