@@ -17,7 +17,10 @@ export interface NatsCluster {
   readonly url: string;
   /** The node with this server name. */
   node(name: string): ClusterNode;
-  /** Resolves once JetStream has a meta leader and every running node reports it. */
+  /**
+   * Resolves once JetStream has a meta leader, every running node reports it, and it has every other running
+   * node as a current peer (before that, a stream with as many replicas as nodes has no room to be placed).
+   */
   waitForMetaLeader(timeoutMs?: number): Promise<string>;
   dispose(): Promise<void>;
 }
@@ -31,13 +34,17 @@ export interface StartNatsClusterOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The meta leader's name as a node's /jsz sees it; undefined while there is none or the node is down. */
-async function metaLeaderOf(monitorPort: number): Promise<string | undefined> {
+/** The JetStream meta group as a node's /jsz sees it (a leader lists its peers); undefined while the node is down. */
+interface MetaCluster {
+  leader?: string;
+  replicas?: { name: string; current?: boolean }[];
+}
+
+async function metaClusterOf(monitorPort: number): Promise<MetaCluster | undefined> {
   try {
     const res = await fetch(`http://127.0.0.1:${monitorPort}/jsz`, { signal: AbortSignal.timeout(2000) });
     if (!res.ok) return undefined;
-    const jsz = (await res.json()) as { meta_cluster?: { leader?: string } };
-    return jsz.meta_cluster?.leader || undefined;
+    return ((await res.json()) as { meta_cluster?: MetaCluster }).meta_cluster;
   } catch {
     return undefined;
   }
@@ -82,12 +89,21 @@ export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Prom
     async waitForMetaLeader(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const seen = await Promise.all(nodes.map((n) => metaLeaderOf(n.monitorPort)));
+        const metas = await Promise.all(nodes.map((n) => metaClusterOf(n.monitorPort)));
+        const seen = metas.map((m) => m?.leader || undefined);
         const up = nodes.filter((_, i) => seen[i] !== undefined).map((n) => n.name);
         const leaders = new Set(seen.filter((l): l is string => l !== undefined));
         const [leader] = leaders;
+        const peers = metas[nodes.findIndex((n) => n.name === leader)]?.replicas ?? [];
+        const current = new Set(peers.filter((p) => p.current).map((p) => p.name));
         // a killed leader is still named by the others until they notice: only a live one counts
-        if (leaders.size === 1 && leader && up.includes(leader) && up.length >= Math.floor(size / 2) + 1)
+        if (
+          leaders.size === 1 &&
+          leader &&
+          up.includes(leader) &&
+          up.length >= Math.floor(size / 2) + 1 &&
+          up.every((name) => name === leader || current.has(name))
+        )
           return leader;
         if (Date.now() > deadline)
           throw new Error(`no JetStream meta leader after ${timeoutMs} ms (nodes see: ${seen.join(', ')})`);
