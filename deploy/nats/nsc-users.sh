@@ -75,10 +75,10 @@ nsc add user --account "$ACCOUNT" --name busway-provisioner \
   --allow-pub '$JS.API.INFO,$JS.API.STREAM.INFO.*,$JS.API.STREAM.CREATE.*,$JS.API.STREAM.UPDATE.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.*.>,$JS.API.CONSUMER.DURABLE.CREATE.*.*' \
   --allow-sub '_INBOX.provisioner.>'
 nsc add user --account "$ACCOUNT" --name busway-observer \
-  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.STREAM.INFO.DLQ,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.INFO.DLQ.*,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>' \
+  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>' \
   --allow-sub '_INBOX.observer.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,dlq.v1.>,audit.v1.>,alarm.v1.>,uns.v1.>,rollup.v1.1m.>,rollup.v1.1h.>,control.v1.>'
 nsc add user --account "$ACCOUNT" --name busway-operator \
-  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.STREAM.INFO.DLQ,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.INFO.DLQ.*,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,alarm.v1.>,uns.v1.>,control.v1.>,$JS.API.STREAM.MSG.DELETE.DLQ' \
+  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,alarm.v1.>,uns.v1.>,control.v1.>,$JS.API.STREAM.MSG.DELETE.DLQ' \
   --allow-sub '_INBOX.operator.>,_INBOX.observer.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,dlq.v1.>,audit.v1.>,alarm.v1.>,uns.v1.>,rollup.v1.1m.>,rollup.v1.1h.>,control.v1.>'
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-sparkplug > creds/busway-ingest-sparkplug.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-dsx > creds/busway-ingest-dsx.creds

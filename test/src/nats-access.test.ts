@@ -17,6 +17,7 @@ import {
   renderChartAccess,
   renderNatsUsers,
   renderNscScript,
+  usersOf,
 } from '@busway/runtime';
 import { moduleOf } from './catalog.js';
 import { ROOT } from './helm.js';
@@ -140,6 +141,15 @@ describe('the NATS access table (packages/runtime/src/nats-access.ts)', () => {
       norm.map((a) => a.worker),
       ['normalizer'],
     );
+  });
+
+  it('lists no subject that another entry of the same user already covers (each list as short as it can be)', () => {
+    for (const [user, { publish, subscribe }] of usersOf()) {
+      for (const list of [publish, subscribe]) {
+        const covered = list.filter((s, i) => list.some((p, j) => j !== i && matches(p, s)));
+        assert.deepEqual(covered, [], `${user}: ${covered.join(', ')} already allowed by a wider entry`);
+      }
+    }
   });
 
   it('lets the provisioner create and update every stream and its consumers, and nothing else', () => {

@@ -443,6 +443,20 @@ export function accessOf(worker: string): WorkerAccess | undefined {
   return WORKER_ACCESS.find((a) => a.worker === worker);
 }
 
+/** The subjects once each, less those another entry's wildcards already cover (a shorter list to audit). */
 function unique(subjects: string[]): string[] {
-  return [...new Set(subjects)];
+  const once = [...new Set(subjects)];
+  return once.filter((s) => !once.some((other) => other !== s && subjectCovers(other, s)));
+}
+
+/** Whether every subject `covered` matches is matched by `pattern` too (NATS wildcards `*` and `>`). */
+function subjectCovers(pattern: string, covered: string): boolean {
+  const p = pattern.split('.');
+  const c = covered.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return c.length > i;
+    if (i >= c.length || c[i] === '>') return false;
+    if (p[i] !== '*' && p[i] !== c[i]) return false;
+  }
+  return p.length === c.length;
 }
