@@ -37,8 +37,10 @@ describe('consume loop against a real nats-server', () => {
     return { config, metrics: new StageMetrics(durable) };
   }
 
-  async function publish(subject: string, bodies: string[]) {
-    for (const [i, body] of bodies.entries()) {
+  /** Publishes each body with a message id of its position, counted from `first` (ids are deduplicated). */
+  async function publish(subject: string, bodies: string[], first = 0) {
+    for (const [at, body] of bodies.entries()) {
+      const i = first + at;
       const h = fabricHeaders({ type: 'test', source: '/test', id: `${subject}-${i}` });
       await js.publish(subject, new TextEncoder().encode(body), { headers: h, msgID: `${subject}-${i}` });
     }
@@ -144,6 +146,51 @@ describe('consume loop against a real nats-server', () => {
       `a handler slower than two heartbeats failed the pull: ${JSON.stringify(pulls)}`,
     );
     assert.equal(pulls[0]?.messages, 16);
+  });
+
+  it('hands on every message of a pull whose last ones arrive while a slow batch is handled', async () => {
+    const { config, metrics } = await setup('late-half');
+    await publish(
+      'in.late-half',
+      Array.from({ length: 8 }, (_, i) => `a${i}`),
+    );
+    const pulls: { ok: boolean; messages: number }[] = [];
+    let handled = 0;
+    let redelivered = 0;
+    const loop = await startConsumeLoop({
+      stage: 'late-half',
+      js,
+      stream: 'IN',
+      durable: 'late-half',
+      config, // 16 a pull, 2 s expiry, 30 s ack wait
+      metrics,
+      log,
+      onPull: (p) => pulls.push(p),
+      handle: async (batch) => {
+        if (handled === 0) {
+          // the rest of the pull arrives now, completing it: the server then sends no more heartbeats, and the
+          // client fails the pull (two missed) before this batch is done; what it holds must still come through
+          await publish(
+            'in.late-half',
+            Array.from({ length: 8 }, (_, i) => `b${i}`),
+            8,
+          );
+          await new Promise((r) => setTimeout(r, 5000));
+        }
+        handled += batch.length;
+        redelivered += batch.filter((m) => m.redelivered).length;
+        return batch.map(() => ACK);
+      },
+    });
+    // well before the 30 s ack wait: a message left in the failed pull would come back only then
+    await waitFor('all 16 handled', () => handled === 16, 15_000);
+    await loop.stop();
+    assert.equal(redelivered, 0, 'every message handled on its first delivery');
+    assert.deepEqual(
+      pulls.filter((p) => !p.ok),
+      [],
+      `the pull that brought all 16 failed: ${JSON.stringify(pulls)}`,
+    );
   });
 
   it('stops after finishing the batch in hand, leaving the rest for the next run', async () => {
