@@ -101,6 +101,13 @@ export async function connectNats(opts: NatsOptions, log: Logger): Promise<NatsC
 async function logStatus(nc: NatsConnection, log: Logger): Promise<void> {
   for await (const s of nc.status()) {
     if (s.type === 'ping' || s.type === 'update') continue;
+    if (s.type === 'close') {
+      // a drain or close asked for (a graceful stop) ends without an error: nothing to warn about
+      const err = await nc.closed();
+      if (err) log.warn({ err, status: s.type }, 'NATS connection closed on an error');
+      else log.info({ status: s.type }, 'NATS connection closed');
+      continue;
+    }
     const level = s.type === 'reconnect' ? 'info' : 'warn';
     log[level]({ status: s.type, server: 'server' in s ? s.server : undefined }, `NATS ${s.type}`);
   }
