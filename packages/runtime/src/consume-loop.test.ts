@@ -10,6 +10,7 @@ import { Hdr, fabricHeaders } from './headers.js';
 import { createLogger } from './logger.js';
 import { StageMetrics } from './metrics.js';
 import { ensureConsumer, ensureStream } from './provision.js';
+import { PubAckPublisher } from './pub-acks.js';
 
 describe('consume loop against a real nats-server', () => {
   let server: TestServer;
@@ -191,6 +192,48 @@ describe('consume loop against a real nats-server', () => {
       [],
       `the pull that brought all 16 failed: ${JSON.stringify(pulls)}`,
     );
+  });
+
+  it('holds a batch whose output stream is unavailable in place: nothing overtakes it, nothing is redelivered', async () => {
+    const { config, metrics } = await setup('holder');
+    const publisher = new PubAckPublisher(nc, 1000);
+    const stored: string[] = [];
+    let redelivered = 0;
+    const loop = await startConsumeLoop({
+      stage: 'holder',
+      js,
+      stream: 'IN',
+      durable: 'holder',
+      config: { ...config, batchSize: 1, nakDelayMs: 200 },
+      metrics,
+      log,
+      holdWhileUnavailable: true,
+      handle: async (batch) => {
+        redelivered += batch.filter((m) => m.redelivered).length;
+        for (const m of batch) await publisher.publish('held.out', m.data, { msgID: m.string() });
+        stored.push(...batch.map((m) => m.string()));
+        return batch.map(() => ACK);
+      },
+    });
+    // no stream takes held.out yet: 'no responders', as while a stream's leader is elected
+    await publish(
+      'in.holder',
+      Array.from({ length: 4 }, (_, i) => `m${i}`),
+    );
+    await waitFor(
+      'the first batch held and tried again',
+      async () => (await metrics.value('busway_messages_total', { outcome: 'store-retry' })) >= 3,
+    );
+    await ensureStream(jsm, { name: 'HELD', subjects: ['held.>'] });
+    await waitFor('all four stored', () => stored.length === 4);
+    await loop.stop();
+    publisher.close();
+    assert.deepEqual(stored, ['m0', 'm1', 'm2', 'm3'], 'stored in the order they came');
+    assert.equal(redelivered, 0, 'held, not redelivered');
+    assert.equal(await metrics.value('busway_messages_total', { outcome: 'retry' }), 0);
+    assert.equal(await metrics.value('busway_messages_total', { outcome: 'ack' }), 4);
+    const info = await jsm.streams.info('HELD');
+    assert.equal(info.state.messages, 4);
   });
 
   it('stops after finishing the batch in hand, leaving the rest for the next run', async () => {

@@ -1,5 +1,5 @@
 import type { Context } from '@opentelemetry/api';
-import { context, trace } from '@opentelemetry/api';
+import { context, trace, type Span } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import type { Logger } from 'pino';
 import type { ConsumerConfig } from './config.js';
@@ -9,6 +9,7 @@ import { isTransient, reasonOf } from './errors.js';
 import { LogSummary } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 import { oldestTime, withSourceTime } from './provenance.js';
+import { PublishError } from './pub-acks.js';
 import { settleMessage, type SettleOptions } from './settle.js';
 import { failSpan, startBatchSpan } from './tracing.js';
 
@@ -48,7 +49,21 @@ export interface ConsumeLoopOptions {
    * empty shows nothing waits; a failed one shows nothing (the input may be stalled, not quiet).
    */
   onPull?: (pull: { ok: boolean; messages: number }) => void;
+  /**
+   * A batch whose handler fails because its output stream cannot answer (no responders while a leader is
+   * elected, no PubAck in time) is tried again in place, its messages kept from redelivery, until it passes or
+   * the loop stops. Later input then never overtakes it (downstream event-time order would read it late), and
+   * an outage longer than `maxDeliver` redeliveries does not dead-letter good input. The handler's retry must
+   * be idempotent. @default false: nak with `nakDelayMs`, and go on with the next pull
+   */
+  holdWhileUnavailable?: boolean;
 }
+
+/** First and longest wait between tries of a batch held while its output is unavailable. */
+const HOLD_FIRST_MS = 100;
+const HOLD_LONGEST_MS = 1000;
+
+const isUnavailable = (err: unknown) => err instanceof PublishError && err.unavailable;
 
 export interface ConsumeLoop {
   /** Resolves when the loop has stopped: no more pulls, the batch in hand finished and settled. */
@@ -73,6 +88,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
   const maxMessages = config.maxBytes > 0 ? undefined : config.batchSize;
   const pull = maxMessages === undefined ? { max_bytes: config.maxBytes } : { max_messages: maxMessages };
   const deadLetters = new LogSummary(log, 'dead-lettered messages:');
+  const holds = new LogSummary(log, 'output unavailable; holding the batch in place and trying again:');
   const lag = startConsumerLag({
     stream: opts.stream,
     consumer: opts.durable,
@@ -102,6 +118,31 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       metrics.observeEventTime(stage, msg.headers?.get(Hdr.Time), nowMs);
   };
 
+  const outcomesOf = async (batch: JsMsg[], ctx: Context, span: Span): Promise<Outcome[]> => {
+    for (let waitMs = HOLD_FIRST_MS; ; waitMs = Math.min(2 * waitMs, HOLD_LONGEST_MS)) {
+      try {
+        const outcomes = await handle(batch, ctx);
+        if (outcomes.length !== batch.length) {
+          throw new Error(`handler returned ${outcomes.length} outcomes for ${batch.length} messages`);
+        }
+        return outcomes;
+      } catch (err) {
+        if (opts.holdWhileUnavailable && isUnavailable(err) && !stopping) {
+          holds.add((err as Error).message.replace(/[\w-]+(\.[\w-]+)+/g, '<subject>')); // one line per kind
+          metrics.messages.inc({ stage, outcome: 'store-retry' }, batch.length);
+          for (const m of batch) m.working(); // the ack wait starts again: no redelivery behind its back
+          await new Promise((r) => setTimeout(r, waitMs));
+          continue;
+        }
+        // unexpected failure of the whole batch: report once, redeliver; a message that keeps failing is dead-lettered
+        const reason = reasonOf(err);
+        failSpan(span, err);
+        log.error({ err, batch: batch.length, transient: isTransient(err) }, 'batch failed; redelivering');
+        return batch.map(() => ({ kind: 'retry', code: reason.code, message: reason.message }));
+      }
+    }
+  };
+
   const processBatch = async (batch: JsMsg[], receivedMs: number[] = []): Promise<void> => {
     const first = batch[0];
     const span = startBatchSpan(
@@ -121,19 +162,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       oldestTime(batch.map((m) => m.headers?.get(Hdr.Time))),
     );
     const timer = metrics.batchSeconds.startTimer({ stage });
-    let outcomes: Outcome[];
-    try {
-      outcomes = await handle(batch, ctx);
-      if (outcomes.length !== batch.length) {
-        throw new Error(`handler returned ${outcomes.length} outcomes for ${batch.length} messages`);
-      }
-    } catch (err) {
-      // unexpected failure of the whole batch: report once, redeliver; a message that keeps failing is dead-lettered
-      const reason = reasonOf(err);
-      failSpan(span, err);
-      log.error({ err, batch: batch.length, transient: isTransient(err) }, 'batch failed; redelivering');
-      outcomes = batch.map(() => ({ kind: 'retry', code: reason.code, message: reason.message }));
-    }
+    const outcomes = await outcomesOf(batch, ctx, span);
     await Promise.all(batch.map((m, i) => settle(m, outcomes[i] as Outcome, receivedMs[i])));
     timer();
     span.end();
@@ -176,6 +205,7 @@ export async function startConsumeLoop(opts: ConsumeLoopOptions): Promise<Consum
       }
     }
     deadLetters.close();
+    holds.close();
     lag.stop();
   })();
 

@@ -13,7 +13,15 @@ export interface JetStreamPublisher {
 }
 
 /** The stream refused a message, or did not answer in time: a retry may succeed. */
-export class PublishError extends Error {}
+export class PublishError extends Error {
+  constructor(
+    message: string,
+    /** No stream could answer (no responders, no PubAck in time, connection closed): nothing in the message's fault. */
+    readonly unavailable = false,
+  ) {
+    super(message);
+  }
+}
 
 interface Pending {
   resolve: (ack: PubAck) => void;
@@ -56,12 +64,14 @@ export class PubAckPublisher implements JetStreamPublisher {
         this.pending.delete(id);
         const status = msg.headers?.code ?? 0;
         if (status >= 400 || msg.data.length === 0)
-          return entry.reject(new PublishError(noAck(entry.subject, status, msg.headers?.description)));
+          return entry.reject(
+            new PublishError(noAck(entry.subject, status, msg.headers?.description), status === 503),
+          );
         const ack = settle(entry, decoder.decode(msg.data));
         if (ack?.duplicate) this.onDuplicate?.(ack.stream);
       },
     });
-    void nc.closed().then(() => this.failAll(new PublishError('the NATS connection closed')));
+    void nc.closed().then(() => this.failAll(new PublishError('the NATS connection closed', true)));
   }
 
   publish(
@@ -88,7 +98,7 @@ export class PubAckPublisher implements JetStreamPublisher {
   /** Stops listening for acks; what is pending is rejected. */
   close(): void {
     this.sub.unsubscribe();
-    this.failAll(new PublishError('the publisher closed'));
+    this.failAll(new PublishError('the publisher closed', true));
   }
 
   private expire(): void {
@@ -96,7 +106,7 @@ export class PubAckPublisher implements JetStreamPublisher {
     for (const [id, p] of this.pending)
       if (p.deadline <= now) {
         this.pending.delete(id);
-        p.reject(new PublishError(`no PubAck for ${p.subject} within ${this.timeoutMs} ms`));
+        p.reject(new PublishError(`no PubAck for ${p.subject} within ${this.timeoutMs} ms`, true));
       }
     if (this.pending.size === 0) {
       clearInterval(this.timer);

@@ -66,10 +66,8 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
           createHash('sha256').update(data).digest('base64url').slice(0, 16),
         ),
       );
-      rt.metrics.deadLetters.inc({ stage: STAGE, reason: reason.code });
-      rejected.add(reason.code);
     }
-    let samplesIn = r.suppressed + r.rejected.length;
+    let samplesOut = 0;
     for (const { subject, data, count } of r.out) {
       const id = `${inputId}:norm:${subject.slice('norm.v1.samples.'.length)}`;
       work.push(
@@ -81,12 +79,17 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
           ctx,
         ),
       );
-      rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, count);
-      samplesIn += count;
+      samplesOut += count;
     }
-    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, samplesIn);
     await Promise.all(work);
-    reporting.commit(); // only now: a failed publish is redelivered and judged again
+    // only now: a failed publish is tried again and judged again, and counted once it passes
+    reporting.commit();
+    for (const { reason } of r.rejected) {
+      rt.metrics.deadLetters.inc({ stage: STAGE, reason: reason.code });
+      rejected.add(reason.code);
+    }
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, r.suppressed + r.rejected.length + samplesOut);
+    rt.metrics.samples.inc({ stage: STAGE, direction: 'out' }, samplesOut);
     if (r.suppressed > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'suppressed' }, r.suppressed);
     return ACK;
   };
@@ -156,6 +159,8 @@ export async function startNormalizer(rt: WorkerRuntime, config: NormalizerConfi
     metrics: rt.metrics,
     log: rt.log,
     termWithReason: rt.features().termWithReason,
+    // NORM unavailable (a leader being elected): hold RAW's order, or the correlator reads what follows as late
+    holdWhileUnavailable: true,
     handle: async (batch, ctx) => {
       const outcomes: Outcome[] = [];
       // a window of messages at a time: their output waits in memory for its PubAcks, so the window bounds it

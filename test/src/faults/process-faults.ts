@@ -27,15 +27,36 @@ async function allStreamsHealthy(stack: FaultStack, replicas: number): Promise<b
   return true;
 }
 
-/** kill -9 the node leading RAW (the busiest stream), restart it after `downMs` on the same store. */
+/** Steps `stream`'s leader down until `node` leads it (each step-down elects one of the others at random). */
+async function moveLeader(stack: FaultStack, stream: string, node: string, tries = 12): Promise<boolean> {
+  const leaderOf = async () => (await stack.jsm.streams.info(stream)).cluster?.leader;
+  for (let i = 0; i < tries; i++) {
+    const leader = await leaderOf();
+    if (leader === node) return true;
+    await stack.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 });
+    await waitFor(
+      `a new leader of ${stream}`,
+      async () => ![undefined, leader].includes(await leaderOf()),
+      10_000,
+      100,
+    );
+  }
+  return false;
+}
+
+/**
+ * kill -9 the node leading RAW (the busiest stream) and NORM, restart it after `downMs` on the same store: the
+ * bridge's output and the normalizer's input and output all lose their leader at once.
+ */
 export function natsNodeKill(downMs = 10_000): Scenario {
   return {
     name: 'nats-node-kill',
-    title: `kill -9 the NATS node leading RAW, restart it after ${downMs / 1000} s (R3 streams)`,
+    title: `kill -9 the NATS node leading RAW and NORM, restart it after ${downMs / 1000} s (R3 streams)`,
     watch: 'UNS',
     quick: true,
     async inject({ stack, log }) {
       const leader = (await stack.jsm.streams.info('RAW')).cluster?.leader ?? 'n1';
+      if (!(await moveLeader(stack, 'NORM', leader))) log(`NORM's leader could not be moved to ${leader}`);
       const led = [];
       for (const name of FABRIC)
         if ((await stack.jsm.streams.info(name)).cluster?.leader === leader) led.push(name);
