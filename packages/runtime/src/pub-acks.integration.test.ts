@@ -67,11 +67,16 @@ describe('PubAckPublisher against a real nats-server', () => {
   });
 
   it('rejects a subject no stream takes, and a message the stream refuses', async () => {
-    await assert.rejects(publisher.publish('nowhere.x', data), /no stream takes nowhere\.x/);
+    await assert.rejects(publisher.publish('nowhere.x', data), (err: Error) => {
+      assert.match(err.message, /no stream takes nowhere\.x/);
+      assert.ok(err instanceof PublishError && err.unavailable, 'no responders: no stream could answer');
+      return true;
+    });
     await publisher.publish('one.a', data);
     await assert.rejects(publisher.publish('one.b', data), (err: Error) => {
       assert.ok(err instanceof PublishError);
       assert.match(err.message, /one\.b refused: 503 maximum messages exceeded/);
+      assert.equal(err.unavailable, false, 'a stream answered: it refused');
       return true;
     });
   });
@@ -86,7 +91,11 @@ describe('PubAckPublisher against a real nats-server', () => {
       },
     });
     await observer.flush();
-    await assert.rejects(publisher.publish('mute.x', data), /no PubAck for mute\.x within 300 ms/);
+    await assert.rejects(publisher.publish('mute.x', data), (err: Error) => {
+      assert.match(err.message, /no PubAck for mute\.x within 300 ms/);
+      assert.ok(err instanceof PublishError && err.unavailable);
+      return true;
+    });
     await publisher.publish('s.seen', data);
     await observer.flush();
     assert.ok(replies.length > 0 && replies.every((s) => s.startsWith('_INBOX.w1.')), replies.join());
@@ -101,6 +110,10 @@ describe('PubAckPublisher against a real nats-server', () => {
     await own.flush();
     const pending = p.publish('mute2.x', data);
     await own.close();
-    await assert.rejects(pending, /closed/);
+    await assert.rejects(pending, (err: Error) => {
+      assert.match(err.message, /closed/);
+      assert.ok(err instanceof PublishError && !err.unavailable, 'a closed connection will not answer later');
+      return true;
+    });
   });
 });

@@ -16,7 +16,7 @@ export interface JetStreamPublisher {
 export class PublishError extends Error {
   constructor(
     message: string,
-    /** No stream could answer (no responders, no PubAck in time, connection closed): nothing in the message's fault. */
+    /** No stream could answer yet (no responders, no PubAck in time): nothing in the message's fault, and the connection lives. */
     readonly unavailable = false,
   ) {
     super(message);
@@ -71,7 +71,7 @@ export class PubAckPublisher implements JetStreamPublisher {
         if (ack?.duplicate) this.onDuplicate?.(ack.stream);
       },
     });
-    void nc.closed().then(() => this.failAll(new PublishError('the NATS connection closed', true)));
+    void nc.closed().then(() => this.failAll(new PublishError('the NATS connection closed')));
   }
 
   publish(
@@ -98,7 +98,7 @@ export class PubAckPublisher implements JetStreamPublisher {
   /** Stops listening for acks; what is pending is rejected. */
   close(): void {
     this.sub.unsubscribe();
-    this.failAll(new PublishError('the publisher closed', true));
+    this.failAll(new PublishError('the publisher closed'));
   }
 
   private expire(): void {
