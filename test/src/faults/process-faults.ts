@@ -27,12 +27,20 @@ async function allStreamsHealthy(stack: FaultStack, replicas: number): Promise<b
   return true;
 }
 
-/** Steps `stream`'s leader down until `node` leads it (each step-down elects one of the others at random). */
-async function moveLeader(stack: FaultStack, stream: string, node: string, tries = 12): Promise<boolean> {
+/**
+ * Steps `stream`'s leader down until `node` leads it (each step-down elects one of the others at random).
+ * Returns how many step-downs it took, or undefined if `node` did not come to lead it.
+ */
+async function moveLeader(
+  stack: FaultStack,
+  stream: string,
+  node: string,
+  tries = 12,
+): Promise<number | undefined> {
   const leaderOf = async () => (await stack.jsm.streams.info(stream)).cluster?.leader;
   for (let i = 0; i < tries; i++) {
     const leader = await leaderOf();
-    if (leader === node) return true;
+    if (leader === node) return i;
     await stack.nc.request(`$JS.API.STREAM.LEADER.STEPDOWN.${stream}`, undefined, { timeout: 5000 });
     await waitFor(
       `a new leader of ${stream}`,
@@ -41,7 +49,7 @@ async function moveLeader(stack: FaultStack, stream: string, node: string, tries
       100,
     );
   }
-  return false;
+  return undefined;
 }
 
 /**
@@ -56,7 +64,10 @@ export function natsNodeKill(downMs = 10_000): Scenario {
     quick: true,
     async inject({ stack, log }) {
       const leader = (await stack.jsm.streams.info('RAW')).cluster?.leader ?? 'n1';
-      if (!(await moveLeader(stack, 'NORM', leader))) log(`NORM's leader could not be moved to ${leader}`);
+      const stepDowns = await moveLeader(stack, 'NORM', leader);
+      if (stepDowns === undefined) log(`NORM's leader could not be moved to ${leader}`);
+      // the lag of the 5 s before the fault is the recovery baseline: keep the elections just made out of it
+      else if (stepDowns > 0) await sleep(6000);
       const led = [];
       for (const name of FABRIC)
         if ((await stack.jsm.streams.info(name)).cluster?.leader === leader) led.push(name);
