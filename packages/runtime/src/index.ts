@@ -112,6 +112,7 @@ export {
   connectControlTier,
 } from './qos.js';
 export type { QosTier, ControlTierConfig, TierConnection } from './qos.js';
+export { subjectCovers } from './subject-match.js';
 export type { PollFault, PollCycle, PollSource } from './poll-delivery.js';
 export { ownValue } from './own-value.js';
 export { openKvBucket } from './kv-bucket.js';

@@ -2,6 +2,7 @@
 // least-privilege publish/subscribe allow lists), of the nsc commands for JWT accounts, and of the Helm chart's
 // wiring (NATS user, inbox, zone, how it scales, what else it reaches). `node deploy/nats/generate.mjs` writes them.
 import { Streams, token } from '@busway/proto';
+import { subjectCovers } from './subject-match.js';
 
 /**
  * IEC 62443 zones: workers in one zone share a trust level and reach the same things. The conduits between zones
@@ -447,16 +448,4 @@ export function accessOf(worker: string): WorkerAccess | undefined {
 function unique(subjects: string[]): string[] {
   const once = [...new Set(subjects)];
   return once.filter((s) => !once.some((other) => other !== s && subjectCovers(other, s)));
-}
-
-/** Whether every subject `covered` matches is matched by `pattern` too (NATS wildcards `*` and `>`). */
-function subjectCovers(pattern: string, covered: string): boolean {
-  const p = pattern.split('.');
-  const c = covered.split('.');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return c.length > i;
-    if (i >= c.length || c[i] === '>') return false;
-    if (p[i] !== '*' && p[i] !== c[i]) return false;
-  }
-  return p.length === c.length;
 }

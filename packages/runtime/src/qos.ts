@@ -5,6 +5,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import { Streams } from '@busway/proto';
 import type { ConsumerConfig } from './config.js';
+import { subjectCovers } from './subject-match.js';
 import { connectNats, natsOptionsOf } from './nats.js';
 import type { WorkerRuntime } from './worker.js';
 
@@ -27,22 +28,9 @@ export function tierOfStream(stream: string): QosTier {
   return CONTROL_STREAMS.includes(stream) ? QosTiers.Control : QosTiers.Analytics;
 }
 
-/** Whether every subject `filter` matches is also matched by the stream subject `pattern` (`uns.v1.>`). */
-function within(filter: string[], pattern: string[]): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    const p = pattern[i];
-    const f = filter[i];
-    if (p === '>') return f !== undefined;
-    if (f === undefined || f === '>') return false;
-    if (p !== '*' && p !== f) return false;
-  }
-  return filter.length === pattern.length;
-}
-
 /** The stream that captures every subject of a filter (`alarm.v1.ai1.>` → ALARMS); undefined when it spans streams or none. */
 export function streamOfSubject(filter: string): string | undefined {
-  const tokens = filter.split('.');
-  const found = Object.values(Streams).find((s) => s.subjects.some((p) => within(tokens, p.split('.'))));
+  const found = Object.values(Streams).find((s) => s.subjects.some((p) => subjectCovers(p, filter)));
   return found?.name;
 }
 

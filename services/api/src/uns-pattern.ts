@@ -1,3 +1,4 @@
+import { subjectCovers } from '@busway/runtime';
 import { badRequest } from './errors.js';
 
 /** A validated UNS subject or NATS wildcard pattern over the UNS. */
@@ -56,12 +57,4 @@ export function parseUnsPattern(raw: unknown, param = 'path'): UnsPattern {
 }
 
 /** Whether a subject matches a NATS pattern (`*` one token, `>` one or more trailing tokens). */
-export function subjectMatches(pattern: string, subject: string): boolean {
-  const p = pattern.split('.');
-  const s = subject.split('.');
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === '>') return s.length > i;
-    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
-  }
-  return p.length === s.length;
-}
+export const subjectMatches: (pattern: string, subject: string) => boolean = subjectCovers;
