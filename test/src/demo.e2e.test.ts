@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -51,6 +51,12 @@ describe('busway demo', () => {
         (correlate?.samplesIn ?? 0) + report.events >= (normalize?.samplesOut ?? 1),
         `correlate in + events against normalize out: ${JSON.stringify(report)}`,
       );
+      // the IT bridges stop before the simulator that serves their sources: none warns of a source gone
+      for (const bridge of ['ingest-openadr', 'ingest-scheduler', 'ingest-redfish', 'ingest-dcgm']) {
+        const log = readFileSync(join(cwd, '.busway', 'demo', 'logs', `${bridge}.log`), 'utf8');
+        const refused = log.split('\n').filter((line) => line.includes('ECONNREFUSED'));
+        assert.deepEqual(refused, [], `${bridge} found its source gone`);
+      }
     } finally {
       rmSync(cwd, { recursive: true, force: true });
     }

@@ -145,10 +145,10 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     const bmsSent = (await replaying).length;
     await bms.endAsync();
     opts.log(`DSX BMS capture: ${bmsSent} messages replayed`);
-    // retired: its counts stay in the report
-    await sup.retire(opts.simulator.name);
-    // the IT bridges read only what the simulator served: stopped with it, not left polling what is gone
+    // retired (their counts stay in the report): the IT bridges first, so none polls a simulator that is gone
+    // and the VEN can still delete its subscription at the VTN
     for (const b of sources.bridges) await sup.retire(b.name);
+    await sup.retire(opts.simulator.name);
     opts.log('simulator and IT bridges stopped; letting the pipeline drain');
     // the correlator releases its last samples once their sources are idle and the watermark has passed them:
     // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
