@@ -54,18 +54,21 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
     const res = await get(path, token);
     return { status: res.status, body: (await res.json()) as Record<string, unknown>, headers: res.headers };
   };
-  /** One ORDERED message, as the correlator writes it; samples as [class, asset, metric, value, time ms]. */
-  const publishOrdered = async (samples: [string, string, string, number, number][]) => {
+  /**
+   * One ORDERED message, as the correlator writes it; samples as [class, asset, metric, value, time ms]. A null
+   * value is a reading without one (a Sparkplug null), marked bad as the bridge marks it.
+   */
+  const publishOrdered = async (samples: [string, string, string, number | null, number][]) => {
     const id = `t-${++n}`;
     const data = busway.v1.SampleBatch.encode({
       samples: samples.map(([cls, asset, metric, v, t]) => ({
         pointId: `test:${asset}:${metric}`,
         path: pathOf(cls, asset),
         metric,
-        doubleValue: v,
+        ...(v === null ? { flags: ['null'] } : { doubleValue: v }),
         unit: metric.startsWith('temperature') ? 'Cel' : 'W',
         eventTimeNs: timeNsFromMs(t),
-        quality: busway.v1.Quality.QUALITY_GOOD,
+        quality: v === null ? busway.v1.Quality.QUALITY_BAD : busway.v1.Quality.QUALITY_GOOD,
       })),
     }).finish();
     await jetstream(nc).publish('ordered.v1.samples.ai1.h1.r1.plant-r1', data, {
@@ -194,6 +197,21 @@ describe('the REST and SSE API, with fan-out and the rollup worker, on real NATS
     const tooMany = await json('/v1/values?path=uns.v1.>&limit=2');
     assert.equal(tooMany.status, 400);
     assert.match(String(tooMany.body.reason), /matches more than 2 points/);
+  });
+
+  it('serves a reading without a value as null, in the last values and in the raw history', async () => {
+    const path = 'uns.v1.ai1.h1.r1.plant-r1.cdu.cdu-r1.flow.coolant';
+    await publishOrdered([['cdu', 'cdu-r1', 'flow.coolant', null, T0 + 1_000]]);
+    const current = await waitFor('the null in Redis', async () => {
+      const r = await json(`/v1/values?path=${path}`);
+      return r.status === 200 ? r.body : undefined;
+    });
+    const [v] = current.values as Record<string, unknown>[];
+    assert.deepEqual([v?.value, v?.type, v?.quality], [null, 'null', 'bad']);
+    const raw = await json(`/v1/history?path=${path}&from=${at(T0)}&to=${at(T0 + MIN)}&resolution=raw`);
+    assert.deepEqual(raw.body.points, [
+      { t: `${at(T0 + 1_000).slice(0, 19)}.000000000Z`, value: null, quality: 'bad' },
+    ]);
   });
 
   it('serves raw history across a minute boundary, then the 1 min rollups once the windows close', async () => {

@@ -115,6 +115,7 @@ export function lastValueJson(subject: string, h: Record<string, string>): Recor
 }
 
 function typedValue(v: string, type: string): unknown {
+  if (type === 'null') return null;
   if (type === 'double') return Number(v);
   if (type === 'bool') return v === 'true';
   if (type === 'int') {

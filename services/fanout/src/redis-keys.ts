@@ -10,7 +10,7 @@ export const RedisKeys = {
   activeAlarms: 'busway:alarms:v1:active',
 } as const;
 
-/** Hash with the last value of one UNS subject. */
+/** Hash with the last value of one UNS subject; field `type` is double, int, bool, string or null (no value). */
 export function lastValueKey(unsSubject: string): string {
   return `busway:lv:v1:${unsSubject}`;
 }

@@ -116,4 +116,12 @@ describe('UNS messages per point', () => {
     assert.deepEqual(args.slice(1, 7), ['value', '5200', 'type', 'double', 'unit', 'W']);
     assert.equal(args[args.indexOf('quality') + 1], 'good');
   });
+
+  it('write a reading without a value as type null, and an empty string as a string', () => {
+    const s = toDecoded({ asset: 'pdu-1', metric: 'power.active', t: 1_800_000_000_000, v: 0 });
+    const none = lastValueArgs({ ...s, doubleValue: null, quality: busway.v1.Quality.QUALITY_BAD });
+    const empty = lastValueArgs({ ...s, doubleValue: null, stringValue: '' });
+    assert.deepEqual(none.slice(1, 5), ['value', '', 'type', 'null']);
+    assert.deepEqual(empty.slice(1, 5), ['value', '', 'type', 'string']);
+  });
 });

@@ -121,7 +121,8 @@ function valueFields(s: busway.v1.ISample): [string, string] {
   if (s.doubleValue != null) return [String(s.doubleValue), 'double'];
   if (s.intValue != null) return [s.intValue.toString(), 'int'];
   if (s.boolValue != null) return [String(s.boolValue), 'bool'];
-  return [s.stringValue ?? '', 'string'];
+  if (s.stringValue != null) return [s.stringValue, 'string'];
+  return ['', 'null']; // a reading without a value (a Sparkplug null): not an empty string
 }
 
 /** Arguments of SET_IF_NEWER_LUA for a point's newest sample: timeNs, then the hash's field/value pairs. */
