@@ -188,6 +188,20 @@ export const RuleSetSchema = z
   });
 export type RuleSet = z.infer<typeof RuleSetSchema>;
 
+/** The coolant answer of the CDUs and CRAHs that cool a stepped rack: a first-order rise after a loop delay. */
+const COOLANT_RETURN_RESPONSE = {
+  select: 'coolers',
+  classes: ['cdu', 'crah'],
+  metric: 'temperature.coolant.return',
+  minRise: 0.3,
+  minDelayMs: 500,
+  maxDelayMs: 10_000,
+  timeConstantMs: 20_000,
+  settleMs: 20_000,
+  delayPriorSdMs: 250,
+  flowMetric: 'flow.coolant',
+} satisfies z.input<typeof ThermalTargetSchema>;
+
 /** The built-in rules: what the correlator did before rules were configurable, plus the unexplained cases. */
 export const DEFAULT_RULES = {
   version: 1,
@@ -208,18 +222,7 @@ export const DEFAULT_RULES = {
         },
       ],
       thermal: [
-        {
-          select: 'coolers',
-          classes: ['cdu', 'crah'],
-          metric: 'temperature.coolant.return',
-          minRise: 0.3,
-          minDelayMs: 500,
-          maxDelayMs: 10_000,
-          timeConstantMs: 20_000,
-          settleMs: 20_000,
-          delayPriorSdMs: 250,
-          flowMetric: 'flow.coolant',
-        },
+        COOLANT_RETURN_RESPONSE,
         {
           select: 'rack',
           classes: ['sensor'],
@@ -240,21 +243,7 @@ export const DEFAULT_RULES = {
       type: 'unexplained-power',
       watch: { classes: ['pdu'], minStep: 1000 },
       explainedBy: ['job-power-thermal'],
-      thermal: [
-        {
-          select: 'coolers',
-          classes: ['cdu', 'crah'],
-          metric: 'temperature.coolant.return',
-          minRise: 0.3,
-          minDelayMs: 500,
-          maxDelayMs: 10_000,
-          timeConstantMs: 20_000,
-          settleMs: 20_000,
-          delayPriorSdMs: 250,
-          flowMetric: 'flow.coolant',
-          required: false,
-        },
-      ],
+      thermal: [{ ...COOLANT_RETURN_RESPONSE, required: false }],
     },
     {
       name: 'unexplained-thermal-rise',
