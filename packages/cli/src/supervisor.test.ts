@@ -56,6 +56,33 @@ describe('the supervisor', () => {
     }
   });
 
+  it('restarts no worker that exits while all are being stopped, as on a Ctrl-C that reaches each of them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
+    const nats = await startNats();
+    const events: string[] = [];
+    const sup = new Supervisor(
+      { ...process.env, NATS_URL: nats.url, BUSWAY_LOG_LEVEL: 'warn' },
+      dir,
+      (line) => events.push(line),
+    );
+    try {
+      await sup.start('fanout');
+      await sup.start('history');
+      await sup.waitReady(20_000);
+      const history = sup.pid('history') as number;
+      const stopping = sup.stopAll(['fanout', 'history']);
+      process.kill(history, 'SIGKILL'); // dies while fan-out is still draining, before its own turn
+      await stopping;
+      assert.deepEqual(events, [], 'no exit reported, nothing restarted');
+      await new Promise((r) => setTimeout(r, 1500)); // past the restart delay
+      assert.deepEqual([sup.pid('fanout'), sup.pid('history')], [undefined, undefined]);
+    } finally {
+      await sup.stopAll([]);
+      await nats.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('names the worker that keeps exiting while another is still starting, with its true exit count', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'busway-supervisor-'));
     // accepts and never answers: a worker connecting to it stays starting (not ready, not exited) for a while

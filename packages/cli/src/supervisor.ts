@@ -41,6 +41,8 @@ export class Supervisor {
   /** Metrics of the workers stopped by `retire`, as last read. */
   private readonly retired: PromSample[] = [];
   private stopping = new Set<string>();
+  /** Set by `stopAll`: from then on no exit is restarted (Ctrl-C reaches every worker of the terminal at once). */
+  private closing = false;
   /** Unexpected exits per worker since start (each one restarted). */
   private readonly exits = new Map<string, number>();
 
@@ -75,11 +77,11 @@ export class Supervisor {
     const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
     this.children.set(name, { name, portFile, proc, exited });
     void exited.then((code) => {
-      if (this.stopping.has(name) || this.children.get(name)?.proc !== proc) return;
+      if (this.closing || this.stopping.has(name) || this.children.get(name)?.proc !== proc) return;
       this.exits.set(name, (this.exits.get(name) ?? 0) + 1);
       this.onEvent(`${name} exited with ${code}; restarting (log: ${join(this.logDir, `${name}.log`)})`);
       setTimeout(() => {
-        if (!this.stopping.has(name)) void this.start(name, extraEnv); // not after a stop meanwhile
+        if (!this.closing && !this.stopping.has(name)) void this.start(name, extraEnv); // not after a stop meanwhile
       }, 1000);
     });
   }
@@ -191,6 +193,7 @@ export class Supervisor {
   }
 
   async stopAll(order: readonly string[]): Promise<void> {
+    this.closing = true;
     for (const name of order) await this.stop(name);
     for (const name of [...this.children.keys()]) await this.stop(name);
   }
