@@ -94,7 +94,7 @@ export interface DemoOptions {
 
 /**
  * Runs the simulator and every worker as separate processes for `durationMs`, printing progress, then
- * stops the simulator and the IT bridges that read it, lets the pipeline drain, stops the workers in flow order
+ * stops the IT bridges and the simulator they read, lets the pipeline drain, stops the workers in flow order
  * and returns the counts.
  */
 export async function demo(opts: DemoOptions): Promise<DemoReport> {

@@ -9,7 +9,10 @@ export interface UpOptions {
   log: (line: string) => void;
 }
 
-/** Runs every pipeline worker as its own process until SIGINT/SIGTERM, then stops them in flow order. */
+/**
+ * Runs every pipeline worker as its own process until SIGINT/SIGTERM, then stops them in flow order. A terminal's
+ * Ctrl-C also reaches the workers (one process group, so none outlives a killed supervisor): they stop at once.
+ */
 export async function up(opts: UpOptions): Promise<void> {
   const sup = new Supervisor(opts.env, opts.logDir, opts.log);
   for (const w of opts.workers) await sup.start(w.name);
