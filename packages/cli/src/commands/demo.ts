@@ -149,7 +149,7 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     // and the VEN can still delete its subscription at the VTN
     for (const b of sources.bridges) await sup.retire(b.name);
     await sup.retire(opts.simulator.name);
-    opts.log('simulator and IT bridges stopped; letting the pipeline drain');
+    opts.log('IT bridges and simulator stopped; letting the pipeline drain');
     // the correlator releases its last samples once their sources are idle and the watermark has passed them:
     // fan-out may sit still for the out-of-orderness bound plus the idle timeout (3 s) before they arrive
     const quietS = Math.ceil(Number(env.BUSWAY_OUT_OF_ORDERNESS_MS) / 1000) + 3 + 2;
