@@ -1,7 +1,7 @@
 // One-time set-up behind `npm test` and `npm run demo` on a fresh machine: npm packages, the local
 // stack (NATS, Redis, Mosquitto: apt-get installed when missing), and the build.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,5 +38,3 @@ run(join(root, 'node_modules/.bin/turbo'), ['run', 'build', '--output-logs=error
   TURBO_TELEMETRY_DISABLED: '1',
   DO_NOT_TRACK: '1',
 });
-// tsc writes no exec bit; `npx busway` runs the bin through its node_modules/.bin link
-chmodSync(join(root, 'packages/cli/dist/bin.js'), 0o755);
