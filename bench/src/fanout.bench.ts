@@ -173,7 +173,7 @@ export async function benchFanout(opts: {
               for (const s of busway.v1.SampleBatch.decode(m.data).samples) {
                 const id = `${s.pointId}@${s.eventTimeNs?.toString()}`;
                 acks.push(
-                  rt.js.publish(
+                  rt.publisher.publish(
                     unsSubject(s.path ?? {}, s.metric ?? ''),
                     busway.v1.SampleBatch.encode({ samples: [s] }).finish(),
                     { msgID: id },

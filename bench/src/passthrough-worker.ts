@@ -52,7 +52,7 @@ async function main(opts: HopOptions): Promise<void> {
       if (to !== undefined)
         await Promise.all(
           batch.map((m) =>
-            rt.js.publish(to + m.subject.slice(opts.fromPrefix.length), m.data, {
+            rt.publisher.publish(to + m.subject.slice(opts.fromPrefix.length), m.data, {
               headers: copyHeaders(m),
               msgID: `${opts.stream}:${m.seq}`,
             }),
