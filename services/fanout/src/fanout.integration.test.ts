@@ -2,7 +2,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { busway, EventTypes, timeNsFromMs, unsSubject } from '@busway/proto';
-import { fabricHeaders, Hdr, runWorker, type WorkerRuntime } from '@busway/runtime';
+import {
+  createLogger,
+  ensureStream,
+  fabricHeaders,
+  fabricStreams,
+  Hdr,
+  runWorker,
+  type WorkerRuntime,
+} from '@busway/runtime';
 import { startNats, startRedis, waitFor, type TestServer } from '@busway/testkit';
 import { anomalyKey, fanoutModule, lastValueKey, RedisKeys } from './index.js';
 
@@ -208,5 +216,36 @@ describe('fan-out against real nats-server and Redis', () => {
       async () => (await redis.hget(lastValueKey(UNS), 'value').catch(() => null)) === '43',
       20_000,
     );
+  });
+
+  it('holds a batch in place while stream UNS cannot answer, then stores it before what came after', async () => {
+    const unsSpec = fabricStreams().find((st) => st.name === 'UNS');
+    assert.ok(unsSpec);
+    const retries = () => rt.metrics.value('busway_messages_total', { outcome: 'retry' });
+    const retriesBefore = await retries();
+    await rt.jsm.streams.delete('UNS'); // what a publish meets while a leader is elected: no responders
+    await publish(batchOf(44, T + 4000));
+    await publish(batchOf(45, T + 5000));
+    await waitFor(
+      'the batch held',
+      async () => (await rt.metrics.value('busway_messages_total', { outcome: 'store-retry' })) >= 1,
+    );
+    await ensureStream(rt.jsm, unsSpec, createLogger('test', 'silent'));
+    await waitFor(
+      'both values stored',
+      async () => (await redis.hget(lastValueKey(UNS), 'value').catch(() => null)) === '45',
+      20_000,
+    );
+    // the stream was made again: it holds only what the held batches stored
+    const uns = await rt.jsm.streams.info('UNS');
+    const stored: number[] = [];
+    for (let seq = uns.state.first_seq; seq <= uns.state.last_seq; seq++) {
+      const m = await rt.jsm.streams.getMessage('UNS', { seq });
+      stored.push(busway.v1.SampleBatch.decode(m?.data ?? new Uint8Array()).samples[0]?.doubleValue ?? NaN);
+    }
+    assert.deepEqual(stored, [44, 45], 'in their order, each once');
+    assert.equal(await retries(), retriesBefore, "nothing nak'ed to come back later");
+    const info = await rt.jsm.consumers.info('ORDERED', 'fanout-samples');
+    assert.equal(info.num_redelivered, 0);
   });
 });

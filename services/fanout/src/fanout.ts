@@ -10,6 +10,7 @@ import {
   fabricHeaders,
   injectTrace,
   PriorityGate,
+  PublishError,
   QosTiers,
   startConsumeLoop,
   tierConsumerConfig,
@@ -67,6 +68,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     const decoded: WireSample[][] = [];
     // delivered again (this worker died or its ack was lost before): stored or not, never judged by Redis
     const redelivered: WireSample[][] = [];
+    const counts = { in: 0, 'no-subject': 0, stale: 0, out: 0 };
     for (const msg of batch) {
       const d = decodeOrRefuse(msg, EventTypes.SampleBatch, (data) => scanner.scan(data));
       if (d instanceof Refused) {
@@ -75,13 +77,20 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       }
       (msg.info.redelivered ? redelivered : decoded).push(d.samples);
       outcomes.push(ACK);
-      rt.metrics.samples.inc({ stage: STAGE, direction: 'in' }, d.samples.length + d.withoutSubject);
-      if (d.withoutSubject > 0)
-        rt.metrics.samples.inc({ stage: STAGE, direction: 'no-subject' }, d.withoutSubject);
+      counts.in += d.samples.length + d.withoutSubject;
+      counts['no-subject'] += d.withoutSubject;
     }
+    // counted once the batch has passed: a batch held and tried again is counted once
+    const count = () => {
+      for (const [direction, n] of Object.entries(counts))
+        if (n > 0) rt.metrics.samples.inc({ stage: STAGE, direction }, n);
+    };
     const grouped = groupByPoint(decoded);
     const again = groupByPoint(redelivered);
-    if (grouped.length === 0 && again.length === 0) return outcomes;
+    if (grouped.length === 0 && again.length === 0) {
+      count();
+      return outcomes;
+    }
     try {
       // the last values stored before this batch: what is not newer is in UNS already
       const stored = await execAll(
@@ -92,7 +101,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
         stored.map((t) => (typeof t === 'string' ? BigInt(t) : undefined)),
         again,
       );
-      if (stale > 0) rt.metrics.samples.inc({ stage: STAGE, direction: 'stale' }, stale);
+      counts.stale = stale;
       // UNS first, the last values after: a batch retried after a failure is still newer than Redis
       await publishGroups(rt.publisher, groups, ctx, config.maxPendingPublishes);
       if (groups.length > 0) {
@@ -103,13 +112,13 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
         }
         await execAll(pipe);
       }
-      rt.metrics.samples.inc(
-        { stage: STAGE, direction: 'out' },
-        groups.reduce((n, g) => n + g.samples.length, 0),
-      );
+      counts.out = groups.reduce((n, g) => n + g.samples.length, 0);
     } catch (err) {
+      // UNS electing a leader: the loop holds the batch, or newer samples would reach UNS before it
+      if (err instanceof PublishError && err.unavailable) throw err;
       return batch.map(() => transient(err, 'uns-or-redis'));
     }
+    count();
     return outcomes; // acked only now: stream UNS holds every sample (PubAck) and Redis the last values
   };
 
@@ -192,6 +201,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
     handle: (b: JsMsg[], c: Context) => Promise<Outcome[]>,
     js = rt.js,
     consumer: ConsumerConfig = config,
+    holdWhileUnavailable = false,
   ): Promise<ConsumeLoop> =>
     startConsumeLoop({
       stage: 'fanout',
@@ -202,13 +212,21 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       metrics: rt.metrics,
       log: rt.log,
       termWithReason: rt.features().termWithReason,
+      holdWhileUnavailable,
       handle,
     });
   const loops = [
-    await loop(Streams.Ordered.name, 'fanout-samples', async (b, c) => {
-      await gate.analyticsTurn();
-      return samples(b, c);
-    }),
+    await loop(
+      Streams.Ordered.name,
+      'fanout-samples',
+      async (b, c) => {
+        await gate.analyticsTurn();
+        return samples(b, c);
+      },
+      rt.js,
+      config,
+      true, // the samples handler may be tried again: same groups, same message ids, last values written after
+    ),
     await loop(
       Streams.Incidents.name,
       'fanout-incidents',
