@@ -53,21 +53,26 @@ async function moveLeader(
 }
 
 /**
- * kill -9 the node leading RAW (the busiest stream) and NORM, restart it after `downMs` on the same store: the
- * bridge's output and the normalizer's input and output all lose their leader at once.
+ * kill -9 the node leading RAW (the busiest stream), NORM and UNS, restart it after `downMs` on the same store:
+ * the bridge's output, the normalizer's input and output and fan-out's output all lose their leader at once.
  */
 export function natsNodeKill(downMs = 10_000): Scenario {
   return {
     name: 'nats-node-kill',
-    title: `kill -9 the NATS node leading RAW and NORM, restart it after ${downMs / 1000} s (R3 streams)`,
+    title: `kill -9 the NATS node leading RAW, NORM and UNS, restart it after ${downMs / 1000} s (R3 streams)`,
     watch: 'UNS',
     quick: true,
     async inject({ stack, log }) {
       const leader = (await stack.jsm.streams.info('RAW')).cluster?.leader ?? 'n1';
-      const stepDowns = await moveLeader(stack, 'NORM', leader);
-      if (stepDowns === undefined) log(`NORM's leader could not be moved to ${leader}`);
+      // the two stages that hold a batch while their output elects a leader: the normalizer and fan-out
+      let elected = false;
+      for (const stream of ['NORM', 'UNS']) {
+        const stepDowns = await moveLeader(stack, stream, leader);
+        if (stepDowns === undefined) log(`${stream}'s leader could not be moved to ${leader}`);
+        else elected ||= stepDowns > 0;
+      }
       // the lag of the 5 s before the fault is the recovery baseline: keep the elections just made out of it
-      else if (stepDowns > 0) await sleep(6000);
+      if (elected) await sleep(6000);
       const led = [];
       for (const name of FABRIC)
         if ((await stack.jsm.streams.info(name)).cluster?.leader === leader) led.push(name);
