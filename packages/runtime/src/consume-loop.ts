@@ -9,7 +9,7 @@ import { isTransient, reasonOf } from './errors.js';
 import { LogSummary } from './logger.js';
 import type { StageMetrics } from './metrics.js';
 import { oldestTime, withSourceTime } from './provenance.js';
-import { PublishError } from './pub-acks.js';
+import { isUnavailable } from './pub-acks.js';
 import { settleMessage, type SettleOptions } from './settle.js';
 import { failSpan, startBatchSpan } from './tracing.js';
 
@@ -62,8 +62,6 @@ export interface ConsumeLoopOptions {
 /** First and longest wait between tries of a batch held while its output is unavailable. */
 const HOLD_FIRST_MS = 100;
 const HOLD_LONGEST_MS = 1000;
-
-const isUnavailable = (err: unknown) => err instanceof PublishError && err.unavailable;
 
 export interface ConsumeLoop {
   /** Resolves when the loop has stopped: no more pulls, the batch in hand finished and settled. */

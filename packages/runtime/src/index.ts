@@ -83,7 +83,7 @@ export type { DeadLetterReason, DeadLetterEntry, DeadLetterFilter } from './dead
 export { redriveDeadLetters } from './redrive.js';
 export type { RedriveOptions, RedriveResult } from './redrive.js';
 export { publishFabric } from './publish.js';
-export { PubAckPublisher, PublishError } from './pub-acks.js';
+export { isUnavailable, PubAckPublisher, PublishError } from './pub-acks.js';
 export type { JetStreamPublisher } from './pub-acks.js';
 export { startConsumeLoop, ACK, HOLD } from './consume-loop.js';
 export { Refused, decodeOrRefuse } from './decode.js';

@@ -23,6 +23,9 @@ export class PublishError extends Error {
   }
 }
 
+/** Whether a publish failed because no stream could answer yet (a leader being elected): worth holding for. */
+export const isUnavailable = (err: unknown): boolean => err instanceof PublishError && err.unavailable;
+
 interface Pending {
   resolve: (ack: PubAck) => void;
   reject: (err: Error) => void;

@@ -10,7 +10,7 @@ import {
   fabricHeaders,
   injectTrace,
   PriorityGate,
-  PublishError,
+  isUnavailable,
   QosTiers,
   startConsumeLoop,
   tierConsumerConfig,
@@ -115,7 +115,7 @@ export async function startFanout(rt: WorkerRuntime, config: FanoutConfig): Prom
       counts.out = groups.reduce((n, g) => n + g.samples.length, 0);
     } catch (err) {
       // UNS electing a leader: the loop holds the batch, or newer samples would reach UNS before it
-      if (err instanceof PublishError && err.unavailable) throw err;
+      if (isUnavailable(err)) throw err;
       return batch.map(() => transient(err, 'uns-or-redis'));
     }
     count();
