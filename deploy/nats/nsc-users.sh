@@ -6,8 +6,11 @@ set -eu
 ACCOUNT="${ACCOUNT:-BUSWAY}"
 mkdir -p creds
 nsc add user --account "$ACCOUNT" --name busway-ingest-sparkplug \
-  --allow-pub 'raw.v1.samples.sparkplug.>,audit.v1.sparkplug.>,dlq.v1.ingest-sparkplug,$JS.API.INFO,$KV.sparkplug-births.>,$JS.API.STREAM.INFO.KV_sparkplug-births,$JS.API.STREAM.CREATE.KV_sparkplug-births,$JS.API.STREAM.MSG.GET.KV_sparkplug-births,$JS.API.DIRECT.GET.KV_sparkplug-births,$JS.API.DIRECT.GET.KV_sparkplug-births.>,$JS.API.CONSUMER.CREATE.KV_sparkplug-births,$JS.API.CONSUMER.CREATE.KV_sparkplug-births.>,$JS.API.CONSUMER.INFO.KV_sparkplug-births.*,$JS.API.CONSUMER.DELETE.KV_sparkplug-births.*,$JS.FC.KV_sparkplug-births.>' \
+  --allow-pub 'audit.v1.sparkplug.>,dlq.v1.ingest-sparkplug,$JS.API.INFO' \
   --allow-sub '_INBOX.ingest-sparkplug.>'
+nsc add user --account "$ACCOUNT" --name busway-sparkplug-decode \
+  --allow-pub 'raw.v1.samples.sparkplug.>,dlq.v1.sparkplug-decode,$JS.API.INFO,$JS.API.CONSUMER.INFO.AUDIT.*,$JS.API.CONSUMER.MSG.NEXT.AUDIT.*,$JS.ACK.AUDIT.*.>,$KV.sparkplug-births.>,$JS.API.STREAM.INFO.KV_sparkplug-births,$JS.API.STREAM.CREATE.KV_sparkplug-births,$JS.API.STREAM.MSG.GET.KV_sparkplug-births,$JS.API.DIRECT.GET.KV_sparkplug-births,$JS.API.DIRECT.GET.KV_sparkplug-births.>,$JS.API.CONSUMER.CREATE.KV_sparkplug-births,$JS.API.CONSUMER.CREATE.KV_sparkplug-births.>,$JS.API.CONSUMER.INFO.KV_sparkplug-births.*,$JS.API.CONSUMER.DELETE.KV_sparkplug-births.*,$JS.FC.KV_sparkplug-births.>' \
+  --allow-sub '_INBOX.sparkplug-decode.>'
 nsc add user --account "$ACCOUNT" --name busway-ingest-dsx \
   --allow-pub 'raw.v1.samples.dsx-bms.>,audit.v1.dsx-bms.>,dlq.v1.ingest-dsx,$JS.API.INFO' \
   --allow-sub '_INBOX.ingest-dsx.>'
@@ -78,9 +81,10 @@ nsc add user --account "$ACCOUNT" --name busway-observer \
   --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>' \
   --allow-sub '_INBOX.observer.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,dlq.v1.>,audit.v1.>,alarm.v1.>,uns.v1.>,rollup.v1.1m.>,rollup.v1.1h.>,control.v1.>'
 nsc add user --account "$ACCOUNT" --name busway-operator \
-  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,alarm.v1.>,uns.v1.>,control.v1.>,$JS.API.STREAM.MSG.DELETE.DLQ' \
+  --allow-pub '$JS.API.INFO,$JS.API.STREAM.LIST,$JS.API.STREAM.NAMES,$JS.API.STREAM.INFO.*,$JS.API.CONSUMER.LIST.*,$JS.API.CONSUMER.INFO.*.*,$JS.API.CONSUMER.CREATE.DLQ,$JS.API.CONSUMER.CREATE.DLQ.>,$JS.API.CONSUMER.MSG.NEXT.DLQ.*,$JS.API.DIRECT.GET.DLQ,$JS.API.DIRECT.GET.DLQ.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,audit.v1.>,alarm.v1.>,uns.v1.>,control.v1.>,$JS.API.STREAM.MSG.DELETE.DLQ' \
   --allow-sub '_INBOX.operator.>,_INBOX.observer.>,raw.v1.>,norm.v1.>,ordered.v1.>,incident.v1.>,anomaly.v1.>,dlq.v1.>,audit.v1.>,alarm.v1.>,uns.v1.>,rollup.v1.1m.>,rollup.v1.1h.>,control.v1.>'
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-sparkplug > creds/busway-ingest-sparkplug.creds
+nsc generate creds --account "$ACCOUNT" --name busway-sparkplug-decode > creds/busway-sparkplug-decode.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-dsx > creds/busway-ingest-dsx.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-mqtt-json > creds/busway-ingest-mqtt-json.creds
 nsc generate creds --account "$ACCOUNT" --name busway-ingest-modbus > creds/busway-ingest-modbus.creds

@@ -66,6 +66,11 @@ export const Subjects = {
     `alarm.v1.${token(site)}.${token(hall)}.${token(row)}.${token(rack)}`,
   /** Source messages as they arrived, for audit and replay: audit.v1.<protocol>.<source> */
   audit: (protocol: string, source: string) => `audit.v1.${token(protocol)}.${token(source)}`,
+  /**
+   * A Sparkplug edge node's messages (its devices' too) as they arrived, in arrival order, which sparkplug-decode
+   * reads: audit.v1.sparkplug.<group>.<edge>
+   */
+  sparkplugOriginal: (group: string, edge: string) => `audit.v1.sparkplug.${token(group)}.${token(edge)}`,
   /** Dead letters of one stage: dlq.v1.<stage> */
   deadLetter: (stage: string) => `dlq.v1.${token(stage)}`,
   /** Rollup of one point: rollup.v1.<1m|1h>.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric...>, from its UNS subject */

@@ -9,7 +9,7 @@ import type { DemoReport } from '@busway/cli';
 import { ROOT } from './helm.js';
 
 const SOURCES = [
-  'ingest-sparkplug',
+  'sparkplug-decode', // the Sparkplug host's samples: its bridge stores the messages, this stage decodes them
   'ingest-dsx',
   'ingest-redfish',
   'ingest-dcgm',

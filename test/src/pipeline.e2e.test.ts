@@ -80,7 +80,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       30_000,
     );
 
-    // a malformed Sparkplug payload on a real topic: dead-lettered with a reason, the bridge keeps going
+    // a malformed Sparkplug payload on a real topic: dead-lettered with a reason by the decode stage, which keeps going
     const client = await mqtt.connectAsync(broker.url);
     await client.publishAsync(
       `spBv1.0/${SITE}-h1/DDATA/row-r1-gw/pdu-bogus`,
@@ -89,7 +89,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     );
     await client.endAsync();
     const dead = await waitFor('the dead letter', async () => {
-      const msgs = await readStream(nc, jsm, 'DLQ', 'dlq.v1.ingest-sparkplug');
+      const msgs = await readStream(nc, jsm, 'DLQ', 'dlq.v1.sparkplug-decode');
       return msgs.length > 0 ? msgs : undefined;
     });
     assert.equal(dead.length, 1);
@@ -116,6 +116,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
       'all consumers drained',
       async () => {
         for (const [stream, durable] of [
+          ['AUDIT', 'sparkplug-decode'],
           ['RAW', 'normalizer'],
           ['NORM', 'correlator'],
           ['ORDERED', 'anomaly'],
@@ -179,7 +180,7 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
     const dlq = await readStream(nc, jsm, 'DLQ');
     assert.deepEqual(
       dlq.map((m) => m.subject),
-      ['dlq.v1.ingest-sparkplug'],
+      ['dlq.v1.sparkplug-decode'],
       'the malformed payload is the only dead letter',
     );
 
@@ -214,9 +215,9 @@ describe('the whole pipeline, each worker its own process, on real NATS, Redis a
   });
 
   it('gives the dead letter a readable reason', async () => {
-    const msgs = await readStream(nc, jsm, 'DLQ', 'dlq.v1.ingest-sparkplug');
+    const msgs = await readStream(nc, jsm, 'DLQ', 'dlq.v1.sparkplug-decode');
     assert.ok(msgs.length >= 1);
-    const info = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
+    const info = await jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.sparkplug-decode' });
     assert.match(info?.header.get(Hdr.DlqCode) ?? '', /decode-error|contract-violation/);
     assert.ok((info?.header.get(Hdr.DlqReason) ?? '').length > 5);
   });

@@ -15,7 +15,7 @@ import { startMosquitto, startNats, startRedis, waitFor, type TestServer } from 
 import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 
 const SITE = 'ai1';
-const WORKERS = ['ingest-sparkplug', 'normalizer', 'correlator', 'anomaly', 'fanout'];
+const WORKERS = ['ingest-sparkplug', 'sparkplug-decode', 'normalizer', 'correlator', 'anomaly', 'fanout'];
 const SpanKind = { Client: 3, Producer: 4, Consumer: 5 } as const;
 
 describe('one trace from a Sparkplug sensor to a UNS subscriber, exported over OTLP by every worker', () => {
@@ -66,11 +66,12 @@ describe('one trace from a Sparkplug sensor to a UNS subscriber, exported over O
     await Promise.all([nats?.dispose(), redis?.dispose(), broker?.dispose()]);
   });
 
-  it('links the bridge, normalizer, correlator, anomaly and fan-out spans into the trace the sensor started', async () => {
+  it('links the bridge, decode stage, normalizer, correlator, anomaly and fan-out spans into the trace the sensor started', async () => {
     const plant = buildPlant(loadConfig(SimulatorConfigSchema, { env, worker: 'simulator' }));
     const cdu = plant.devices.find((d) => d.id.startsWith('cdu-'));
     assert.ok(cdu, 'the simulated plant has a CDU');
     const topic = `spBv1.0/${plant.group}/DBIRTH/${cdu.edge}/${cdu.id}`;
+    const auditSubject = Subjects.sparkplugOriginal(plant.group, cdu.edge);
     const rawSubject = Subjects.rawSamples('sparkplug', `${plant.group}-${cdu.edge}`);
 
     // a subscriber of the UNS, as any application would be
@@ -121,14 +122,22 @@ describe('one trace from a Sparkplug sensor to a UNS subscriber, exported over O
       20_000,
     ).catch(() => undefined); // the assertions below say which span is missing
 
-    // the bridge: one span for the MQTT message, child of the sensor's; its publish to RAW under it
+    // the bridge: one span for the MQTT message, child of the sensor's; its store on AUDIT under it
     const received = one('ingest-sparkplug', `process ${topic}`, SpanKind.Consumer);
     assert.equal(received.parentSpanId, sensorSpanId, 'the bridge continues the sensor trace');
     assert.equal(received.attributes['messaging.system'], 'mqtt');
     assert.equal(received.attributes['messaging.destination.name'], topic);
     assert.equal(received.attributes['messaging.operation.type'], 'process');
-    const toRaw = one('ingest-sparkplug', `send ${rawSubject}`, SpanKind.Producer);
-    assert.equal(toRaw.parentSpanId, received.spanId);
+    const toAudit = one('ingest-sparkplug', `send ${auditSubject}`, SpanKind.Producer);
+    assert.equal(toAudit.parentSpanId, received.spanId);
+    assertSend(toAudit, auditSubject);
+
+    // the decode stage: processes the stored message, publishes its samples to RAW
+    const decoded = one('sparkplug-decode', `process ${auditSubject}`, SpanKind.Consumer);
+    assert.equal(decoded.parentSpanId, toAudit.spanId, 'the decode stage continues the AUDIT message trace');
+    assertProcess(decoded, auditSubject, 'sparkplug-decode', 'AUDIT');
+    const toRaw = one('sparkplug-decode', `send ${rawSubject}`, SpanKind.Producer);
+    assert.equal(toRaw.parentSpanId, decoded.spanId);
     assertSend(toRaw, rawSubject);
 
     // the normalizer: processes that message, publishes its rack's NORM batch

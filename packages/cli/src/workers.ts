@@ -24,6 +24,12 @@ export const CATALOG: readonly WorkerEntry[] = [
     load: async () => asModule((await import('@busway/ingest-sparkplug')).ingestSparkplugModule),
   },
   {
+    name: 'sparkplug-decode',
+    stage: 'ingest',
+    consumes: true,
+    load: async () => asModule((await import('@busway/ingest-sparkplug')).sparkplugDecodeModule),
+  },
+  {
     name: 'ingest-dsx',
     stage: 'ingest',
     consumes: false,
@@ -161,6 +167,7 @@ const pick = (...names: string[]): WorkerEntry[] =>
 /** The pipeline's workers in flow order; `busway up` and the demo run these. */
 export const PIPELINE: readonly WorkerEntry[] = pick(
   'ingest-sparkplug',
+  'sparkplug-decode',
   'ingest-dsx',
   'normalizer',
   'correlator',

@@ -17,6 +17,8 @@ export const Hdr = {
   DlqStage: 'busway-dlq-stage',
   DlqSubject: 'busway-dlq-subject',
   DlqDeliveries: 'busway-dlq-deliveries',
+  /** The MQTT topic a message arrived on (a bridge's AUDIT copy, an MQTT dead letter). */
+  MqttTopic: 'mqtt-topic',
   /** On a dead letter sent back by `busway redrive`: `DLQ:<its sequence there>`. */
   RedrivenFrom: 'busway-redriven-from',
 } as const;

@@ -96,7 +96,7 @@ export type { StreamLimits } from './streams.js';
 export { runWorker, provisionModule } from './worker-module.js';
 export type { WorkerModule, RunningWorker } from './worker-module.js';
 export { Prng } from './prng.js';
-export { connectMqttIngest, deadLetterMqtt, auditMqtt } from './mqtt-ingest.js';
+export { connectMqttIngest, deadLetterMqtt, auditMqtt, mqttMessageId } from './mqtt-ingest.js';
 export type { MqttIngestConfig } from './mqtt-ingest.js';
 export { backoffMs, nextPollAt, sleep, withTimeout, messageOf, PollScheduler, runPollLoop } from './poll.js';
 export type { PollLoopOptions, PollOutcome } from './poll.js';

@@ -13,7 +13,7 @@ import { OrderedAcks } from './ordered-acks.js';
 import { traceMqttMessage } from './source-trace.js';
 
 /** An MQTT message has no identity of its own across sessions: its topic and a hash of its payload are it. */
-function mqttMessageId(topic: string, payload: Uint8Array): string {
+export function mqttMessageId(topic: string, payload: Uint8Array): string {
   return `${topic}#${createHash('sha256').update(payload).digest('base64url').slice(0, 22)}`;
 }
 
@@ -36,7 +36,7 @@ export async function auditMqtt(
     id,
     contentType: 'application/octet-stream',
   });
-  h.append('mqtt-topic', topic);
+  h.append(Hdr.MqttTopic, topic);
   await js.publish(Subjects.audit(protocol, source), payload, { headers: h }); // Nats-Msg-Id is in h
 }
 
@@ -300,7 +300,7 @@ export async function deadLetterMqtt(
 ): Promise<DeadLetterReason> {
   const reason = reasonOf(err);
   const h = headers();
-  h.set('mqtt-topic', topic);
+  h.set(Hdr.MqttTopic, topic);
   // named by topic and content, as its AUDIT copy: a redelivery dead-letters once, two messages twice
   h.set(Hdr.MsgId, mqttMessageId(topic, payload));
   await publishDeadLetter(rt.js, worker, `mqtt:${topic}`, payload, h, reason);

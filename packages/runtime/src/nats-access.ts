@@ -82,7 +82,18 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     worker: 'ingest-sparkplug',
     zone: Zones.Ingest,
     scaling: 'singleton',
-    publish: [rawSamples('sparkplug'), audit('sparkplug')],
+    // every message as it arrived, for sparkplug-decode
+    publish: [audit('sparkplug')],
+    uses: ['mqtt'],
+  },
+  {
+    worker: 'sparkplug-decode',
+    // it sends rebirth requests (NCMD) to edge nodes through the field broker
+    zone: Zones.Ingest,
+    // one replica per Sparkplug group (`groups`), each on its own durable `sparkplug-decode[-<group>]`
+    scaling: 'singleton',
+    publish: [rawSamples('sparkplug')],
+    consume: [{ stream: Streams.Audit.name, durable: '*' }],
     kv: ['sparkplug-births'],
     uses: ['mqtt'],
   },

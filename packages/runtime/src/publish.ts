@@ -15,6 +15,8 @@ export async function publishFabric(
   data: Uint8Array,
   envelope: FabricEnvelope & { id: string },
   parent: Context,
+  /** Headers beyond the envelope's, e.g. the MQTT topic a forwarded message arrived on. */
+  extra?: Readonly<Record<string, string>>,
 ): Promise<PubAck> {
   const span = startSendSpan(subject, parent, {
     'messaging.message.id': envelope.id,
@@ -22,6 +24,7 @@ export async function publishFabric(
   });
   // no time of its own: the occurrence's time its input carried (see withSourceTime), else now
   const h = fabricHeaders({ ...envelope, time: envelope.time ?? sourceTimeOf(parent) });
+  for (const name in extra) h.append(name, extra[name] as string);
   injectTrace(h, trace.setSpan(parent, span));
   try {
     // the headers hold the envelope id as Nats-Msg-Id already: JetStream dedups on it

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { newClient, type UPayload } from 'sparkplug-client';
-import { ingestSparkplugModule } from '@busway/ingest-sparkplug';
+import { ingestSparkplugModule, sparkplugDecodeModule } from '@busway/ingest-sparkplug';
 import { normalizerModule } from '@busway/normalizer';
 import { publishSiteModel } from '@busway/registry';
 import { runWorker, type WorkerRuntime } from '@busway/runtime';
@@ -89,6 +89,7 @@ describe('Sparkplug write-back: NCMD/DCMD to an Eclipse Tahu edge node (sparkplu
     for (const [mod, env] of [
       [normalizerModule, {}],
       [ingestSparkplugModule, { BUSWAY_MQTT_CLIENT_ID: `sp-bridge-${process.pid}` }],
+      [sparkplugDecodeModule, { BUSWAY_MQTT_CLIENT_ID: `sp-decode-${process.pid}` }],
       [commandModule, { BUSWAY_RULES: JSON.stringify(RULES), BUSWAY_READBACK_SOURCE: 'norm' }],
     ] as const) {
       const { rt: w } = await runWorker(mod as typeof commandModule, {

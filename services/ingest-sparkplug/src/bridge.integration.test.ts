@@ -4,17 +4,20 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { busway, Long, org } from '@busway/proto';
 import { ensureStream, fabricStreams, Hdr, loadConfig, runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startMosquitto, startNats, waitFor, type TestServer } from '@busway/testkit';
-import { ingestSparkplugModule } from './index.js';
+import { ingestSparkplugModule, sparkplugDecodeModule } from './index.js';
 
 const Payload = org.eclipse.tahu.protobuf.Payload;
 const u64 = (n: number) => Long.fromNumber(n, true);
 
-describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
+describe('Sparkplug host (bridge and decode stage) against real Mosquitto and nats-server', () => {
   let nats: TestServer;
   let broker: TestServer;
+  /** The bridge's runtime (MQTT → AUDIT) and the decode stage's (AUDIT → RAW). */
   let rt: WorkerRuntime;
+  let dec: WorkerRuntime;
   let edge: MqttClient;
   let env: Record<string, string>;
+  let decEnv: Record<string, string>;
 
   before(async () => {
     [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
@@ -25,13 +28,17 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
       BUSWAY_MQTT_CLIENT_ID: `it-${process.pid}`,
       BUSWAY_REORDER_TIMEOUT_MS: '300',
     };
+    // the decode stage's own MQTT client id: one session per id, or the broker drops the bridge's
+    decEnv = { ...env, BUSWAY_MQTT_CLIENT_ID: `it-dec-${process.pid}`, BUSWAY_NAK_DELAY_MS: '100' };
     loadConfig(ingestSparkplugModule.configSchema, { env }); // fails fast if the env is wrong
     ({ rt } = await runWorker(ingestSparkplugModule, { env, signals: false }));
+    ({ rt: dec } = await runWorker(sparkplugDecodeModule, { env: decEnv, signals: false }));
     edge = await mqtt.connectAsync(broker.url);
   });
   after(async () => {
     await edge.endAsync();
     await rt.stop();
+    await dec.stop();
     await Promise.all([nats.dispose(), broker.dispose()]);
   });
 
@@ -102,15 +109,20 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     assert.equal(last?.unit, 'degC');
     assert.equal(last?.eventTimeNs?.toString(), (BigInt(t0 + 1000) * 1_000_000n).toString());
 
-    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
+    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.sparkplug-decode' });
     assert.equal(dlq?.header.get(Hdr.DlqCode), 'decode-error');
-    assert.equal(dlq?.header.get('mqtt-topic'), 'spBv1.0/g1/DDATA/e1/cdu-1');
-    assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'decode-error' }), 1);
+    assert.equal(dlq?.header.get(Hdr.MqttTopic), 'spBv1.0/g1/DDATA/e1/cdu-1');
+    assert.deepEqual([...(dlq?.data ?? [])], [0x0a, 0xff, 0xff], 'the message as the edge node sent it');
+    assert.equal(await dec.metrics.value('busway_dead_letters_total', { reason: 'decode-error' }), 1);
+    // the AUDIT copy is the message exactly as it arrived, one subject per edge node
+    const audit = await rt.jsm.streams.getMessage('AUDIT', { last_by_subj: 'audit.v1.sparkplug.g1.e1' });
+    assert.deepEqual(Buffer.from(audit?.data ?? []), ddata);
+    assert.equal(audit?.header.get(Hdr.MqttTopic), 'spBv1.0/g1/DDATA/e1/cdu-1');
   });
 
   it('still resolves aliases after a restart, from the births kept in the KV bucket', async () => {
-    await rt.stop();
-    ({ rt } = await runWorker(ingestSparkplugModule, { env, signals: false }));
+    await dec.stop();
+    ({ rt: dec } = await runWorker(sparkplugDecodeModule, { env: decEnv, signals: false }));
     const t1 = 1_800_000_010_000;
     await edge.publishAsync(
       'spBv1.0/g1/DDATA/e1/cdu-1',
@@ -127,7 +139,7 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
       (await raw()).find((s) => s.doubleValue === 42.25),
     );
     assert.equal(sample.pointId, 'sparkplug:g1/e1/cdu-1:Coolant/Return Temp');
-    assert.equal(await rt.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' }), 0);
+    assert.equal(await dec.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' }), 0);
   });
 
   it('gives alias 0 to the metric born with it, not to every metric born without an alias', async () => {
@@ -182,11 +194,11 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     await waitFor(
       'both dead letters',
       async () =>
-        (await rt.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' })) === 2,
+        (await dec.metrics.value('busway_dead_letters_total', { reason: 'contract-violation' })) === 2,
     );
     await new Promise((r) => setTimeout(r, 200));
     assert.deepEqual(commands, ['spBv1.0/g1/NCMD/e2'], 'one request for a burst of unknown aliases');
-    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.ingest-sparkplug' });
+    const dlq = await rt.jsm.streams.getMessage('DLQ', { last_by_subj: 'dlq.v1.sparkplug-decode' });
     assert.match(dlq?.header.get(Hdr.DlqReason) ?? '', /unknown alias 9 from g1\/e2\/pump-1/);
   });
 
@@ -217,55 +229,90 @@ describe('Sparkplug bridge against real Mosquitto and nats-server', () => {
     await listener.endAsync();
   });
 
-  it('stores the samples of a message once when only its AUDIT copy failed, and acknowledges it once both are in', async () => {
-    const samplesOut = async () =>
-      (await rt.metrics.samples.get()).values.find((v) => v.labels.direction === 'out')?.value ?? 0;
-    const audit = fabricStreams().find((s) => s.name === 'AUDIT');
-    assert.ok(audit);
-    const ndata = (seq: number, metrics: number) =>
-      Buffer.from(
-        Payload.encode({
-          timestamp: u64(1_800_000_050_000 + seq),
-          seq: u64(seq),
-          metrics: Array.from({ length: metrics }, (_, k) => ({
-            name: `m${k}`,
-            datatype: 10,
-            doubleValue: seq * 1000 + k,
-          })),
-        }).finish(),
-      );
-    const before = await samplesOut();
-    await rt.jsm.streams.delete('AUDIT'); // the audit copy fails; the samples can be stored
-    await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(0, 50), { qos: 1 });
-    await waitFor('the samples stored', async () => (await samplesOut()) - before === 50);
-    const retries = async () =>
-      (await rt.metrics.messages.get()).values.find((v) => v.labels.outcome === 'store-retry')?.value ?? 0;
-    const retried = await retries();
-    await waitFor('the audit copy refused and retried', async () => (await retries()) >= retried + 2);
-    await ensureStream(rt.jsm, audit, rt.log);
-    // later messages reuse the memory of the stored batch: what is stored must be what was sent
-    for (let seq = 1; seq <= 20; seq++)
-      await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(seq, 50), { qos: 1 });
-    await waitFor(
-      'every message stored, the first one with its audit copy',
-      async () => (await rt.jsm.streams.info('AUDIT')).state.messages >= 21,
+  const ndata = (seq: number, metrics: number) =>
+    Buffer.from(
+      Payload.encode({
+        timestamp: u64(1_800_000_050_000 + seq),
+        seq: u64(seq),
+        metrics: Array.from({ length: metrics }, (_, k) => ({
+          name: `m${k}`,
+          datatype: 10,
+          doubleValue: seq * 1000 + k,
+        })),
+      }).finish(),
     );
-    // every message done: none held in the bridge's buffer, so each was acknowledged to the broker
-    const held = async () => (await rt.metrics.bufferBytes.get()).values[0]?.value ?? 0;
-    await waitFor('no message held', async () => (await held()) === 0);
-    assert.equal(
-      (await samplesOut()) - before,
-      21 * 50,
-      'a retry of the audit copy stored the samples again',
-    );
-    const stored = (await raw()).filter((s) => s.pointId?.startsWith('sparkplug:g4/e4:'));
-    assert.equal(stored.length, 21 * 50);
+  const counter = (r: () => WorkerRuntime, outcome: string) => async () =>
+    (await r().metrics.messages.get()).values.find((v) => v.labels.outcome === outcome)?.value ?? 0;
+  const samplesOut = async () =>
+    (await dec.metrics.samples.get()).values.find((v) => v.labels.direction === 'out')?.value ?? 0;
+
+  /** Every sample of `node` on RAW holds its own message's value (the batches' memory is reused). */
+  const assertStoredOnce = async (node: string, messages: number, metrics: number) => {
+    const stored = (await raw()).filter((s) => s.pointId?.startsWith(`sparkplug:${node}:`));
+    assert.equal(stored.length, messages * metrics, `each sample of ${node} stored once`);
     for (const s of stored) {
-      const k = Number(s.pointId?.slice('sparkplug:g4/e4:m'.length));
+      const k = Number(s.pointId?.slice(`sparkplug:${node}:m`.length));
       const seq = Math.floor((s.doubleValue ?? 0) / 1000);
       assert.equal(s.doubleValue, seq * 1000 + k, `${s.pointId} holds another message's value`);
     }
-    assert.deepEqual(new Set(stored.map((s) => Math.floor((s.doubleValue ?? 0) / 1000))).size, 21);
+    assert.equal(new Set(stored.map((s) => Math.floor((s.doubleValue ?? 0) / 1000))).size, messages);
+  };
+
+  it('withholds the PUBACK while AUDIT cannot store a message, and stores every message once it can', async () => {
+    const audit = fabricStreams().find((s) => s.name === 'AUDIT');
+    assert.ok(audit);
+    const retries = counter(() => rt, 'store-retry');
+    const retried = await retries();
+    await rt.jsm.streams.delete('AUDIT');
+    await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(0, 50), { qos: 1 });
+    await waitFor('the store refused and retried', async () => (await retries()) >= retried + 2);
+    const held = async () => (await rt.metrics.bufferBytes.get()).values[0]?.value ?? 0;
+    assert.ok((await held()) > 0, 'the message is held, unacknowledged to the broker');
+    await ensureStream(rt.jsm, audit, rt.log);
+    await dec.stop();
+    ({ rt: dec } = await runWorker(sparkplugDecodeModule, { env: decEnv, signals: false }));
+    for (let seq = 1; seq <= 20; seq++)
+      await edge.publishAsync('spBv1.0/g4/NDATA/e4', ndata(seq, 50), { qos: 1 });
+    await waitFor('every message decoded', async () => (await samplesOut()) === 21 * 50);
+    await waitFor('no message held', async () => (await held()) === 0);
+    assert.equal((await rt.jsm.streams.info('AUDIT')).state.messages, 21);
+    await assertStoredOnce('g4/e4', 21, 50);
+  });
+
+  it('holds a batch in place while RAW cannot store it, and decodes each message once', async () => {
+    const rawStream = fabricStreams().find((s) => s.name === 'RAW');
+    assert.ok(rawStream);
+    const gaps = counter(() => dec, 'seq-gap');
+    const holds = counter(() => dec, 'store-retry');
+    const [gapsBefore, holdsBefore, samplesBefore] = [await gaps(), await holds(), await samplesOut()];
+    await edge.publishAsync('spBv1.0/g5/NBIRTH/e5', ndata(0, 50), { qos: 1 });
+    await waitFor('the birth decoded', async () => (await samplesOut()) - samplesBefore === 50);
+    await rt.jsm.streams.delete('RAW');
+    for (let seq = 1; seq <= 10; seq++)
+      await edge.publishAsync('spBv1.0/g5/NDATA/e5', ndata(seq, 50), { qos: 1 });
+    await waitFor('the batch held in place', async () => (await holds()) > holdsBefore + 1);
+    await ensureStream(rt.jsm, rawStream, rt.log);
+    await waitFor('every message decoded', async () => (await samplesOut()) - samplesBefore === 11 * 50);
+    assert.equal(await gaps(), gapsBefore, 'a retried batch went through the seq tracking again');
+    await assertStoredOnce('g5/e5', 10, 50); // RAW was made anew after the birth
+  });
+
+  it('does not take a redelivered message for a seq gap', async () => {
+    const gaps = counter(() => dec, 'seq-gap');
+    const naks = counter(() => dec, 'retry');
+    const [gapsBefore, naksBefore, samplesBefore] = [await gaps(), await naks(), await samplesOut()];
+    await edge.publishAsync('spBv1.0/g6/NBIRTH/e6', ndata(0, 5), { qos: 1 });
+    await waitFor('the birth decoded', async () => (await samplesOut()) - samplesBefore === 5);
+    // RAW refuses the samples (too big): the batch is nak'ed and comes back as new deliveries
+    const raw0 = await rt.jsm.streams.info('RAW');
+    await rt.jsm.streams.update('RAW', { ...raw0.config, max_msg_size: 64 });
+    for (let seq = 1; seq <= 3; seq++)
+      await edge.publishAsync('spBv1.0/g6/NDATA/e6', ndata(seq, 5), { qos: 1 });
+    await waitFor('a nak', async () => (await naks()) > naksBefore);
+    await rt.jsm.streams.update('RAW', { ...raw0.config, max_msg_size: -1 });
+    await waitFor('every message decoded', async () => (await samplesOut()) - samplesBefore === 4 * 5);
+    assert.equal(await gaps(), gapsBefore, 'a redelivery was read as a seq gap');
+    await assertStoredOnce('g6/e6', 4, 5);
   });
 
   it('keeps its own STATE retained: online while it runs', async () => {

@@ -8,6 +8,8 @@ export class NodeState {
   /** Its metrics (leaves) by name: point ids, and last values to mark stale on a death. */
   readonly points: PointTable;
   bdSeq?: number;
+  /** The AUDIT sequence of the birth in force (none when restored from the KV bucket). */
+  birthSeq?: number;
   lastSeq?: number;
   /** Seqs skipped over and not seen yet; a timer asks for a rebirth if they stay missing. */
   readonly missing = new Set<number>();

@@ -5,7 +5,7 @@ import { newClient, type ISparkplugClientOptions } from 'sparkplug-client';
 import { busway, org, Long } from '@busway/proto';
 import { runWorker, type WorkerRuntime } from '@busway/runtime';
 import { startMosquitto, startNats, waitFor, type TestServer } from '@busway/testkit';
-import { ingestSparkplugModule } from './index.js';
+import { ingestSparkplugModule, sparkplugDecodeModule } from './index.js';
 
 type TahuClient = ReturnType<typeof newClient>;
 type TahuPayload = Parameters<TahuClient['publishNodeBirth']>[0];
@@ -63,9 +63,11 @@ const valueOf = (s: busway.v1.ISample) =>
   s.boolValue ??
   s.stringValue;
 
-describe('Sparkplug interop: Eclipse Tahu edge node (sparkplug-client) → Mosquitto → bridge', () => {
+describe('Sparkplug interop: Eclipse Tahu edge node (sparkplug-client) → Mosquitto → bridge → decode stage', () => {
   let nats: TestServer;
   let broker: TestServer;
+  let bridge: WorkerRuntime;
+  /** The decode stage's runtime: its samples on RAW, its rebirth requests. */
   let rt: WorkerRuntime;
   let tahu: TahuClient;
   let births = 0;
@@ -84,14 +86,19 @@ describe('Sparkplug interop: Eclipse Tahu edge node (sparkplug-client) → Mosqu
 
   before(async () => {
     [nats, broker] = await Promise.all([startNats(), startMosquitto()]);
-    ({ rt } = await runWorker(ingestSparkplugModule, {
-      env: {
-        NATS_URL: nats.url,
-        MQTT_URL: broker.url,
-        BUSWAY_LOG_LEVEL: 'silent',
-        BUSWAY_MQTT_CLIENT_ID: `tahu-it-${process.pid}`,
-        BUSWAY_REBIRTH_INTERVAL_MS: '100',
-      },
+    const env = {
+      NATS_URL: nats.url,
+      MQTT_URL: broker.url,
+      BUSWAY_LOG_LEVEL: 'silent',
+      BUSWAY_REBIRTH_INTERVAL_MS: '100',
+    };
+    // the host is two workers: the bridge (MQTT → AUDIT) and the decode stage (AUDIT → RAW, rebirth requests)
+    ({ rt: bridge } = await runWorker(ingestSparkplugModule, {
+      env: { ...env, BUSWAY_MQTT_CLIENT_ID: `tahu-it-${process.pid}` },
+      signals: false,
+    }));
+    ({ rt } = await runWorker(sparkplugDecodeModule, {
+      env: { ...env, BUSWAY_MQTT_CLIENT_ID: `tahu-it-dec-${process.pid}` },
       signals: false,
     }));
     const config: ISparkplugClientOptions = {
@@ -119,6 +126,7 @@ describe('Sparkplug interop: Eclipse Tahu edge node (sparkplug-client) → Mosqu
   });
   after(async () => {
     tahu?.stop();
+    await bridge?.stop();
     await rt?.stop();
     await Promise.all([nats?.dispose(), broker?.dispose()]);
   });

@@ -52,7 +52,7 @@ export function poison(): Scenario {
         faultAt,
         notes: ['2 on MQTT, 2 on RAW, 1 on NORM, 1 on ORDERED (read by anomaly, fanout and history)'],
         expectedDeadLetters: {
-          'dlq.v1.ingest-sparkplug': 2,
+          'dlq.v1.sparkplug-decode': 2,
           'dlq.v1.normalizer': 2,
           'dlq.v1.correlator': 1,
           'dlq.v1.anomaly': 1,

@@ -8,6 +8,7 @@ import type { FaultStack, FlowWorker } from './stack.js';
 
 /** The durable consumer each consuming worker reads its main input through (the default names). */
 const INPUT: Record<Exclude<FlowWorker, 'ingest-sparkplug'>, { stream: string; durable: string }> = {
+  'sparkplug-decode': { stream: 'AUDIT', durable: 'sparkplug-decode' },
   normalizer: { stream: 'RAW', durable: 'normalizer' },
   correlator: { stream: 'NORM', durable: 'correlator' },
   anomaly: { stream: 'ORDERED', durable: 'anomaly' },

@@ -19,7 +19,14 @@ import { provisionReplicated } from './provision-replicated.js';
 
 export const SITE = 'ai1';
 /** The workers the simulated flow passes through, in flow order (ingest-dsx runs too but carries nothing here). */
-export const FLOW_WORKERS = ['ingest-sparkplug', 'normalizer', 'correlator', 'anomaly', 'fanout'] as const;
+export const FLOW_WORKERS = [
+  'ingest-sparkplug',
+  'sparkplug-decode',
+  'normalizer',
+  'correlator',
+  'anomaly',
+  'fanout',
+] as const;
 export type FlowWorker = (typeof FLOW_WORKERS)[number];
 /**
  * The pipeline's workers the stack runs: all but the read API, which carries no samples and listens on a fixed

@@ -10,7 +10,7 @@ import type { WorkerEntry } from '../workers.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
 export const DEMO_STAGES = [
-  { stage: 'ingest', worker: 'ingest-sparkplug, ingest-dsx' },
+  { stage: 'ingest', worker: 'ingest-sparkplug + sparkplug-decode, ingest-dsx' },
   { stage: 'normalize', worker: 'normalizer' },
   { stage: 'correlate', worker: 'correlator' },
   { stage: 'anomaly', worker: 'anomaly' },
@@ -29,7 +29,7 @@ export interface DemoReport {
   durationMs: number;
   stages: Record<string, StageCounts>;
   simulator: { samplesOut: number };
-  /** Samples each ingest bridge published (its worker name: count). */
+  /** Samples each ingest worker published (its worker name: count); Sparkplug's are sparkplug-decode's. */
   sources: Record<string, number>;
   /**
    * Job and grid events the correlator took in. Up to the normalizer they count as samples; the correlator
@@ -65,7 +65,8 @@ export function summarize(samples: PromSample[], durationMs: number): DemoReport
 function sourcesOf(samples: PromSample[]): Record<string, number> {
   const workers = new Set(
     samples
-      .filter((s) => s.labels.stage === 'ingest' && s.labels.worker)
+      // the workers that publish samples: the Sparkplug bridge only stores messages for sparkplug-decode
+      .filter((s) => s.name === 'busway_samples_total' && s.labels.stage === 'ingest' && s.labels.worker)
       .map((s) => s.labels.worker as string),
   );
   return Object.fromEntries(
