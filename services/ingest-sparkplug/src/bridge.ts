@@ -13,6 +13,7 @@ import {
   type WorkerRuntime,
 } from '@busway/runtime';
 import type { IngestSparkplugConfig } from './config.js';
+import { PayloadScanner } from './payload-scanner.js';
 import { parseTopic } from './topic.js';
 
 /** The host application's STATE payload (Sparkplug 3.0, JSON). */
@@ -32,6 +33,8 @@ const WORKER = 'ingest-sparkplug';
 export class SparkplugBridge {
   private client?: MqttClient;
   private readonly deadLetters: LogSummary;
+  /** Reads a payload's timestamp and seq only, for its message id. */
+  private readonly scanner = new PayloadScanner();
 
   constructor(
     private readonly rt: WorkerRuntime,
@@ -74,8 +77,10 @@ export class SparkplugBridge {
       this.deadLetters.add(reason.code);
       return;
     }
-    // named by topic and content: a broker redelivery is stored once
-    const id = mqttMessageId(topic, message);
+    // a broker redelivery is stored once: named by topic, timestamp and seq (what Sparkplug makes unique),
+    // else by topic and a hash of the bytes
+    const top = this.scanner.topOf(message);
+    const id = top ? `sparkplug:${topic}:${top.timestamp}:${top.seq}` : mqttMessageId(topic, message);
     const envelope = { type: EventTypes.SparkplugPayload, source, id };
     await publishFabric(this.rt.publisher, subject, message, envelope, context.active(), {
       [Hdr.MqttTopic]: topic,

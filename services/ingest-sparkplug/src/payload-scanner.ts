@@ -75,6 +75,17 @@ export class PayloadScanner extends WireReader {
     }
   }
 
+  /** The payload's timestamp and seq, its metrics skipped; undefined when it is not plain or not protobuf. */
+  topOf(data: Uint8Array): { timestamp: number; seq: number } | undefined {
+    this.reset(data);
+    try {
+      this.readTop();
+      return { timestamp: this.timestamp, seq: this.seq };
+    } catch {
+      return undefined; // read in full by the decode stage, which names what is wrong
+    }
+  }
+
   private payload(): PayloadView {
     this.readTop();
     const metrics: MetricView[] = [];

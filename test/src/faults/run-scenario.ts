@@ -61,7 +61,7 @@ const MB = 1024 * 1024;
 const toMb = (m: Map<string, number>) =>
   Object.fromEntries([...m].map(([k, v]) => [k, Math.round((v / MB) * 10) / 10]));
 /** Streams the samples and their scores pass through: the drain waits for every durable consumer on them. */
-const CONSUMED = ['RAW', 'NORM', 'ORDERED', 'ANOMALIES'];
+const CONSUMED = ['AUDIT', 'RAW', 'NORM', 'ORDERED', 'ANOMALIES'];
 /** Read by consumers off the sample path: reported when they hold something at the end, never waited for. */
 const SIDE = ['INCIDENTS', 'ALARMS'];
 
