@@ -192,6 +192,13 @@ const CHANNELS = [
     'Source messages exactly as they arrived (any format; the MQTT topic in the mqtt-topic header), kept for an hour for audit and replay. Stream AUDIT.',
   ],
   [
+    'sparkplugOriginal',
+    'audit.v1.sparkplug.{group}.{edgeNode}',
+    'SparkplugPayload',
+    'ingest-sparkplug',
+    'Every Sparkplug birth, data and death message of one edge node (its devices too), exactly as the host received it and in that order, the MQTT topic in the mqtt-topic header; sparkplug-decode reads them into raw.v1.samples.sparkplug. Stream AUDIT.',
+  ],
+  [
     'deadLetters',
     'dlq.v1.{worker}',
     'DeadLetter',

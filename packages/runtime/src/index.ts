@@ -46,7 +46,13 @@ export {
   usersOf,
   nonWorkerUsers,
 } from './nats-access-render.js';
-export { ensureStream, ensureConsumer, consumerSpecOf } from './provision.js';
+export {
+  ensureStream,
+  ensureConsumer,
+  consumerSpecOf,
+  rewindConsumer,
+  resumeFromAckFloor,
+} from './provision.js';
 export type { StreamSpec, ConsumerSpec } from './provision.js';
 export { Hdr, PROTOBUF_CONTENT_TYPE, fabricHeaders, readEnvelope } from './headers.js';
 export { cloudEventOf } from './cloudevent-json.js';

@@ -94,6 +94,8 @@ export const WORKER_ACCESS: readonly WorkerAccess[] = [
     scaling: 'singleton',
     publish: [rawSamples('sparkplug')],
     consume: [{ stream: Streams.Audit.name, durable: '*' }],
+    // after a crash it re-creates its consumer at the ack floor, so a node's messages come back in order
+    manage: [Streams.Audit.name],
     kv: ['sparkplug-births'],
     uses: ['mqtt'],
   },

@@ -113,3 +113,49 @@ export function consumerSpecOf(
     maxDeliver: c.maxDeliver,
   };
 }
+
+/**
+ * Makes the durable deliver from `startSeq` again when it has already delivered past it: a consumer's
+ * delivery point cannot be moved, so it is deleted and created anew starting there. Only the consumer's one
+ * owner may do this, after a restart, before it consumes.
+ */
+export async function rewindConsumer(
+  jsm: JetStreamManager,
+  spec: ConsumerSpec,
+  startSeq: number,
+): Promise<boolean> {
+  const info = await jsm.consumers.info(spec.stream, spec.durable).catch((err: unknown) => {
+    if (err instanceof JetStreamApiError && err.status === 404) return undefined;
+    throw err;
+  });
+  if (info && info.delivered.stream_seq < startSeq && info.num_ack_pending === 0) return false;
+  if (info) await jsm.consumers.delete(spec.stream, spec.durable);
+  await jsm.consumers.add(spec.stream, {
+    durable_name: spec.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.StartSequence,
+    opt_start_seq: Math.max(1, startSeq),
+    ack_wait: nanos(spec.ackWaitMs),
+    max_ack_pending: spec.maxAckPending,
+    max_deliver: spec.maxDeliver,
+    ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
+  });
+  return true;
+}
+
+/**
+ * For a consumer whose input must be read in order: when an earlier owner died holding messages unacknowledged
+ * (they would come back only after the ack wait, behind later ones), delivers again from its ack floor, in
+ * stream order. What was read past the floor is read again, so the owner's output must be idempotent.
+ * Returns the sequence it resumes from, or undefined when nothing was held.
+ */
+export async function resumeFromAckFloor(
+  jsm: JetStreamManager,
+  spec: ConsumerSpec,
+): Promise<number | undefined> {
+  const info = await jsm.consumers.info(spec.stream, spec.durable);
+  if (info.num_ack_pending === 0) return undefined;
+  const from = info.ack_floor.stream_seq + 1;
+  await rewindConsumer(jsm, spec, from);
+  return from;
+}

@@ -11,6 +11,7 @@ import {
   provenanceOf,
   publishFabric,
   readEnvelope,
+  rewindConsumer,
   sleep,
   startConsumeLoop,
   type ConsumeLoop,
@@ -19,7 +20,7 @@ import {
 } from '@busway/runtime';
 import { checkpointKey, loadCheckpoint, saveCheckpoint } from './checkpoint.js';
 import type { CorrelatorConfig } from './config.js';
-import { partitionConsumers, rewindConsumer } from './consumers.js';
+import { partitionConsumers } from './consumers.js';
 import { CorrelationEngine } from './engine.js';
 import type { CorrelatorMetrics } from './metrics.js';
 import { PartitionCore, type OutBatch, type Outputs } from './partition-core.js';

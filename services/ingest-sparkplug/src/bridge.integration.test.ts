@@ -315,6 +315,25 @@ describe('Sparkplug host (bridge and decode stage) against real Mosquitto and na
     await assertStoredOnce('g6/e6', 4, 5);
   });
 
+  it('reads again from its ack floor, in order, what a run that died was holding', async () => {
+    await dec.stop();
+    await edge.publishAsync('spBv1.0/g7/NBIRTH/e7', ndata(0, 5), { qos: 1 });
+    for (let seq = 1; seq <= 4; seq++)
+      await edge.publishAsync('spBv1.0/g7/NDATA/e7', ndata(seq, 5), { qos: 1 });
+    const consumer = await rt.js.consumers.get('AUDIT', 'sparkplug-decode');
+    await waitFor('the messages on AUDIT', async () => (await consumer.info()).num_pending >= 5);
+    // a run that died mid-batch: three messages delivered to it, never acknowledged
+    let held = 0;
+    for await (const m of await consumer.fetch({ max_messages: 3, expires: 2000 })) if (m) held++;
+    assert.equal(held, 3);
+    assert.equal((await consumer.info()).num_ack_pending, 3);
+    ({ rt: dec } = await runWorker(sparkplugDecodeModule, { env: decEnv, signals: false }));
+    // well within the 30 s ack wait after which the held messages would come back, behind the others
+    await waitFor('every message decoded', async () => (await samplesOut()) === 5 * 5);
+    assert.equal(await counter(() => dec, 'seq-gap')(), 0, 'the messages came back out of order');
+    await assertStoredOnce('g7/e7', 5, 5);
+  });
+
   it('keeps its own STATE retained: online while it runs', async () => {
     const watcher = await mqtt.connectAsync(broker.url);
     const state = new Promise<{ online: boolean; timestamp: number }>((resolve) =>

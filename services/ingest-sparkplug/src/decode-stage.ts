@@ -15,13 +15,16 @@ import {
 } from '@busway/proto';
 import {
   ACK,
+  consumerSpecOf,
   Hdr,
   isPoison,
   LogSummary,
   publishFabric,
   reasonOf,
+  resumeFromAckFloor,
   startConsumeLoop,
   type ConsumeLoop,
+  type ConsumerSpec,
   type Outcome,
   type RunningWorker,
   type WorkerRuntime,
@@ -58,14 +61,23 @@ const SLAB_BYTES = 256 * 1024;
 const toNum = (v: Long | number | null | undefined) =>
   v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
 
-/** The AUDIT subjects a replica reads (see Subjects.sparkplugOriginal): every edge node's, or one group's. */
-export function decodeFilter(groups: string): string {
-  return groups === '+' ? 'audit.v1.sparkplug.>' : `audit.v1.sparkplug.${token(groups)}.*`;
+/**
+ * The AUDIT subjects a replica reads (see Subjects.sparkplugOriginal): every edge node's, or one group's. Two
+ * tokens, not `>`: earlier bridges kept their copies on one token (`audit.v1.sparkplug.spbv1-0-…`), which
+ * must not be decoded again after an upgrade.
+ */
+function decodeFilter(groups: string): string {
+  return `audit.v1.sparkplug.${groups === '+' ? '*' : token(groups)}.*`;
 }
 
 /** The durable consumer of a replica: `durable` for every group, `<durable>-<group>` for one group's. */
-export function decodeDurable(c: { durable: string; groups: string }): string {
+function decodeDurable(c: { durable: string; groups: string }): string {
   return c.groups === '+' ? c.durable : `${c.durable}-${token(c.groups)}`;
+}
+
+/** The replica's consumer on AUDIT. */
+export function decodeConsumer(c: SparkplugDecodeConfig): ConsumerSpec {
+  return consumerSpecOf(Streams.Audit.name, decodeDurable(c), decodeFilter(c.groups), c);
 }
 
 /** The batch's source field, encoded once per node or device and topic. */
@@ -128,12 +140,20 @@ export class SparkplugDecodeStage {
       reconnectPeriod: 1000,
     });
     this.client.on('error', (err) => this.rt.log.warn({ err: err.message }, 'MQTT error (rebirth requests)'));
+    // a node's messages must be read in order: what a killed run held comes back first, not after the ack wait
+    const spec = decodeConsumer(this.config);
+    const from = await resumeFromAckFloor(this.rt.jsm, spec);
+    if (from !== undefined)
+      this.rt.log.warn(
+        { from },
+        'the last run stopped holding messages: reading AUDIT again from its ack floor',
+      );
     this.loop = await startConsumeLoop({
       stage: STAGE,
       worker: WORKER,
       js: this.rt.js,
       stream: Streams.Audit.name,
-      durable: decodeDurable(this.config),
+      durable: spec.durable,
       config: this.config,
       metrics: this.rt.metrics,
       log: this.rt.log,

@@ -1,10 +1,9 @@
 // Sparkplug B host application: the MQTT bridge stores each message on AUDIT (audit.v1.sparkplug.<group>.<edge>);
 // the decode stage reads them in order and publishes raw fabric samples on raw.v1.samples.sparkplug.*
-import { Streams } from '@busway/proto';
-import { consumerSpecOf, type WorkerModule } from '@busway/runtime';
+import type { WorkerModule } from '@busway/runtime';
 import { IngestSparkplugConfigSchema, SparkplugDecodeConfigSchema } from './config.js';
 import { startIngestSparkplug } from './bridge.js';
-import { decodeDurable, decodeFilter, startSparkplugDecode } from './decode-stage.js';
+import { decodeConsumer, startSparkplugDecode } from './decode-stage.js';
 
 export { IngestSparkplugConfigSchema, SparkplugDecodeConfigSchema } from './config.js';
 export type { IngestSparkplugConfig, SparkplugDecodeConfig } from './config.js';
@@ -13,7 +12,7 @@ export type { SparkplugTopic, MessageType } from './topic.js';
 export { decodePayload, metricsToSamples, engUnitOf, setValue, SpType } from './decoder.js';
 export type { MetricDef, DecodeContext } from './decoder.js';
 export { SparkplugBridge, startIngestSparkplug } from './bridge.js';
-export { SparkplugDecodeStage, startSparkplugDecode, decodeFilter, decodeDurable } from './decode-stage.js';
+export { SparkplugDecodeStage, startSparkplugDecode, decodeConsumer } from './decode-stage.js';
 export { SparkplugTranscoder } from './transcoder.js';
 export { NodeState } from './node-state.js';
 
@@ -32,6 +31,6 @@ export const sparkplugDecodeModule: WorkerModule<typeof SparkplugDecodeConfigSch
   stage: 'ingest',
   description: 'Sparkplug B host, decoding: aliases, seq, rebirths, deaths; AUDIT -> raw samples',
   configSchema: SparkplugDecodeConfigSchema,
-  consumers: (c) => [consumerSpecOf(Streams.Audit.name, decodeDurable(c), decodeFilter(c.groups), c)],
+  consumers: (c) => [decodeConsumer(c)],
   start: startSparkplugDecode,
 };
