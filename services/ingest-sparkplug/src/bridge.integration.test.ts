@@ -258,6 +258,38 @@ describe('Sparkplug host (bridge and decode stage) against real Mosquitto and na
     assert.equal(new Set(stored.map((s) => Math.floor((s.doubleValue ?? 0) / 1000))).size, messages);
   };
 
+  it('counts a gap the node never fills once, and asks for a rebirth, as seq wraps round past it', async () => {
+    // a reorder timeout longer than the test: only the sequence coming round can show the seq lost
+    await dec.stop();
+    ({ rt: dec } = await runWorker(sparkplugDecodeModule, {
+      env: { ...decEnv, BUSWAY_REORDER_TIMEOUT_MS: '600000' },
+      signals: false,
+    }));
+    const rebirths: string[] = [];
+    const listener = await mqtt.connectAsync(broker.url);
+    listener.on('message', (topic) => rebirths.push(topic));
+    await listener.subscribeAsync('spBv1.0/g8/NCMD/e8', { qos: 0 });
+    const send = (type: string, seq: number) =>
+      edge.publishAsync(
+        `spBv1.0/g8/${type}/e8`,
+        Buffer.from(
+          Payload.encode({
+            timestamp: u64(1_800_000_060_000 + seq),
+            seq: u64(seq % 256),
+            metrics: [{ name: 'x', datatype: 10, doubleValue: seq }],
+          }).finish(),
+        ),
+        { qos: 1 },
+      );
+    await send('NBIRTH', 0);
+    // seq 4 never comes; the sequence goes on past 255 and round to 4 again, and beyond
+    for (let seq = 1; seq <= 400; seq++) if (seq !== 4) await send('NDATA', seq);
+    await waitFor('every message decoded', async () => (await samplesOut()) === 400);
+    await waitFor('the rebirth request', async () => rebirths.length === 1);
+    assert.equal(await counter(() => dec, 'seq-gap')(), 1, 'the same gap counted again on a wrap');
+    await listener.endAsync();
+  });
+
   it('withholds the PUBACK while AUDIT cannot store a message, and stores every message once it can', async () => {
     const audit = fabricStreams().find((s) => s.name === 'AUDIT');
     assert.ok(audit);

@@ -11,8 +11,10 @@ export class NodeState {
   /** The AUDIT sequence of the birth in force (none when restored from the KV bucket). */
   birthSeq?: number;
   lastSeq?: number;
-  /** Seqs skipped over and not seen yet; a timer asks for a rebirth if they stay missing. */
-  readonly missing = new Set<number>();
+  /** Messages counted since the first seq, across wraps of seq: where in the sequence `lastSeq` is. */
+  position = 0;
+  /** Seqs skipped over and not seen yet, with the position each was due at; a timer asks for a rebirth if they stay missing. */
+  readonly missing = new Map<number, number>();
   gapTimer?: NodeJS.Timeout;
   /** The batch's source field (tag, length, SourceRef) for the topic it was last made for. */
   sourceField?: { topic: string; bytes: Uint8Array };
