@@ -32,7 +32,7 @@ import {
 import type { SparkplugDecodeConfig } from './config.js';
 import { BirthStore, type StoredBirth } from './birth-store.js';
 import { decodePayload, engUnitOf, metricsToSamples, SpType, UnknownAlias } from './decoder.js';
-import { nextSeq, NodeState } from './node-state.js';
+import { NodeState } from './node-state.js';
 import { ValueKind } from './points.js';
 import { SparkplugTranscoder } from './transcoder.js';
 import { parseTopic, sourceIdOf, type SparkplugTopic } from './topic.js';
@@ -56,8 +56,6 @@ interface DecodeAt {
 }
 
 const STAGE = 'ingest';
-/** Half of seq's range: a missing seq this far behind is lost, not late. */
-const HALF_SEQ = 128;
 const WORKER = 'sparkplug-decode';
 const SLAB_BYTES = 256 * 1024;
 const toNum = (v: Long | number | null | undefined) =>
@@ -315,38 +313,17 @@ export class SparkplugDecodeStage {
   }
 
   /**
-   * Sparkplug `seq` (0..255, per node): a jump records the skipped seqs as missing; if they have not all arrived
-   * within `reorderTimeoutMs` (a reordering path, such as a broker cluster, may deliver them late) the node is
-   * asked to rebirth. A late seq fills its gap and never moves the sequence back. A missing seq the sequence has
-   * gone half its range past will not come: had it counted as late when its value came round again, every
-   * wrap would open the same gap anew, and the rebirth would never be asked for.
+   * Sparkplug `seq` (see SeqTracker): seqs skipped and not arrived within `reorderTimeoutMs` (a reordering path,
+   * such as a broker cluster, may deliver them late), or lost for good, make the node be asked to rebirth.
    */
   private trackSeq(node: NodeState, nodeKey: string, seq: number, birth: boolean, topic: string): void {
-    if (birth || node.lastSeq === undefined) {
+    if (birth) {
       node.clearGap();
-      node.lastSeq = seq;
+      node.seq.restart(seq);
       return;
     }
-    const dueAt = node.missing.get(seq);
-    if (dueAt !== undefined && node.position - dueAt < HALF_SEQ) {
-      node.missing.delete(seq);
-      if (node.missing.size === 0) node.clearGap();
-      return;
-    }
-    const ahead = (seq - node.lastSeq + 256) % 256;
-    if (ahead === 0 || (ahead > HALF_SEQ && dueAt === undefined)) return; // a repeat of an earlier message
-    const position = node.position + ahead;
-    let lost = false;
-    for (const [s, at] of node.missing)
-      if (position - at >= HALF_SEQ) {
-        node.missing.delete(s);
-        lost = true;
-      }
-    for (let s = nextSeq(node.lastSeq), at = node.position + 1; s !== seq; s = nextSeq(s), at++)
-      node.missing.set(s, at);
-    node.position = position;
-    node.lastSeq = seq;
-    if (ahead > 1) {
+    const step = node.seq.observe(seq);
+    if (step.gap) {
       this.seqGaps.add(nodeKey);
       this.rt.metrics.messages.inc({ stage: STAGE, outcome: 'seq-gap' });
       node.gapTimer ??= setTimeout(() => {
@@ -354,10 +331,8 @@ export class SparkplugDecodeStage {
         this.requestRebirth(topic);
       }, this.config.reorderTimeoutMs);
     }
-    if (lost) {
-      if (node.missing.size === 0) node.clearGap();
-      this.requestRebirth(topic);
-    }
+    if (step.missing === 0 && node.gapTimer) node.clearGap();
+    if (step.lost) this.requestRebirth(topic);
   }
 
   /** NCMD `Node Control/Rebirth` to the node (Sparkplug 3.0 host duty on an unknown alias), at most once per interval. */

@@ -1,5 +1,6 @@
 import type { MetricDef } from './decoder.js';
 import { PointTable } from './points.js';
+import { SeqTracker } from './seq-tracker.js';
 
 /** What the host remembers per edge node and device: births (aliases), the last seq, last values. */
 export class NodeState {
@@ -10,11 +11,8 @@ export class NodeState {
   bdSeq?: number;
   /** The AUDIT sequence of the birth in force (none when restored from the KV bucket). */
   birthSeq?: number;
-  lastSeq?: number;
-  /** Messages counted since the first seq, across wraps of seq: where in the sequence `lastSeq` is. */
-  position = 0;
-  /** Seqs skipped over and not seen yet, with the position each was due at; a timer asks for a rebirth if they stay missing. */
-  readonly missing = new Map<number, number>();
+  /** Its `seq` (a node's; a device's is unused): what is missing, which the gap timer asks a rebirth for. */
+  readonly seq = new SeqTracker();
   gapTimer?: NodeJS.Timeout;
   /** The batch's source field (tag, length, SourceRef) for the topic it was last made for. */
   sourceField?: { topic: string; bytes: Uint8Array };
@@ -24,9 +22,9 @@ export class NodeState {
     this.points = new PointTable(sourceId);
   }
 
-  /** Forgets a gap: the missing seqs arrived, or a birth restarted the sequence. */
+  /** Forgets a gap: the missing seqs arrived, were given up, or a birth restarted the sequence. */
   clearGap(): void {
-    this.missing.clear();
+    this.seq.forgetMissing();
     clearTimeout(this.gapTimer);
     this.gapTimer = undefined;
   }
@@ -36,9 +34,4 @@ export class NodeState {
     this.byName.clear();
     this.points.forgetPositions();
   }
-}
-
-/** The seq that must follow `prev` (0..255, wrapping). */
-export function nextSeq(prev: number): number {
-  return (prev + 1) % 256;
 }
