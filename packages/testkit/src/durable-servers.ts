@@ -20,8 +20,9 @@ export interface NatsCluster {
   /**
    * Resolves once JetStream has a meta leader, every running node reports it, and it has every other running
    * node as a current peer (before that, a stream with as many replicas as nodes has no room to be placed).
+   * `everyNode`: also wait until every node of the cluster runs, not only a majority (a cluster just started).
    */
-  waitForMetaLeader(timeoutMs?: number): Promise<string>;
+  waitForMetaLeader(timeoutMs?: number, everyNode?: boolean): Promise<string>;
   dispose(): Promise<void>;
 }
 
@@ -86,7 +87,7 @@ export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Prom
       if (!n) throw new Error(`no node ${name} in the cluster (${nodes.map((x) => x.name).join(', ')})`);
       return n;
     },
-    async waitForMetaLeader(timeoutMs = 30_000) {
+    async waitForMetaLeader(timeoutMs = 30_000, everyNode = false) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const metas = await Promise.all(nodes.map((n) => metaClusterOf(n.monitorPort)));
@@ -101,7 +102,7 @@ export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Prom
           leaders.size === 1 &&
           leader &&
           up.includes(leader) &&
-          up.length >= Math.floor(size / 2) + 1 &&
+          up.length >= (everyNode ? size : Math.floor(size / 2) + 1) &&
           up.every((name) => name === leader || current.has(name))
         )
           return leader;
@@ -114,7 +115,8 @@ export async function startNatsCluster(opts: StartNatsClusterOptions = {}): Prom
       await Promise.all(nodes.map((n) => n.dispose()));
     },
   };
-  await cluster.waitForMetaLeader();
+  // all of them: with only a majority up, a stream with a replica per node finds no room ("no suitable peers")
+  await cluster.waitForMetaLeader(30_000, true);
   return cluster;
 }
 
