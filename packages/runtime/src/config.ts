@@ -116,7 +116,32 @@ export function loadConfig<S extends z.ZodObject>(schema: S, opts: LoadConfigOpt
   throw new ConfigError(`invalid configuration${file ? ` (file ${file})` : ''}: ${problems.join('; ')}`);
 }
 
+/**
+ * Keys of the config file's `workers.<worker>` section that the worker's schema does not know, which
+ * `loadConfig` drops: a typo, or a key that moved to another worker. The file's top level is left out: its keys
+ * are shared by workers that each read only some of them.
+ */
+export function unknownWorkerKeys(schema: z.ZodObject, opts: LoadConfigOptions = {}): string[] {
+  const file = opts.file ?? (opts.env ?? process.env).BUSWAY_CONFIG;
+  if (!file || !opts.worker) return [];
+  return Object.keys(workerSection(readConfigDoc(file), opts.worker)).filter((k) => !(k in schema.shape));
+}
+
 function readConfigFile(path: string, worker?: string): Record<string, unknown> {
+  const doc = readConfigDoc(path);
+  const common = { ...doc };
+  delete common.workers; // only this worker's own section applies
+  return { ...common, ...(worker ? workerSection(doc, worker) : {}) };
+}
+
+/** The file's `workers.<worker>` section, or nothing. */
+function workerSection(doc: Record<string, unknown>, worker: string): Record<string, unknown> {
+  const workers = doc.workers;
+  const section = workers && typeof workers === 'object' ? (workers as Record<string, unknown>)[worker] : {};
+  return section && typeof section === 'object' ? (section as Record<string, unknown>) : {};
+}
+
+function readConfigDoc(path: string): Record<string, unknown> {
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(path, 'utf8')); // YAML is a superset of JSON
@@ -127,8 +152,5 @@ function readConfigFile(path: string, worker?: string): Record<string, unknown> 
   if (typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ConfigError(`config file ${path}: expected a mapping of keys at the top level`);
   }
-  const { workers, ...common } = doc as Record<string, unknown>;
-  const section =
-    worker && workers && typeof workers === 'object' ? (workers as Record<string, unknown>)[worker] : {};
-  return { ...common, ...(section && typeof section === 'object' ? section : {}) };
+  return doc as Record<string, unknown>;
 }

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { RuntimeConfig } from './config.js';
-import { loadConfig, type LoadConfigOptions } from './config.js';
+import { loadConfig, unknownWorkerKeys, type LoadConfigOptions } from './config.js';
 import { ensureConsumer, ensureStream, type ConsumerSpec } from './provision.js';
 import { fabricStreams } from './streams.js';
 import { WorkerRuntime } from './worker.js';
@@ -51,6 +51,12 @@ export async function runWorker<S extends z.ZodObject>(
 ): Promise<{ rt: WorkerRuntime; worker: RunningWorker }> {
   const config = loadConfig(mod.configSchema, { ...opts, worker: mod.name });
   const rt = await WorkerRuntime.start(mod.name, config as RuntimeConfig);
+  const unknown = unknownWorkerKeys(mod.configSchema, { ...opts, worker: mod.name });
+  if (unknown.length > 0)
+    rt.log.warn(
+      { keys: unknown },
+      `config file: keys ${mod.name} does not know, ignored (a typo, or a key of another worker)`,
+    );
   // without it the worker's NATS user needs no stream-admin rights: a provisioning job created everything
   if ((config as RuntimeConfig).provision) await provisionModule(rt, mod, config);
   const worker = await mod.start(rt, config);
