@@ -1,5 +1,11 @@
 // The shared worker runtime: config, NATS, provisioning, consume loop, dead letters, health, metrics, tracing.
-export { RuntimeConfigSchema, ConsumerConfigSchema, loadConfig, envNameOf, unknownWorkerKeys } from './config.js';
+export {
+  RuntimeConfigSchema,
+  ConsumerConfigSchema,
+  loadConfig,
+  envNameOf,
+  unknownWorkerKeys,
+} from './config.js';
 export { fromJson } from './config-json.js';
 export type { RuntimeConfig, ConsumerConfig, LoadConfigOptions } from './config.js';
 export {
