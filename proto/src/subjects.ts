@@ -71,6 +71,9 @@ export const Subjects = {
    * reads: audit.v1.sparkplug.<group>.<edge>
    */
   sparkplugOriginal: (group: string, edge: string) => `audit.v1.sparkplug.${token(group)}.${token(edge)}`,
+  /** Every edge node's `sparkplugOriginal` subject, or one group's: exactly two tokens after `sparkplug`. */
+  sparkplugOriginalFilter: (group?: string) =>
+    `audit.v1.sparkplug.${group === undefined ? '*' : token(group)}.*`,
   /** Dead letters of one stage: dlq.v1.<stage> */
   deadLetter: (stage: string) => `dlq.v1.${token(stage)}`,
   /** Rollup of one point: rollup.v1.<1m|1h>.<site>.<hall>.<row>.<rack>.<class>.<asset>.<metric...>, from its UNS subject */

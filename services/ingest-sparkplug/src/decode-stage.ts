@@ -61,23 +61,19 @@ const SLAB_BYTES = 256 * 1024;
 const toNum = (v: Long | number | null | undefined) =>
   v == null ? 0 : typeof v === 'number' ? v : v.toNumber();
 
-/**
- * The AUDIT subjects a replica reads (see Subjects.sparkplugOriginal): every edge node's, or one group's. Two
- * tokens, not `>`: earlier bridges kept their copies on one token (`audit.v1.sparkplug.spbv1-0-…`), which
- * must not be decoded again after an upgrade.
- */
-function decodeFilter(groups: string): string {
-  return `audit.v1.sparkplug.${groups === '+' ? '*' : token(groups)}.*`;
-}
-
 /** The durable consumer of a replica: `durable` for every group, `<durable>-<group>` for one group's. */
 function decodeDurable(c: { durable: string; groups: string }): string {
   return c.groups === '+' ? c.durable : `${c.durable}-${token(c.groups)}`;
 }
 
-/** The replica's consumer on AUDIT. */
+/**
+ * The replica's consumer on AUDIT: every edge node's subjects, or one group's. Two tokens, not `>`: earlier
+ * bridges kept their copies on one token (`audit.v1.sparkplug.spbv1-0-…`), which must not be decoded again
+ * after an upgrade.
+ */
 export function decodeConsumer(c: SparkplugDecodeConfig): ConsumerSpec {
-  return consumerSpecOf(Streams.Audit.name, decodeDurable(c), decodeFilter(c.groups), c);
+  const filter = Subjects.sparkplugOriginalFilter(c.groups === '+' ? undefined : c.groups);
+  return consumerSpecOf(Streams.Audit.name, decodeDurable(c), filter, c);
 }
 
 /** The batch's source field, encoded once per node or device and topic. */
@@ -165,7 +161,7 @@ export class SparkplugDecodeStage {
   }
 
   /** Decodes a batch in order (the state follows each node's sequence), then stores its output at once. */
-  async handleBatch(batch: JsMsg[], ctx: Context): Promise<Outcome[]> {
+  private async handleBatch(batch: JsMsg[], ctx: Context): Promise<Outcome[]> {
     const outcomes: Outcome[] = [];
     const pending: Decoded[] = [];
     for (const msg of batch) {
@@ -275,8 +271,8 @@ export class SparkplugDecodeStage {
       } else if (dev.birthSeq !== at.seq) birth = undefined; // an older birth than the one in force: not stored again
     } else if (t.type === 'NDEATH' || t.type === 'DDEATH') {
       const bd = payload.metrics.find((m) => m.name === 'bdSeq');
-      // a redelivered death of a node or device born again since marks nothing stale
-      if (replay && ((t.type === 'NDEATH' ? node : dev).birthSeq ?? 0) > at.seq) return batch([]);
+      // a redelivered death of a node or device born again since marks nothing stale (an NDEATH's dev is its node)
+      if (replay && (dev.birthSeq ?? 0) > at.seq) return batch([]);
       // a death that does not match the current birth is stale (an old session's will): ignore it
       if (t.type === 'NDEATH' && bd && node.bdSeq !== undefined && toNum(bd.longValue) !== node.bdSeq)
         return batch([]);
