@@ -110,7 +110,8 @@ export function claimStep(ctx: EngineContext, w: ChainWindow, step: PowerStep): 
         continue;
       pw.step = step;
       step.claimedBy = w.rule;
-      if (pw.target === anchorTarget) for (const th of rw.thermal) th.anchor ??= { t: step.t, dp: step.dp };
+      if (pw.target === anchorTarget)
+        for (const th of rw.thermal) th.anchor ??= { t: step.t, dp: step.dp, gapMs: step.gapMs };
       return true;
     }
   return false;
@@ -122,7 +123,7 @@ export function openUnexplained(ctx: EngineContext, step: PowerStep, ruleName: s
   if (!rule) return;
   const topo = ctx.topology();
   const thermal = thermalWatches(ctx, step.rack, rule.thermal, new Set());
-  for (const th of thermal) th.anchor = { t: step.t, dp: step.dp };
+  for (const th of thermal) th.anchor = { t: step.t, dp: step.dp, gapMs: step.gapMs };
   ctx.state.chains.push({
     id: `${rule.kind}:${step.asset}:${Math.round(step.t)}`,
     rule: rule.name,
@@ -175,7 +176,7 @@ export function evaluateThermal(ctx: EngineContext, asset: string, t: number): v
 }
 
 function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t: number): void {
-  const anchor = th.anchor as { t: number; dp: number };
+  const anchor = th.anchor as NonNullable<ThermalWatch['anchor']>;
   if (t < anchor.t + target.minDelayMs + target.settleMs) return;
   const fullEnd = anchor.t + target.maxDelayMs + target.settleMs;
   const end = Math.min(t, fullEnd);
@@ -204,7 +205,8 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
     if (fit && !atEdge && fit.gainPerKw > 0) {
       const rise = (fit.gainPerKw * anchor.dp) / 1000;
       if (rise * response(end - anchor.t - fit.delayMs, tau) >= target.minRise) {
-        th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, rise };
+        const sdMs = delaySdOf(fit, prior, anchor.gapMs);
+        th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, sdMs, rise };
         th.done = true;
         if (!answeredElsewhere(ctx, th, anchor.t)) for (const key of keys) learn(ctx, key, fit, tau > 0);
         return;
@@ -212,6 +214,22 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
     }
   }
   if (t >= fullEnd) th.done = true;
+}
+
+/**
+ * The standard error of a delay as the incident states it: the fit's own (with the range a step answer fits
+ * equally), the learned prior's, and where in its sampling gap the anchoring step fell (uniform: gap/√12).
+ * Undefined when the data cannot say.
+ */
+function delaySdOf(
+  fit: ResponseFit,
+  prior: { sdMs: number } | undefined,
+  anchorGapMs: number | undefined,
+): number | undefined {
+  const own2 = fit.delaySdMs ** 2 + (fit.delayHighMs - fit.delayLowMs) ** 2 / 12;
+  const fit2 = prior ? 1 / (1 / own2 + 1 / prior.sdMs ** 2) : own2;
+  const sd = Math.sqrt(fit2 + (anchorGapMs ?? 0) ** 2 / 12);
+  return Number.isFinite(sd) ? sd : undefined;
 }
 
 /**

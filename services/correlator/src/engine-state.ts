@@ -9,6 +9,8 @@ export interface PowerStep {
   t: number;
   /** Change, W (negative for a drop). */
   dp: number;
+  /** Time between the two samples: the step lies somewhere in it (absent in checkpoints from before). */
+  gapMs?: number;
   /** The job-chain rule whose chain claimed it. */
   claimedBy?: string;
 }
@@ -23,8 +25,9 @@ export interface PowerWatch {
 export interface ThermalWatch {
   asset: string;
   target: number;
-  anchor?: { t: number; dp: number };
-  result?: { onsetT: number; delayMs: number; rise: number };
+  anchor?: { t: number; dp: number; gapMs?: number };
+  /** The answer: its onset, its delay from the anchor and that delay's standard error, its steady rise. */
+  result?: { onsetT: number; delayMs: number; sdMs?: number; rise: number };
   done: boolean;
 }
 

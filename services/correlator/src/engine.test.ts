@@ -127,6 +127,8 @@ describe('correlating jobs, power and cooling', () => {
     assert.equal(inc?.confidence, 1, inc?.summary ?? '');
     const pdu = link(inc, 'power-response', 'pdu-1');
     assert.ok(Math.abs((pdu?.lagMs ?? 0) - 400) <= 100, `power lag ${pdu?.lagMs} ms, truly 400`);
+    // the step lies somewhere in the 200 ms between two PDU readings: uniform, 200/√12
+    assert.equal(pdu?.lagSdMs, 57.7, 'the power lag states its standard error');
     assert.ok(Math.abs((pdu?.magnitude ?? 0) - 20_000) < 200, 'the step size, W');
     assert.ok(link(inc, 'power-chain-response', 'busway-1'), 'the busway above it stepped too');
     assert.ok(
@@ -137,6 +139,13 @@ describe('correlating jobs, power and cooling', () => {
     assert.ok(
       Math.abs((cdu?.lagMs ?? 0) - DELAY_MS) <= 200,
       `coolant lag ${cdu?.lagMs} ms after the step, truly ${DELAY_MS}`,
+    );
+    const sd = cdu?.lagSdMs ?? 0;
+    // at least the power step's own doubt; within three of them of the truth
+    assert.ok(sd >= 57.7 && sd < 500, `coolant lag standard error ${sd} ms`);
+    assert.ok(
+      Math.abs((cdu?.lagMs ?? 0) - DELAY_MS) <= 3 * sd,
+      'the coolant lag is within 3 SE of the truth',
     );
     assert.ok(
       Math.abs((cdu?.magnitude ?? 0) - 20 * GAIN_C_PER_KW) < 0.1,
@@ -153,6 +162,11 @@ describe('correlating jobs, power and cooling', () => {
     assert.equal(inc?.kind, 'unexplained-power-transient');
     assert.equal(inc?.path?.rack, 'rack-2');
     assert.ok(Math.abs((link(inc, 'power-response', 'pdu-2')?.magnitude ?? 0) - 15_000) < 200);
+    assert.equal(
+      link(inc, 'power-response', 'pdu-2')?.lagSdMs,
+      0,
+      'the step is its own cause: no lag to doubt',
+    );
     assert.ok(link(inc, 'thermal-response', 'cdu-1'), 'the coolant still answers the unexplained load');
   });
 

@@ -138,7 +138,13 @@ export class CorrelationEngine implements EngineContext {
     if (prevT !== undefined && timeMs <= prevT) return []; // a re-emitted late sample: the model moved on
     pushSample(series, timeMs, value, it.keepMs);
     if (it.stepW > 0 && prevV !== undefined && prevT !== undefined && Math.abs(value - prevV) >= it.stepW)
-      this.onStep({ asset, rack: it.rack, t: (prevT + timeMs) / 2, dp: value - prevV });
+      this.onStep({
+        asset,
+        rack: it.rack,
+        t: (prevT + timeMs) / 2,
+        dp: value - prevV,
+        gapMs: timeMs - prevT,
+      });
     if (it.thermal) {
       evaluateThermal(this, asset, timeMs);
       checkUnexplainedRise(this, it.key, series, timeMs);

@@ -61,6 +61,8 @@ export function chainIncident(
         magnitude: p.step.dp,
         unit: 'W',
         lagMs: round1(p.step.t - w.t),
+        // from a job's event: the step is somewhere in its sampling gap (uniform); an unexplained step is its own cause
+        lagSdMs: w.jobId === undefined ? 0 : round1((p.step.gapMs ?? 0) / Math.sqrt(12)),
       });
     }
     for (const th of r.thermal) {
@@ -77,6 +79,7 @@ export function chainIncident(
         magnitude: round3(th.result.rise),
         unit: 'Cel',
         lagMs: round1(th.result.delayMs),
+        lagSdMs: round1(th.result.sdMs ?? 0),
       });
     }
   }

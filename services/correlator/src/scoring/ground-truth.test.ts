@@ -27,6 +27,7 @@ describe('scored against the simulator ground truth, under reordering and repeat
         powerLagErrorMs: score.powerLagErrorMs,
         coolantLagErrorMs: score.coolantLagErrorMs,
         airLagErrorMs: score.airLagErrorMs,
+        lagCalibration: score.lagCalibration,
       }),
     );
     assert.ok(score.truths > 80, `a meaningful sample of truth (${score.truths})`);
@@ -46,6 +47,16 @@ describe('scored against the simulator ground truth, under reordering and repeat
   it('measures the coolant lag within 300 ms of the true transport delay (1 Hz samples, 0.05 °C noise)', () => {
     assert.ok(score.coolantLagErrorMs.n > 40);
     assert.ok(score.coolantLagErrorMs.p99 <= 300, JSON.stringify(score.coolantLagErrorMs));
+  });
+
+  // an operator reads a lag with its stated standard error: for the coolant, errors must sit within it as
+  // Gaussian errors would (68 % within one, 95 % within two); for power and air it may be loose, never tight
+  it('states each lag with a standard error the errors keep to', () => {
+    const { power, coolant, air } = score.lagCalibration;
+    assert.ok(coolant.n > 40 && coolant.within1 >= 0.5 && coolant.within2 >= 0.9, JSON.stringify(coolant));
+    assert.ok(coolant.sdP50 > 0, 'the coolant lag is stated with its doubt');
+    assert.ok(power.n > 50 && power.within2 >= 0.99, JSON.stringify(power));
+    assert.ok(air.n > 50 && air.within2 >= 0.9, JSON.stringify(air));
   });
 
   it('measures the inlet air lag within 100 ms though its 1 Hz samples leave each step a second of doubt', () => {

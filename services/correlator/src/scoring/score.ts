@@ -22,8 +22,32 @@ export interface Score {
   coolantLagErrorMs: Spread;
   /** |measured - true| lag of the rack inlet air after the power step (0: it follows at once). */
   airLagErrorMs: Spread;
+  /** How honest each link's stated standard error (`lag_sd_ms`) is, per kind of link. */
+  lagCalibration: { power: Calibration; coolant: Calibration; air: Calibration };
   wrong: string[];
   missed: string[];
+}
+
+/**
+ * Lag errors against their stated standard errors: the shares within one and within two of them (about 68 % and
+ * 95 % when the errors are Gaussian and the standard errors right), and the median standard error stated.
+ */
+export interface Calibration {
+  n: number;
+  within1: number;
+  within2: number;
+  sdP50: number;
+}
+
+/** One scored lag: its error against the truth and the standard error the incident stated. */
+interface LagError {
+  errorMs: number;
+  sdMs: number;
+}
+
+export function calibration(lags: readonly LagError[]): Calibration {
+  const share = (k: number) => lags.filter((l) => l.errorMs <= k * l.sdMs).length / Math.max(1, lags.length);
+  return { n: lags.length, within1: share(1), within2: share(2), sdP50: spread(lags.map((l) => l.sdMs)).p50 };
 }
 
 export interface ScoreOptions {
@@ -77,9 +101,13 @@ export function scoreRun(run: HarnessRun, o: ScoreOptions = DEFAULT_SCORING): Sc
   const kind = (k: string) => (byKind[k] ??= { incidents: 0, correct: 0, expected: 0, found: 0 });
   const wrong: string[] = [];
   const missed: string[] = [];
-  const powerErr: number[] = [];
-  const coolantErr: number[] = [];
-  const airErr: number[] = [];
+  const powerErr: LagError[] = [];
+  const coolantErr: LagError[] = [];
+  const airErr: LagError[] = [];
+  const lag = (l: busway.v1.IIncidentLink | undefined, trueMs: number): LagError => ({
+    errorMs: Math.abs((l?.lagMs ?? 0) - trueMs),
+    sdMs: l?.lagSdMs ?? 0,
+  });
   const correctIds = new Set<string>();
 
   for (const job of jobs) {
@@ -117,9 +145,9 @@ export function scoreRun(run: HarnessRun, o: ScoreOptions = DEFAULT_SCORING): Sc
     }
     kind('job-power-thermal').found++;
     correctIds.add(inc.id ?? '');
-    for (const l of power) powerErr.push(Math.abs((l?.lagMs ?? 0) - job.dispatchDelayMs));
-    for (const l of coolant) coolantErr.push(Math.abs((l?.lagMs ?? 0) - job.transportDelayMs));
-    for (const l of links.filter((x) => x.role === 'air-response')) airErr.push(Math.abs(l.lagMs ?? 0));
+    for (const l of power) powerErr.push(lag(l, job.dispatchDelayMs));
+    for (const l of coolant) coolantErr.push(lag(l, job.transportDelayMs));
+    for (const l of links.filter((x) => x.role === 'air-response')) airErr.push(lag(l, 0));
   }
 
   // heat no load explains: the simulator's fan failures and flow blockages, and the harness's own faults
@@ -166,9 +194,14 @@ export function scoreRun(run: HarnessRun, o: ScoreOptions = DEFAULT_SCORING): Sc
     incidents,
     truths: expected,
     byKind,
-    powerLagErrorMs: spread(powerErr),
-    coolantLagErrorMs: spread(coolantErr),
-    airLagErrorMs: spread(airErr),
+    powerLagErrorMs: spread(powerErr.map((l) => l.errorMs)),
+    coolantLagErrorMs: spread(coolantErr.map((l) => l.errorMs)),
+    airLagErrorMs: spread(airErr.map((l) => l.errorMs)),
+    lagCalibration: {
+      power: calibration(powerErr),
+      coolant: calibration(coolantErr),
+      air: calibration(airErr),
+    },
     wrong,
     missed,
   };
