@@ -24,6 +24,7 @@ import {
 } from '@busway/correlator/scoring';
 import { median } from './measure.js';
 import type { BenchRow } from './normalizer.bench.js';
+import { markdown } from './table.js';
 
 export interface CorrelatorBenchOptions {
   /** Simulated plant: rows x racks per row (each rack: PDU, inlet sensor, 4 nodes; each row: busway, CDU). */
@@ -434,15 +435,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       ? { ...CORRELATOR_DEFAULTS, durationMs: 30_000, rounds: 1, latencyMs: 3000, memoryKeys: 20_000 }
       : CORRELATOR_DEFAULTS,
   );
-  const fmt = (v: number) => (Math.abs(v) >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
-  process.stdout.write(
-    [
-      '| measure | value | baseline (same run) | ratio | target | met |',
-      '|---|---|---|---|---|---|',
-      ...rows.map(
-        (r) =>
-          `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)}` : ''} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`,
-      ),
-    ].join('\n') + '\n',
-  );
+  process.stdout.write(`${markdown('Correlator', rows)}\n`);
 }

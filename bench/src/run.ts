@@ -7,26 +7,12 @@ import { ANOMALY_DEFAULTS, benchAnomaly } from './anomaly.bench.js';
 import { API_DEFAULTS, benchApi } from './api.bench.js';
 import { benchCorrelator, CORRELATOR_DEFAULTS } from './correlator.bench.js';
 import { benchNormalizerWorker } from './normalizer-worker.bench.js';
-import { benchNormalizer, DEFAULTS, type BenchRow } from './normalizer.bench.js';
+import { benchNormalizer, DEFAULTS } from './normalizer.bench.js';
 import { benchFanout } from './fanout.bench.js';
+import { benchLagSweep, LAG_SEEDS } from './lag-sweep.bench.js';
 import { benchPipeline, PIPELINE_DEFAULTS, PIPELINE_QUICK } from './pipeline.bench.js';
 import { benchSparkplugIngest } from './sparkplug.bench.js';
-
-const fmt = (v: number) => (v >= 1000 ? Math.round(v).toLocaleString('en-US') : v.toFixed(2));
-
-export function markdown(title: string, rows: BenchRow[]): string {
-  const lines = [
-    `### ${title}`,
-    '',
-    '| measure | value | baseline (same run) | ratio | target | met |',
-    '|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.name} | ${fmt(r.value)} ${r.unit} | ${r.baseline ? `${r.baseline.name}: ${fmt(r.baseline.value)}` : ''} | ${r.ratio === undefined ? '' : r.ratio.toFixed(2)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : 'NO'} |`,
-    ),
-  ];
-  return lines.join('\n');
-}
+import { markdown } from './table.js';
 
 const quick = process.argv.includes('--quick');
 const opts = quick ? { ...DEFAULTS, rounds: 2, roundMs: 300 } : DEFAULTS;
@@ -47,6 +33,8 @@ const correlator = await benchCorrelator(
     ? { ...CORRELATOR_DEFAULTS, durationMs: 30_000, rounds: 1, latencyMs: 3000, memoryKeys: 20_000 }
     : CORRELATOR_DEFAULTS,
 );
+// the coolant lag target over many seeds: cold, and once the loops are learned; at 1 Hz and at 5 Hz
+correlator.push(...benchLagSweep(quick ? LAG_SEEDS.slice(0, 2) : LAG_SEEDS));
 // fan-out beside a JetStream pass-through of the same shape and the normalizer process's rate; egress rates
 const fanout = await benchFanout({
   batches: quick ? 40 : 400,
