@@ -9,5 +9,5 @@ export {
   START_MS,
 } from './harness.js';
 export type { HarnessOptions, HarnessRun, InjectedFault, Scenario, DeliveredMessage } from './harness.js';
-export { scoreRun, spread, calibration, DEFAULT_SCORING } from './score.js';
+export { scoreRun, spread, DEFAULT_SCORING } from './score.js';
 export type { Calibration, Score, ScoreOptions, Spread } from './score.js';

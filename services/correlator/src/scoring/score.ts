@@ -45,7 +45,7 @@ interface LagError {
   sdMs: number;
 }
 
-export function calibration(lags: readonly LagError[]): Calibration {
+function calibration(lags: readonly LagError[]): Calibration {
   const share = (k: number) => lags.filter((l) => l.errorMs <= k * l.sdMs).length / Math.max(1, lags.length);
   return { n: lags.length, within1: share(1), within2: share(2), sdP50: spread(lags.map((l) => l.sdMs)).p50 };
 }
