@@ -289,6 +289,8 @@ describe('correlating grid signals and the facility load', () => {
     assert.equal(inc?.confidence, 1);
     const load = inc?.chain?.find((l) => l.role === 'load-response');
     assert.ok(Math.abs((load?.lagMs ?? 0) - 20_000) <= 300, `lag ${load?.lagMs} ms, truly 20000`);
+    // the facility's meters read every 200 ms: the crossing lies somewhere in one such gap
+    assert.equal(load?.lagSdMs, 57.7, 'the load lag states its standard error');
     assert.ok(Math.abs((load?.magnitude ?? 0) + 14_000) < 500, `change ${load?.magnitude} W`);
   });
 

@@ -156,6 +156,8 @@ export function gridIncident(g: GridWindow, kind: string, site: string): busway.
       magnitude: Math.round(g.result.magnitude),
       unit: 'W',
       lagMs: round1(g.result.t - g.start),
+      // the load crossed somewhere between two facility readings (uniform)
+      lagSdMs: round1((g.result.gapMs ?? 0) / Math.sqrt(12)),
     });
   return {
     id: g.id,
