@@ -73,6 +73,7 @@ export function onJobStarted(ctx: EngineContext, e: busway.v1.IEvent, t: number)
       t,
       eventId: e.id ?? '',
       jobId,
+      ...(e.timeResolutionMs ? { causeResolutionMs: e.timeResolutionMs } : {}),
       racks: watches,
       powerUntil: t + windowMs,
       closesAt: t + windowMs + thermalSpanMs(rule.thermal) + 2000,

@@ -45,6 +45,8 @@ export interface ChainWindow {
   kind: string;
   /** The cause's time: the job event's, or the unexplained step's. */
   t: number;
+  /** The job event's clock step: it happened within this much after `t` (its source truncates). */
+  causeResolutionMs?: number;
   eventId?: string;
   jobId?: string;
   racks: RackWatch[];

@@ -46,11 +46,12 @@ const sample = (asset: string, metric: string, t: number, v: number): Item => ({
     pointId: `${asset}:${metric}`,
   },
 });
-const job = (id: string, t: number, racks: string[]): Item => ({
+const job = (id: string, t: number, racks: string[], timeResolutionMs = 0): Item => ({
   t,
   e: {
     id: `${id}:started`,
     eventTimeNs: timeNsFromMs(t),
+    timeResolutionMs,
     job: {
       jobId: id,
       phase: busway.v1.JobPhase.JOB_PHASE_STARTED,
@@ -177,6 +178,21 @@ describe('correlating jobs, power and cooling', () => {
     const answered = incidents.filter((i) => link(i, 'thermal-response', 'cdu-1'));
     assert.equal(answered.length, 2, "each rack's unexplained step reports the coolant answer");
     assert.equal(e.snapshot().models['cdu-1|temperature.coolant.return']?.n, 1, 'one answer, one match');
+  });
+
+  it("measures a job's power lag from the middle of the second a scheduler truncated its time to", () => {
+    // slurmrestd says T (whole seconds); the job really started somewhere in [T, T + 1 s); the step is at T + 900
+    const items = [
+      ...plant([{ t: T + 900, rack: 1, dpW: 20_000 }], T + 80_000),
+      job('j3', T, ['rack-1'], 1000),
+    ];
+    const pdu = link(run(engine(), items)[0], 'power-response', 'pdu-1');
+    assert.ok(
+      Math.abs((pdu?.lagMs ?? 0) - 400) <= 100,
+      `power lag ${pdu?.lagMs} ms: 900 less half the second`,
+    );
+    // the second's doubt (1000/√12) and the PDU's 200 ms gap together
+    assert.equal(pdu?.lagSdMs, 294.4, 'the standard error holds the scheduler clock step');
   });
 
   it('lets a job stamped shortly after its power step explain it (IT and OT clocks differ)', () => {

@@ -60,9 +60,14 @@ export function chainIncident(
         timeNs: timeNsFromMs(p.step.t),
         magnitude: p.step.dp,
         unit: 'W',
-        lagMs: round1(p.step.t - w.t),
-        // from a job's event: the step is somewhere in its sampling gap (uniform); an unexplained step is its own cause
-        lagSdMs: w.jobId === undefined ? 0 : round1((p.step.gapMs ?? 0) / Math.sqrt(12)),
+        // from the middle of the job event's clock step (a truncated time is early by half of it on average)
+        lagMs: round1(p.step.t - w.t - (w.causeResolutionMs ?? 0) / 2),
+        // the step somewhere in its sampling gap, the job somewhere in its clock step (both uniform); an
+        // unexplained step is its own cause
+        lagSdMs:
+          w.jobId === undefined
+            ? 0
+            : round1(Math.hypot(p.step.gapMs ?? 0, w.causeResolutionMs ?? 0) / Math.sqrt(12)),
       });
     }
     for (const th of r.thermal) {

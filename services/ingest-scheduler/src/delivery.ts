@@ -27,6 +27,12 @@ export interface SchedulerSource {
   maxBackoffMs: number;
 }
 
+/**
+ * The step of each scheduler's times: slurmrestd gives epoch seconds, Kubernetes' metav1.Time RFC 3339 to the
+ * second. Both truncate, so a job's true time lies within this much after the one it reports.
+ */
+const TIME_RESOLUTION_MS = { slurm: 1000, kubernetes: 1000 } as const;
+
 const CLOCKS = {
   ntp: busway.v1.ClockSource.CLOCK_SOURCE_NTP,
   ptp: busway.v1.ClockSource.CLOCK_SOURCE_PTP,
@@ -82,6 +88,7 @@ export class EventDelivery {
       eventTimeNs: timed ? timeNsFromMs(step.timeMs ?? 0) : nowNs(),
       // an inferred end, or a scheduler that gave no time: the bridge's clock is all there is
       clockSource: timed ? CLOCKS[this.source.clockSource] : busway.v1.ClockSource.CLOCK_SOURCE_INGEST,
+      timeResolutionMs: timed ? TIME_RESOLUTION_MS[this.source.kind] : 0,
       ingestTimeNs: nowNs(),
       source: { protocol: this.source.kind, address: this.source.url, sourceId: this.source.id },
       ...(sequence !== undefined && Number.isSafeInteger(sequence) && sequence >= 0

@@ -86,6 +86,7 @@ describe('Slurm bridge against slurmrestd job endpoints, with a real nats-server
     assert.equal(started?.job?.scheduler, 'slurm');
     assert.equal(msFromTimeNs(started?.eventTimeNs as Long), T0 - 20_000);
     assert.equal(started?.clockSource, busway.v1.ClockSource.CLOCK_SOURCE_NTP);
+    assert.equal(started?.timeResolutionMs, 1000, 'slurmrestd gives whole seconds');
     assert.equal(msFromTimeNs(events[2]?.event.eventTimeNs as Long), T0 - 5_000);
     assert.deepEqual(
       events.map((e) => e.msgId),
@@ -133,6 +134,7 @@ describe('Slurm bridge against slurmrestd job endpoints, with a real nats-server
       (await raw()).find((e) => e.event.job?.jobId === '103' && e.event.job.phase === P.JOB_PHASE_ENDED),
     );
     assert.equal(ended.event.clockSource, busway.v1.ClockSource.CLOCK_SOURCE_INGEST);
+    assert.equal(ended.event.timeResolutionMs, 0, "the bridge's own clock, to the millisecond");
   });
 
   it('dead-letters a job object it cannot read once, and a refused token once, and keeps going', async () => {
