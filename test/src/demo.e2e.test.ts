@@ -47,6 +47,11 @@ describe('busway demo', () => {
       );
       assert.ok((normalize?.samplesIn ?? 0) >= (ingest?.samplesOut ?? 1), JSON.stringify(report.stages));
       assert.ok(report.events > 0, 'the scheduler and the VTN sent events');
+      // the correlator's incidents reach the demo's watcher (grid answers come within seconds, job chains in ~35 s)
+      const incidents = Object.values(report.incidents.byKind).reduce((a, b) => a + b, 0);
+      assert.ok(incidents > 0, `incidents seen: ${JSON.stringify(report.incidents)}`);
+      assert.equal(report.incidents.byKind.undecodable, undefined, 'every incident decodes');
+      for (const line of report.incidents.examples) assert.match(line, / after -?\d+\.\d\d( ± \d+\.\d\d)? s/);
       assert.ok(
         (correlate?.samplesIn ?? 0) + report.events >= (normalize?.samplesOut ?? 1),
         `correlate in + events against normalize out: ${JSON.stringify(report)}`,

@@ -25,7 +25,7 @@ import {
 const usage = async () => `busway — IT/OT telemetry fabric on NATS JetStream
 
 Usage:
-  busway demo [--duration 30s] [--json] [--seed N]   whole pipeline on a simulated AI factory
+  busway demo [--duration 60s] [--json] [--seed N]   whole pipeline on a simulated AI factory
   busway up [--config file]                          every worker (no simulator) against NATS_URL, REDIS_URL, MQTT_URL
   busway run <worker> [--config file]                one worker (what a container runs)
   busway provision [--site-model file | --sim-site] [--workers a,b]
@@ -69,7 +69,8 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
-      duration: { type: 'string', default: '30s' },
+      // a job's chain closes about 35 s after its power step: 60 s shows complete ones
+      duration: { type: 'string', default: '60s' },
       json: { type: 'boolean', default: false },
       seed: { type: 'string', default: '1' },
       count: { type: 'string' },
@@ -227,6 +228,12 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
     log(
       `job and grid events: ${report.events} (counted with the samples up to normalize; the correlator counts them apart)`,
     );
+    const kinds = Object.entries(report.incidents.byKind).map(([k, n]) => `${k} ${n}`);
+    // a job's chain closes once its coolant answer is fitted: about 30 s after its power step
+    log(`incidents: ${kinds.length > 0 ? kinds.join(', ') : 'none (run the demo longer than a minute)'}`);
+    if (report.incidents.examples.length > 0)
+      log('  (power lags from the job event, thermal ones from the rack power step)');
+    for (const line of report.incidents.examples) log(`  ${line}`);
     log(
       `ground truth: ${join(demoDir(), 'ground-truth.jsonl')}; try: npx busway tail 'uns.v1.${site}.*.*.*.cdu.>'`,
     );

@@ -6,6 +6,8 @@ import { sumOf, type PromSample } from '../prometheus.js';
 import { Supervisor } from '../supervisor.js';
 import type { StackUrls } from '../stack.js';
 import { demoApiAccess, demoSources } from './demo-sources.js';
+import { watchIncidents, type IncidentSummary } from './demo-incidents.js';
+import { connectCli } from '../nats-connect.js';
 import type { WorkerEntry } from '../workers.js';
 
 /** The five pipeline stages the demo reports, in flow order, and the worker of each. */
@@ -25,7 +27,8 @@ export interface StageCounts {
   deadLetters: number;
 }
 
-export interface DemoReport {
+/** What the workers' metrics say. */
+export interface StageReport {
   durationMs: number;
   stages: Record<string, StageCounts>;
   simulator: { samplesOut: number };
@@ -39,8 +42,13 @@ export interface DemoReport {
   dlq: number;
 }
 
+export interface DemoReport extends StageReport {
+  /** The correlator's incidents, as published while the demo watched. */
+  incidents: IncidentSummary;
+}
+
 /** Per-stage counts from the workers' metrics. */
-export function summarize(samples: PromSample[], durationMs: number): DemoReport {
+export function summarize(samples: PromSample[], durationMs: number): StageReport {
   const stages: Record<string, StageCounts> = {};
   for (const { stage } of DEMO_STAGES) {
     stages[stage] = {
@@ -76,7 +84,7 @@ function sourcesOf(samples: PromSample[]): Record<string, number> {
   );
 }
 
-function progressLine(r: DemoReport, elapsedMs: number): string {
+function progressLine(r: StageReport, elapsedMs: number): string {
   const parts = DEMO_STAGES.map(({ stage }) => `${stage} ${r.stages[stage]?.samplesOut ?? 0}`);
   return `[${(elapsedMs / 1000).toFixed(0).padStart(3)} s] sim ${r.simulator.samplesOut} -> ${parts.join(' -> ')} | dlq ${r.dlq}`;
 }
@@ -111,6 +119,8 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     BUSWAY_OUT_OF_ORDERNESS_MS: process.env.BUSWAY_OUT_OF_ORDERNESS_MS ?? '3000',
   };
   const sup = new Supervisor(env, join(opts.dir, 'logs'), opts.log);
+  const nc = await connectCli(opts.stack.natsUrl, 'tail', env);
+  const incidents = watchIncidents(nc);
   try {
     const api = await demoApiAccess();
     for (const w of opts.workers) await sup.start(w.name, w.name === 'api' ? api.env : {});
@@ -164,9 +174,12 @@ export async function demo(opts: DemoOptions): Promise<DemoReport> {
     }
     const report = summarize(await sup.scrape(), opts.durationMs);
     await sup.stopAll(opts.workers.map((w) => w.name));
-    return report;
+    return { ...report, incidents: incidents.summary() };
   } catch (err) {
     await sup.stopAll([]); // a failed demo leaves no worker behind on the machine's shared services
     throw err;
+  } finally {
+    incidents.stop();
+    await nc.close();
   }
 }
