@@ -229,7 +229,7 @@ async function runDemo(duration: string, json: boolean, seed: number): Promise<n
       `job and grid events: ${report.events} (counted with the samples up to normalize; the correlator counts them apart)`,
     );
     const kinds = Object.entries(report.incidents.byKind).map(([k, n]) => `${k} ${n}`);
-    // a job's chain closes once its coolant answer is fitted: about 30 s after its power step
+    // a job's chain closes once its coolant answer is fitted: about 35 s after its power step
     log(`incidents: ${kinds.length > 0 ? kinds.join(', ') : 'none (run the demo longer than a minute)'}`);
     if (report.incidents.examples.length > 0)
       log('  (power lags from the job event, thermal ones from the rack power step)');
