@@ -6,7 +6,7 @@ import { poolDelays } from './delay-pool.js';
 import { chainIncident, powerTargetsOf } from './incidents.js';
 import { fitResponse, nearestSpan, response, type LoadStep, type ResponseFit } from './response-fit.js';
 import type { JobChainRule, ThermalTarget, UnexplainedPowerRule } from './rules.js';
-import { median, window } from './series.js';
+import { median, uniformSd, window } from './series.js';
 import { flowFactorAt } from './loop-flow.js';
 
 type ChainRule = JobChainRule | UnexplainedPowerRule;
@@ -227,9 +227,9 @@ function delaySdOf(
   prior: { sdMs: number } | undefined,
   anchorGapMs: number | undefined,
 ): number | undefined {
-  const own2 = fit.delaySdMs ** 2 + (fit.delayHighMs - fit.delayLowMs) ** 2 / 12;
+  const own2 = fit.delaySdMs ** 2 + uniformSd(fit.delayHighMs - fit.delayLowMs) ** 2;
   const fit2 = prior ? 1 / (1 / own2 + 1 / prior.sdMs ** 2) : own2;
-  const sd = Math.sqrt(fit2 + (anchorGapMs ?? 0) ** 2 / 12);
+  const sd = Math.hypot(Math.sqrt(fit2), uniformSd(anchorGapMs ?? 0));
   return Number.isFinite(sd) ? sd : undefined;
 }
 

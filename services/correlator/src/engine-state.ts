@@ -77,8 +77,7 @@ export interface GridWindow {
   /** First facility sample of the current run beyond the threshold, and the one before it. */
   runStart?: number;
   runPrev?: number;
-  /** The answer: when (between the last facility reading inside the threshold and the first beyond it), how much. */
-  result?: { t: number; magnitude: number; gapMs?: number };
+  result?: { t: number; magnitude: number };
   partial: boolean;
 }
 

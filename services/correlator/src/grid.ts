@@ -76,14 +76,8 @@ function onFacilityLoad(ctx: EngineContext, t: number, total: number): void {
       w.runStart = t;
       w.runPrev ??= w.start;
     }
-    if (t - w.runStart >= rule.sustainMs) {
-      const before = Math.max(w.start, w.runPrev ?? w.start);
-      w.result = {
-        t: Math.max(w.start, ((w.runPrev ?? w.start) + w.runStart) / 2),
-        magnitude: dev,
-        gapMs: w.runStart - before,
-      };
-    }
+    if (t - w.runStart >= rule.sustainMs)
+      w.result = { t: Math.max(w.start, ((w.runPrev ?? w.start) + w.runStart) / 2), magnitude: dev };
   }
 }
 

@@ -3,6 +3,7 @@ import { type busway, timeNsFromMs } from '@busway/proto';
 import type { ChainWindow, GridWindow } from './engine-state.js';
 import type { JobChainRule, PowerTarget, ThermalTarget, UnexplainedPowerRule } from './rules.js';
 import type { Topology } from './topology.js';
+import { uniformSd } from './series.js';
 
 type ChainRule = JobChainRule | UnexplainedPowerRule;
 
@@ -67,7 +68,7 @@ export function chainIncident(
         lagSdMs:
           w.jobId === undefined
             ? 0
-            : round1(Math.hypot(p.step.gapMs ?? 0, w.causeResolutionMs ?? 0) / Math.sqrt(12)),
+            : round1(uniformSd(Math.hypot(p.step.gapMs ?? 0, w.causeResolutionMs ?? 0))),
       });
     }
     for (const th of r.thermal) {
@@ -161,8 +162,8 @@ export function gridIncident(g: GridWindow, kind: string, site: string): busway.
       magnitude: Math.round(g.result.magnitude),
       unit: 'W',
       lagMs: round1(g.result.t - g.start),
-      // the load crossed somewhere between two facility readings (uniform)
-      lagSdMs: round1((g.result.gapMs ?? 0) / Math.sqrt(12)),
+      // the load crossed somewhere between the last facility reading inside the threshold and the first beyond it
+      lagSdMs: round1(uniformSd((g.runStart ?? g.start) - Math.max(g.start, g.runPrev ?? g.start))),
     });
   return {
     id: g.id,

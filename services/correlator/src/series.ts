@@ -55,3 +55,8 @@ export function median(xs: readonly number[]): number {
       ? (s[mid] as number)
       : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
 }
+
+/** Standard deviation of a time known only to lie somewhere in an interval this wide (uniform: width/√12). */
+export function uniformSd(widthMs: number): number {
+  return widthMs / Math.sqrt(12);
+}
