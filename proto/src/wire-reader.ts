@@ -78,12 +78,17 @@ export class WireReader {
 
   /** The `n` bytes at the position, checked ASCII and read past. */
   private asciiBytes(n: number): number {
-    const b = this.buf;
-    let acc = 0;
-    for (let i = this.pos; i < this.pos + n; i++) acc |= b[i] as number;
-    if (acc >= 0x80) throw notPlain;
+    if (!this.isAscii(this.pos, this.pos + n)) throw notPlain;
     this.pos += n;
     return n;
+  }
+
+  /** Whether the bytes from `from` to `to` are all ASCII. */
+  protected isAscii(from: number, to: number): boolean {
+    const b = this.buf;
+    let acc = 0;
+    for (let i = from; i < to; i++) acc |= b[i] as number;
+    return acc < 0x80;
   }
 
   /** An ASCII string field's text (latin1 reads ASCII as UTF-8 would). */

@@ -3,7 +3,7 @@ import { busway, Long, org, timeNsFromMs } from '@busway/proto';
 import { ContractViolation, DecodeError } from '@busway/runtime';
 import { PayloadScanner } from './payload-scanner.js';
 import type { MetricView as Metric, PayloadView as Payload } from './payload-view.js';
-import { pointIdOf, type Point, type PointTable } from './points.js';
+import { isControlMetric, pointIdOf, type Point, type PointTable } from './points.js';
 import { sourceIdOf, type SparkplugTopic } from './topic.js';
 
 const PayloadCodec = org.eclipse.tahu.protobuf.Payload;
@@ -209,7 +209,7 @@ export function metricsToSamples(
       ? (ctx.byName.get(m.name) ?? { name: m.name, datatype: m.datatype ?? 0, unit: engUnitOf(m) })
       : ctx.byAlias.get(toNum(m.alias));
     if (!def) throw new UnknownAlias(toNum(m.alias), sourceId);
-    if (def.name === 'bdSeq' || def.name.startsWith('Node Control/')) continue;
+    if (isControlMetric(def.name)) continue;
     const unit = engUnitOf(m) || def.unit;
     const flags = flagsOf(m);
     const datatype = m.datatype || def.datatype;

@@ -30,7 +30,7 @@ export const Seen = {
  */
 export class MetricFields {
   seen = 0;
-  /** Where the name's (ASCII) bytes are in the payload: `nameOf` makes the string. */
+  /** Where the name's bytes are in the payload, not yet checked ASCII: `nameOf` checks them and makes the string. */
   nameStart = 0;
   nameEnd = 0;
   alias = 0;
@@ -165,8 +165,10 @@ export class PayloadScanner extends WireReader {
       }
       if (number >= METRIC_WIRE_TYPES.length || METRIC_WIRE_TYPES[number] !== wireType) throw notPlain;
       if (number === 1) {
-        const n = this.asciiString(); // its string is made only where it is needed
-        f.nameStart = this.pos - n;
+        // its bytes are checked ASCII, and its string made, only where it is needed (`nameOf`)
+        const n = this.length();
+        f.nameStart = this.pos;
+        this.pos += n;
         f.nameEnd = this.pos;
       } else if (number === 2) f.alias = this.uint64Number();
       else if (number === 3) f.timestamp = this.uint64Number();
@@ -209,6 +211,7 @@ export class PayloadScanner extends WireReader {
 
   /** A metric's name, as a string. */
   protected nameOf(f: MetricFields): string {
+    if (!this.isAscii(f.nameStart, f.nameEnd)) throw notPlain;
     return this.buf.toString('latin1', f.nameStart, f.nameEnd);
   }
 }

@@ -72,12 +72,19 @@ export class LastValue {
   }
 }
 
+/** The session and command metrics a host reads but never turns into samples. */
+export function isControlMetric(name: string): boolean {
+  return name === 'bdSeq' || name.startsWith('Node Control/');
+}
+
 /** One metric (leaf) of a node or device: its point id, encoded once, and its last value. */
 export class Point {
   /** The Sample's field 1 (tag, length, UTF-8 bytes), copied as is into every sample of the point. */
   readonly idField: Buffer;
   /** Its name's bytes when they are ASCII, to know it in a payload without making a string. */
   readonly nameBytes?: Buffer;
+  /** `isControlMetric` of its name, asked once rather than per metric read. */
+  readonly control: boolean;
   readonly last = new LastValue();
   /** The value a message being read gives it, made `last` once the whole message is read. */
   readonly next = new LastValue();
@@ -88,6 +95,7 @@ export class Point {
   ) {
     const nameBytes = Buffer.from(name, 'utf8');
     if (nameBytes.length === name.length) this.nameBytes = nameBytes; // ASCII: one byte per character
+    this.control = isControlMetric(name);
     this.idField = Buffer.from(busway.v1.Sample.encode({ pointId: id }).finish());
   }
 }

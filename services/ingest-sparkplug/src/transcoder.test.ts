@@ -160,6 +160,17 @@ describe('Sparkplug transcoder (NDATA bytes to SampleBatch bytes)', () => {
     assert.match(String(generated(unknown, nodeWith(defs))), /unknown alias 4/);
   });
 
+  it('leaves a name that is not ASCII to the generated path, which reads it as UTF-8', () => {
+    const transcoder = new SparkplugTranscoder();
+    const bytes = Payload.encode({
+      metrics: [{ name: 'Zone é/Temp', datatype: SpType.Double, doubleValue: 21 }],
+    }).finish();
+    assert.equal(transcoder.transcode(bytes, nodeWith([]), ingest, sourceField), undefined);
+    const slow = generated(bytes, nodeWith([]));
+    assert.ok(typeof slow !== 'string', slow as string);
+    assert.equal(busway.v1.SampleBatch.decode(slow.data).samples[0]?.pointId, 'sparkplug:g/e:Zone é/Temp');
+  });
+
   it('keeps a point last value only once its whole message is read', () => {
     const transcoder = new SparkplugTranscoder();
     const dev = nodeWith([]);

@@ -87,10 +87,9 @@ export class SparkplugTranscoder extends PayloadScanner {
       if (!def) throw notPlain; // the generated path refuses it, naming the alias, and asks for a rebirth
       point = dev.points.get(def.name);
     }
-    const name = point.name;
+    if (point.control) return -1;
     const unit = def?.unit ?? '';
     const datatype = (f.seen & Seen.Datatype && f.datatype) || (def?.datatype ?? 0);
-    if (name === 'bdSeq' || name.startsWith('Node Control/')) return -1;
     if (datatype === SpType.DataSet || datatype === SpType.Template) throw notPlain;
     const v = this.scratch;
     v.unit = unit;
@@ -110,12 +109,13 @@ export class SparkplugTranscoder extends PayloadScanner {
     return 1;
   }
 
-  /** Whether the metric's name is these (ASCII) bytes. */
+  /** Whether the metric's name is these ASCII bytes (so ASCII itself, unchecked until now). */
   private nameIs(bytes: Buffer | undefined, f: MetricFields): boolean {
     const n = f.nameEnd - f.nameStart;
     if (bytes === undefined || bytes.length !== n) return false;
     const b = this.buf;
-    for (let i = 0; i < n; i++) if (b[f.nameStart + i] !== bytes[i]) return false;
+    const at = f.nameStart;
+    for (let i = 0; i < n; i++) if (b[at + i] !== bytes[i]) return false;
     return true;
   }
 }
