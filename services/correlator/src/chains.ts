@@ -6,8 +6,8 @@ import { poolDelays } from './delay-pool.js';
 import { chainIncident, powerTargetsOf } from './incidents.js';
 import { fitResponse, nearestSpan, response, type LoadStep, type ResponseFit } from './response-fit.js';
 import type { JobChainRule, ThermalTarget, UnexplainedPowerRule } from './rules.js';
-import { median, uniformSd, window } from './series.js';
-import { flowFactorAt } from './loop-flow.js';
+import { median, uniformSd, window, type SeriesData } from './series.js';
+import { flowFactorAt, meanFlow } from './loop-flow.js';
 
 type ChainRule = JobChainRule | UnexplainedPowerRule;
 
@@ -189,12 +189,13 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
     const win = window(series, from, end);
     const steps = loadSteps(ctx, th.asset, target.loadClasses, from - 5 * tau, end);
     const keys = modelKeys(ctx, th.asset, target.metric);
-    const learned = priorDelay(keys.map((k) => ctx.state.models[k]));
-    const prior =
-      learned && target.delayPriorSdMs > 0
-        ? { delayMs: learned.delayMs, sdMs: learned.sdMs ?? target.delayPriorSdMs }
-        : undefined;
     const flow = target.flowMetric ? ctx.seriesOf(th.asset, target.flowMetric) : undefined;
+    const learned = priorDelay(keys.map((k) => ctx.state.models[k]));
+    const expected = learned && atTransitFlow(learned, flow, anchor.t);
+    const prior =
+      expected && target.delayPriorSdMs > 0
+        ? { delayMs: expected.delayMs, sdMs: expected.sdMs ?? target.delayPriorSdMs }
+        : undefined;
     const fit = fitResponse(win.t, win.v, steps, {
       flowFactor: flow && flowFactorAt(win.t, window(flow, from - 3 * tau, end), tau),
       tauMs: tau,
@@ -209,7 +210,9 @@ function fitWatch(ctx: EngineContext, th: ThermalWatch, target: ThermalTarget, t
         const sdMs = delaySdOf(fit, prior, anchor.gapMs);
         th.result = { onsetT: anchor.t + fit.delayMs, delayMs: fit.delayMs, sdMs, rise };
         th.done = true;
-        if (!answeredElsewhere(ctx, th, anchor.t)) for (const key of keys) learn(ctx, key, fit, tau > 0);
+        const transitFlow = flow && meanFlow(flow, anchor.t, anchor.t + fit.delayMs);
+        if (!answeredElsewhere(ctx, th, anchor.t))
+          for (const key of keys) learn(ctx, key, fit, tau > 0, transitFlow);
         return;
       }
     }
@@ -260,30 +263,63 @@ function modelKeys(ctx: EngineContext, asset: string, metric: string): string[] 
  * series' own, else its class's. Spans (step answers): the series' own evidence first, the class's to choose
  * within the span the series' own matches leave open.
  */
-function priorDelay([own, pool]: (ThermalModel | undefined)[]):
-  { delayMs: number; sdMs?: number } | undefined {
+function priorDelay([own, pool]: (ThermalModel | undefined)[]): LearnedDelay | undefined {
   const mine = own && own.n >= MIN_MATCHES ? own : undefined;
   const theirs = pool && pool.n >= MIN_MATCHES ? pool : undefined;
   const pooled = [mine, theirs].find((m) => m?.delaySdMs !== undefined);
-  if (pooled) return { delayMs: pooled.delayMs, sdMs: pooled.delaySdMs };
+  if (pooled) return { delayMs: pooled.delayMs, sdMs: pooled.delaySdMs, flowRef: pooled.flowRef };
   if (!mine) return theirs && { delayMs: theirs.delayMs };
   const [lo, hi] = mine.delaySpanMs ?? [mine.delayMs, mine.delayMs];
   return { delayMs: theirs ? Math.min(hi, Math.max(lo, theirs.delayMs)) : mine.delayMs };
+}
+
+/** A delay a series is expected to show, stated at the loop flow `flowRef` when it has one. */
+interface LearnedDelay {
+  delayMs: number;
+  sdMs?: number;
+  flowRef?: number;
+}
+
+/**
+ * A learned delay at the flow that carries this step's heat: a loop's delay is its volume over the mean flow of
+ * the transit, which itself lasts the delay (a few rounds settle it). As learned without a flow to go by.
+ */
+function atTransitFlow(learned: LearnedDelay, flow: SeriesData | undefined, stepT: number): LearnedDelay {
+  if (!learned.flowRef || !flow) return learned;
+  let delayMs = learned.delayMs;
+  for (let round = 0; round < 3; round++) {
+    const f = meanFlow(flow, stepT, stepT + delayMs);
+    if (!f || f <= 0) return learned;
+    delayMs = (learned.delayMs * learned.flowRef) / f;
+  }
+  const k = delayMs / learned.delayMs;
+  return { delayMs, sdMs: learned.sdMs && learned.sdMs * k, flowRef: learned.flowRef };
 }
 
 /**
  * Remembers a thermal series' dead time and gain from its last matches, each from its data alone (the prior
  * left out, so it does not teach itself): the gain's median; the delay pooled by what each match could tell
  * (a first-order answer: a best delay with a standard error), or nearest to all the ranges they fitted (a step
- * answer between two samples fits a range). A match that fits much worse than the usual ones (a fault
- * overlapped it) is left out, so faults do not teach the model to expect them.
+ * answer between two samples fits a range). Where the loop's flow is known, each delay is restated at the
+ * model's `flowRef` first, so matches at a low flow (longer delays) teach the same loop volume. A match that fits
+ * much worse than the usual ones (a fault overlapped it) is left out, so faults do not teach the model to expect
+ * them.
  */
-function learn(ctx: EngineContext, key: string, fit: ResponseFit, pooled: boolean): void {
+function learn(
+  ctx: EngineContext,
+  key: string,
+  fit: ResponseFit,
+  pooled: boolean,
+  /** The loop's mean flow while this match's heat crossed it, if known: its delays are restated at `flowRef`. */
+  transitFlow: number | undefined,
+): void {
   const rms = Math.sqrt(fit.sse / fit.n);
   const m = (ctx.state.models[key] ??= { delayMs: fit.delayMs, gainPerKw: fit.gainPerKw, n: 0, recent: [] });
   const usualRms = median(m.recent.map((r) => r[2]));
   if (m.recent.length >= 3 && rms > 1.5 * usualRms) return;
-  m.recent.push([fit.delayLowMs, fit.gainPerKw, rms, fit.delayHighMs, fit.delaySdMs]);
+  if (transitFlow && transitFlow > 0) m.flowRef ??= transitFlow;
+  const k = transitFlow && transitFlow > 0 && m.flowRef ? transitFlow / m.flowRef : 1;
+  m.recent.push([fit.delayLowMs * k, fit.gainPerKw, rms, fit.delayHighMs * k, fit.delaySdMs * k]);
   if (m.recent.length > RECENT_MATCHES) m.recent.shift();
   m.delaySpanMs = nearestSpan(m.recent.map((r) => [r[0], r[3] ?? r[0]]));
   m.delayMs = (m.delaySpanMs[0] + m.delaySpanMs[1]) / 2;

@@ -108,6 +108,11 @@ export interface ThermalModel {
    * standard errors (first-order answers, once there are enough; absent: the rule's delayPriorSdMs).
    */
   delaySdMs?: number;
+  /**
+   * The loop flow the delays are stated at (a loop's delay is its volume over the flow carrying the heat): the
+   * first match's whose flow was known. Absent without a flow metric, and in checkpoints of old.
+   */
+  flowRef?: number;
   /** Median of the recent matches: robust to a match a fault disturbed. */
   gainPerKw: number;
   n: number;

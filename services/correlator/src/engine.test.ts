@@ -60,23 +60,40 @@ const job = (id: string, t: number, racks: string[], timeResolutionMs = 0): Item
   },
 });
 
+const USUAL_FLOW = 250;
+
 /**
  * A plant: rack power steps at the given times (W), PDUs and busway every 200 ms, the CDU return answering
  * after DELAY_MS with a first-order lag, inlet air following its rack at once, every second; light noise.
+ * With `flowAt`, the loop's flow (reported every second) carries the heat: plug flow, so it takes DELAY_MS at
+ * the usual flow and longer at a lower one, and leaves warmer (the same heat in less water).
  */
 function plant(
   steps: { t: number; rack: 1 | 2; dpW: number }[],
   untilMs: number,
   extraReturn = (_t: number) => 0,
+  flowAt?: (t: number) => number,
 ) {
   const rng = new Prng(3);
   const items: Item[] = [];
   const rackW = (rack: number, t: number) =>
     8000 + steps.filter((s) => s.rack === rack && s.t <= t).reduce((a, s) => a + s.dpW, 0);
   let ret = 30 + (16_000 / 1000) * GAIN_C_PER_KW;
+  // the water pumped so far (flow x ticks) with the heat put in then: heat arrives once the loop's volume passed
+  const volume = USUAL_FLOW * (DELAY_MS / 100);
+  const loop: { pumped: number; heatW: number }[] = [];
+  let pumped = 0;
   for (let t = T - 60_000; t <= untilMs; t += 100) {
-    const heatKw = (rackW(1, t - DELAY_MS) + rackW(2, t - DELAY_MS)) / 1000;
-    ret += (30 + heatKw * GAIN_C_PER_KW - ret) * (1 - Math.exp(-100 / TAU_MS));
+    const flow = flowAt?.(t) ?? USUAL_FLOW;
+    pumped += flow;
+    loop.push({ pumped, heatW: rackW(1, t) + rackW(2, t) });
+    while (loop.length > 1 && (loop[1]?.pumped as number) <= pumped - volume) loop.shift();
+    const heatKw = flowAt
+      ? (loop[0]?.heatW as number) / 1000
+      : (rackW(1, t - DELAY_MS) + rackW(2, t - DELAY_MS)) / 1000;
+    const rise = heatKw * GAIN_C_PER_KW * (USUAL_FLOW / flow);
+    ret += (30 + rise - ret) * (1 - Math.exp(-100 / TAU_MS));
+    if (flowAt && t % 1000 === 0) items.push(sample('cdu-1', 'flow.coolant', t, flow + rng.gaussian()));
     if (t % 200 === 0) {
       for (const n of [1, 2] as const)
         items.push(sample(`pdu-${n}`, 'power.active', t, rackW(n, t) + rng.gaussian() * 20));
@@ -178,6 +195,46 @@ describe('correlating jobs, power and cooling', () => {
     const answered = incidents.filter((i) => link(i, 'thermal-response', 'cdu-1'));
     assert.equal(answered.length, 2, "each rack's unexplained step reports the coolant answer");
     assert.equal(e.snapshot().models['cdu-1|temperature.coolant.return']?.n, 1, 'one answer, one match');
+  });
+
+  it("measures a coolant lag that a low flow lengthens: the loop's learned volume over the transit's flow", () => {
+    // six steps at the usual flow teach the loop; then a blockage cuts the flow to 60 %: heat takes 5 s, not 3
+    const learning = [0, 1, 2, 3, 4, 5].map((k) => ({
+      t: T + 400 + k * 60_000,
+      rack: 1 as const,
+      dpW: 15_000,
+    }));
+    const blockedAt = T + 400_000;
+    const flowAt = (t: number) =>
+      t < blockedAt ? USUAL_FLOW : USUAL_FLOW * (1 - 0.4 * (1 - Math.exp(-(t - blockedAt) / 2000)));
+    const stepT = blockedAt + 30_000;
+    const items = [
+      ...plant([...learning, { t: stepT, rack: 2, dpW: 20_000 }], stepT + 80_000, undefined, flowAt),
+      job('j-low-flow', stepT - 400, ['rack-2']),
+    ];
+    const e = engine();
+    const inc = run(e, items).find((i) => i.id === 'job-power-thermal:j-low-flow');
+    const cdu = link(inc, 'thermal-response', 'cdu-1');
+    const truth = DELAY_MS / 0.6;
+    const sd = cdu?.lagSdMs ?? 0;
+    assert.ok(
+      Math.abs((cdu?.lagMs ?? 0) - truth) <= 200,
+      `coolant lag ${cdu?.lagMs} ms ± ${sd}, truly ${truth} at 60 % flow`,
+    );
+    assert.ok(Math.abs((cdu?.lagMs ?? 0) - truth) <= 3 * sd, 'within 3 SE of the truth');
+    const model = e.snapshot().models['cdu-1|temperature.coolant.return'];
+    assert.ok(
+      model && model.n >= 6 && Math.abs((model.flowRef ?? 0) - USUAL_FLOW) < 5,
+      'learned at usual flow',
+    );
+    assert.ok(
+      Math.abs(model.delayMs - DELAY_MS) <= 150,
+      `the loop's delay at its usual flow: ${model.delayMs} ms`,
+    );
+    // the low-flow match taught the same loop: its 5 s restated at the usual flow
+    const [lastLow] = model.recent.at(-1) ?? [];
+    assert.equal(model.n, 7);
+    assert.ok(Math.abs((lastLow ?? 0) - DELAY_MS) <= 200, `the last match, restated: ${lastLow} ms`);
   });
 
   it("measures a job's power lag from the middle of the second a scheduler truncated its time to", () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { flowFactorAt } from './loop-flow.js';
+import { flowFactorAt, meanFlow } from './loop-flow.js';
 import { fitResponse, response } from './response-fit.js';
 import { Prng } from '@busway/runtime';
 
@@ -54,5 +54,25 @@ describe("a cooling loop's flow as a factor on its temperature rise", () => {
     assert.ok(withFlow && without);
     assert.ok(Math.abs(withFlow.delayMs - 3000) <= 400, `with the flow: ${withFlow.delayMs} ms`);
     assert.ok(Math.abs(without.delayMs - 3000) > 1000, `without it: ${without.delayMs} ms`);
+  });
+});
+
+describe("a cooling loop's mean flow over a heat transit", () => {
+  const series = (t: number[], v: number[]) => ({ asset: 'cdu-1', metric: 'flow.coolant', t, v });
+
+  it('holds each sample until the next, weighing it by how long it held', () => {
+    const flow = series([0, 1000, 2000, 10_000], [250, 250, 150, 150]);
+    assert.equal(meanFlow(flow, 500, 1500), 250);
+    // 250 for 0.5 s, then 150 for 3.5 s
+    assert.equal(meanFlow(flow, 1500, 5500), (250 * 500 + 150 * 3500) / 4000);
+    assert.equal(meanFlow(flow, 12_000, 15_000), 150, 'the last sample holds past the series');
+    assert.equal(meanFlow(flow, 2000, 2000), 150, 'an instant: the sample holding then');
+  });
+
+  it('starts from the first sample when none is as old as the transit, and knows nothing before it', () => {
+    const flow = series([5000, 6000], [200, 100]);
+    assert.equal(meanFlow(flow, 0, 7000), (200 * 1000 + 100 * 1000) / 2000);
+    assert.equal(meanFlow(flow, 0, 4000), undefined);
+    assert.equal(meanFlow(series([], []), 0, 1000), undefined);
   });
 });

@@ -46,8 +46,17 @@ export type TruthEntry =
       dispatchDelayMs: number;
       powerStepW: Record<string, number>;
       coolers: string[];
+      /** At the loop's usual flow; the delay its heat really took is in its `heat-arrival` entries. */
       transportDelayMs: number;
       thermalTimeConstantMs: number;
+    }
+  | {
+      /** A job's power step reached a cooler's sensor: after the transport delay the loop's flow then gave it. */
+      kind: 'heat-arrival';
+      timeMs: number;
+      jobId: string;
+      cooler: string;
+      transportDelayMs: number;
     }
   | { kind: 'job-end'; timeMs: number; jobId: string; racks: string[] }
   | {
@@ -81,7 +90,27 @@ interface Job {
   ended: boolean;
 }
 
+/** A job's power step on its way through a loop: from when it steps, and the water pumped by then. */
+interface HeatInTransit {
+  jobId: string;
+  cdu: string;
+  rampAtMs: number;
+  enteredPumped?: number;
+}
+
+/** Heat put into a loop, tagged with the water pumped through it by then. */
+interface HeatEntry {
+  kw: number;
+  pumped: number;
+}
+
 export const TICK_MS = 100;
+
+/**
+ * The loop's volume from the racks to the CDU's sensor, in ticks of usual flow: plug flow, so heat arrives once
+ * that much water has passed, later when the flow is low.
+ */
+const LOOP_TICKS = Physics.transportDelayMs / TICK_MS;
 
 /**
  * The plant over time, advanced on a fixed 100 ms grid from `startMs`: the same seed and start give the
@@ -96,7 +125,10 @@ export class PlantSim {
   private readonly utilization = new Map<string, number>();
   private readonly busyNodes = new Set<string>();
   private readonly returnC = new Map<string, number>();
-  private readonly heatHistory = new Map<string, { t: number; kw: number }[]>();
+  private readonly heatHistory = new Map<string, HeatEntry[]>();
+  /** Water pumped through each CDU's loop since the start, in ticks of usual flow. */
+  private readonly pumped = new Map<string, number>();
+  private inTransit: HeatInTransit[] = [];
   /** The return temperature each CDU's loop was heading for during the tick that just ended. */
   private readonly targetC = new Map<string, number>();
   private jobs: Job[] = [];
@@ -120,7 +152,8 @@ export class PlantSim {
       const kw = this.rowHeatKw(row.racks);
       this.returnC.set(row.cdu, Physics.supplyTempC + coolantRiseC(kw, Physics.coolantFlowLpm));
       this.targetC.set(row.cdu, this.returnC.get(row.cdu) as number);
-      this.heatHistory.set(row.cdu, [{ t: startMs, kw }]);
+      this.heatHistory.set(row.cdu, [{ kw, pumped: 0 }]);
+      this.pumped.set(row.cdu, 0);
     }
     this.nextJobMs = startMs + 2000 + this.rng.exponential(config.jobMeanIntervalMs);
     this.nextFaultMs =
@@ -157,7 +190,7 @@ export class PlantSim {
       if (t >= job.endAtMs && !job.ended) this.endJob(job, out);
     }
     this.jobs = this.jobs.filter((j) => !j.ended);
-    this.updateThermal();
+    this.updateThermal(out);
     this.emitReadings(out);
     for (const f of this.faults) if (t >= f.endMs) out.truth.push(this.truthOf('fault-end', f, f.endMs));
     this.faults = this.faults.filter((f) => t < f.endMs);
@@ -180,6 +213,7 @@ export class PlantSim {
       endAtMs: this.nowMs + duration,
       ended: false,
     };
+    this.inTransit.push({ jobId: id, cdu: row.cdu, rampAtMs: job.rampAtMs });
     for (const n of nodes) this.busyNodes.add(n);
     this.jobs.push(job);
     const gpus = nodes.length * this.plant.gpusPerNode;
@@ -262,16 +296,18 @@ export class PlantSim {
     return racks.reduce((sum, r) => sum + this.rackKw(r), 0);
   }
 
-  private updateThermal(): void {
+  private updateThermal(out: StepOutput): void {
     for (const row of this.plant.rows) {
+      const flow = flowFactor(this.faults, row.cdu, this.nowMs);
+      const pumped = (this.pumped.get(row.cdu) ?? 0) + flow;
+      this.pumped.set(row.cdu, pumped);
       const history = this.heatHistory.get(row.cdu) ?? [];
-      history.push({ t: this.nowMs, kw: this.rowHeatKw(row.racks) });
-      // heat reaches the CDU after the transport delay
-      while (history.length > 1 && (history[1]?.t ?? Infinity) <= this.nowMs - Physics.transportDelayMs)
-        history.shift();
+      history.push({ kw: this.rowHeatKw(row.racks), pumped });
+      // heat reaches the CDU once the loop's volume of water has carried it there
+      while (history.length > 1 && (history[1]?.pumped ?? Infinity) <= pumped - LOOP_TICKS) history.shift();
+      this.heatArrivals(row.cdu, pumped, out);
       const delayedKw = history[0]?.kw ?? 0;
-      const flowLpm = Physics.coolantFlowLpm * flowFactor(this.faults, row.cdu, this.nowMs);
-      const target = Physics.supplyTempC + coolantRiseC(delayedKw, flowLpm);
+      const target = Physics.supplyTempC + coolantRiseC(delayedKw, Physics.coolantFlowLpm * flow);
       // the tick that just ended was driven by the target it started with (zero-order hold): a heat step
       // that reaches the CDU now starts to show one tick later, so the data's dead time is the transport delay
       const held = this.targetC.get(row.cdu) ?? target;
@@ -281,6 +317,25 @@ export class PlantSim {
       );
       this.targetC.set(row.cdu, target);
     }
+  }
+
+  /** Notes the water pumped when each job's power steps, and logs when that heat reaches the CDU. */
+  private heatArrivals(cdu: string, pumped: number, out: StepOutput): void {
+    this.inTransit = this.inTransit.filter((h) => {
+      if (h.cdu !== cdu || this.nowMs < h.rampAtMs) return true;
+      h.enteredPumped ??= pumped;
+      // the same test that moves the loop's history on: the step's heat is what the CDU now receives
+      if (h.enteredPumped > pumped - LOOP_TICKS) return true;
+      const transportDelayMs = this.nowMs - h.rampAtMs;
+      out.truth.push({
+        kind: 'heat-arrival',
+        timeMs: this.nowMs,
+        jobId: h.jobId,
+        cooler: cdu,
+        transportDelayMs,
+      });
+      return false;
+    });
   }
 
   private due(intervalMs: number): boolean {

@@ -71,6 +71,7 @@ export const DEFAULT_SCORING: ScoreOptions = {
 };
 
 type JobStart = Extract<TruthEntry, { kind: 'job-start' }>;
+type HeatArrival = Extract<TruthEntry, { kind: 'heat-arrival' }>;
 type Fault = Extract<TruthEntry, { kind: 'fault-start' | 'fault-end' }>;
 
 /** Simulator faults that heat what they touch within seconds, with no load behind it. */
@@ -97,6 +98,12 @@ export function scoreRun(run: HarnessRun, o: ScoreOptions = DEFAULT_SCORING): Sc
     run.registry.model.assets.filter((a) => a.class === 'pdu' && a.rack === rack).map((a) => a.id);
   const jobs = run.truth.filter((e): e is JobStart => e.kind === 'job-start' && inWindow(e.timeMs));
   const byId = new Map(run.incidents.map((i) => [i.id ?? '', i]));
+  // the delay a job's heat really took through each loop (longer while its flow was low)
+  const transport = new Map(
+    run.truth
+      .filter((e): e is HeatArrival => e.kind === 'heat-arrival')
+      .map((e) => [`${e.jobId}|${e.cooler}`, e.transportDelayMs]),
+  );
   const byKind: Score['byKind'] = {};
   const kind = (k: string) => (byKind[k] ??= { incidents: 0, correct: 0, expected: 0, found: 0 });
   const wrong: string[] = [];
@@ -146,7 +153,9 @@ export function scoreRun(run: HarnessRun, o: ScoreOptions = DEFAULT_SCORING): Sc
     kind('job-power-thermal').found++;
     correctIds.add(inc.id ?? '');
     for (const l of power) powerErr.push(lag(l, job.dispatchDelayMs));
-    for (const l of coolant) coolantErr.push(lag(l, job.transportDelayMs));
+    job.coolers.forEach((c, i) =>
+      coolantErr.push(lag(coolant[i], transport.get(`${job.jobId}|${c}`) ?? job.transportDelayMs)),
+    );
     for (const l of links.filter((x) => x.role === 'air-response')) airErr.push(lag(l, 0));
   }
 
