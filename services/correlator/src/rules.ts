@@ -70,7 +70,8 @@ export const ThermalTargetSchema = z.object({
   delayPriorSdMs: Ms.default(0),
   /**
    * The loop's flow on the same asset (e.g. flow.coolant): when it changes, the heat already in the loop shows
-   * more or less, and the fit takes that in instead of reading it as the answer to a load step.
+   * more or less, and the fit takes that in instead of reading it as the answer to a load step; and the delay
+   * the series learned is expected at the flow of each step's own transit (a lower flow, a longer delay).
    */
   flowMetric: z.string().min(1).optional(),
   required: z.boolean().default(true),
