@@ -109,8 +109,8 @@ export interface ThermalModel {
    */
   delaySdMs?: number;
   /**
-   * The loop flow the delays are stated at (a loop's delay is its volume over the flow carrying the heat): the
-   * first match's whose flow was known. Absent without a flow metric, and in checkpoints of old.
+   * The loop flow the delays are stated at (a loop's delay is its volume over the flow carrying the heat): that
+   * of the first match whose flow was known. Absent without a flow metric, and in checkpoints of old.
    */
   flowRef?: number;
   /** Median of the recent matches: robust to a match a fault disturbed. */
