@@ -65,8 +65,8 @@ const USUAL_FLOW = 250;
 /**
  * A plant: rack power steps at the given times (W), PDUs and busway every 200 ms, the CDU return answering
  * after DELAY_MS with a first-order lag, inlet air following its rack at once, every second; light noise.
- * With `flowAt`, the loop's flow (reported every second) carries the heat: plug flow, so it takes DELAY_MS at
- * the usual flow and longer at a lower one, and leaves warmer (the same heat in less water).
+ * The loop is plug flow: heat takes DELAY_MS at the usual flow. With `flowAt` the flow varies (reported every
+ * second): heat takes longer at a lower flow, and leaves warmer (the same heat in less water).
  */
 function plant(
   steps: { t: number; rack: 1 | 2; dpW: number }[],
@@ -88,9 +88,7 @@ function plant(
     pumped += flow;
     loop.push({ pumped, heatW: rackW(1, t) + rackW(2, t) });
     while (loop.length > 1 && (loop[1]?.pumped as number) <= pumped - volume) loop.shift();
-    const heatKw = flowAt
-      ? (loop[0]?.heatW as number) / 1000
-      : (rackW(1, t - DELAY_MS) + rackW(2, t - DELAY_MS)) / 1000;
+    const heatKw = (loop[0]?.heatW as number) / 1000;
     const rise = heatKw * GAIN_C_PER_KW * (USUAL_FLOW / flow);
     ret += (30 + rise - ret) * (1 - Math.exp(-100 / TAU_MS));
     if (flowAt && t % 1000 === 0) items.push(sample('cdu-1', 'flow.coolant', t, flow + rng.gaussian()));
