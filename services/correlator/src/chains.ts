@@ -289,7 +289,7 @@ function atTransitFlow(learned: LearnedDelay, flow: SeriesData | undefined, step
   let delayMs = learned.delayMs;
   for (let round = 0; round < 3; round++) {
     const f = meanFlow(flow, stepT, stepT + delayMs);
-    if (!f || f <= 0) return learned;
+    if (f === undefined || f <= 0) return learned;
     delayMs = (learned.delayMs * learned.flowRef) / f;
   }
   const k = delayMs / learned.delayMs;
@@ -317,8 +317,9 @@ function learn(
   const m = (ctx.state.models[key] ??= { delayMs: fit.delayMs, gainPerKw: fit.gainPerKw, n: 0, recent: [] });
   const usualRms = median(m.recent.map((r) => r[2]));
   if (m.recent.length >= 3 && rms > 1.5 * usualRms) return;
-  if (transitFlow && transitFlow > 0) m.flowRef ??= transitFlow;
-  const k = transitFlow && transitFlow > 0 && m.flowRef ? transitFlow / m.flowRef : 1;
+  const flow = transitFlow !== undefined && transitFlow > 0 ? transitFlow : undefined;
+  if (flow) m.flowRef ??= flow;
+  const k = flow && m.flowRef ? flow / m.flowRef : 1;
   m.recent.push([fit.delayLowMs * k, fit.gainPerKw, rms, fit.delayHighMs * k, fit.delaySdMs * k]);
   if (m.recent.length > RECENT_MATCHES) m.recent.shift();
   m.delaySpanMs = nearestSpan(m.recent.map((r) => [r[0], r[3] ?? r[0]]));

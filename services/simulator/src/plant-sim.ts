@@ -305,7 +305,6 @@ export class PlantSim {
       history.push({ kw: this.rowHeatKw(row.racks), pumped });
       // heat reaches the CDU once the loop's volume of water has carried it there
       while (history.length > 1 && (history[1]?.pumped ?? Infinity) <= pumped - LOOP_TICKS) history.shift();
-      this.heatArrivals(row.cdu, pumped, out);
       const delayedKw = history[0]?.kw ?? 0;
       const target = Physics.supplyTempC + coolantRiseC(delayedKw, Physics.coolantFlowLpm * flow);
       // the tick that just ended was driven by the target it started with (zero-order hold): a heat step
@@ -317,12 +316,15 @@ export class PlantSim {
       );
       this.targetC.set(row.cdu, target);
     }
+    this.heatArrivals(out);
   }
 
   /** Notes the water pumped when each job's power steps, and logs when that heat reaches the CDU. */
-  private heatArrivals(cdu: string, pumped: number, out: StepOutput): void {
+  private heatArrivals(out: StepOutput): void {
+    if (this.inTransit.length === 0) return;
     this.inTransit = this.inTransit.filter((h) => {
-      if (h.cdu !== cdu || this.nowMs < h.rampAtMs) return true;
+      if (this.nowMs < h.rampAtMs) return true;
+      const pumped = this.pumped.get(h.cdu) ?? 0;
       h.enteredPumped ??= pumped;
       // the same test that moves the loop's history on: the step's heat is what the CDU now receives
       if (h.enteredPumped > pumped - LOOP_TICKS) return true;
@@ -331,7 +333,7 @@ export class PlantSim {
         kind: 'heat-arrival',
         timeMs: this.nowMs,
         jobId: h.jobId,
-        cooler: cdu,
+        cooler: h.cdu,
         transportDelayMs,
       });
       return false;
